@@ -1,0 +1,47 @@
+# The two commands a new user needs: `make serve` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: serve test index lint unit eval bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch first and pinned: it is the local CPU wheel; anything unpinned pulls CUDA builds.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Incremental: an up-to-date index is detected and nothing is re-encoded.
+index: $(VENV)/.installed
+	$(BIN)/polysearch index --seeds seeds --out index
+
+serve: index
+	$(BIN)/polysearch serve --index index --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check indexer service eval tests
+	$(BIN)/mypy indexer service eval
+
+unit: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+test: lint unit
+
+eval: index
+	$(BIN)/polysearch eval --index index --compare
+
+bench: index
+	$(BIN)/polysearch bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

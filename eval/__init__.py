@@ -1,0 +1,1 @@
+"""polysearch retrieval evaluation: question sets, metrics, reports and benchmarks."""

@@ -1,0 +1,148 @@
+"""The ``polysearch`` command line: subcommands come from the ``polysearch.commands`` entry points.
+
+The core registers ``index`` and ``search``; ``service`` and ``eval`` register their own, so
+this module never imports them and the package arrows stay one-way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import msgspec
+
+from indexer.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions, build_index
+from indexer.errors import PolysearchError
+from indexer.logs import configure_logging
+from indexer.models import SEARCH_MODES, Hit
+
+Handler = Callable[[argparse.Namespace], int]
+DEFAULT_INDEX = Path("index")
+DEFAULT_SEEDS = Path("seeds")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    return 0 if text.strip() == "0" else positive_int(text)
+
+
+def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("index", help="build or update the index from article files")
+    parser.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="directory of .txt/.md articles")
+    parser.add_argument("--out", type=Path, default=DEFAULT_INDEX, help="index directory")
+    parser.add_argument("--model", default=None, help="sentence-transformers model name or path (default: packaged all-MiniLM-L6-v2)")
+    parser.add_argument("--chunk-tokens", type=positive_int, default=DEFAULT_CHUNK_TOKENS)
+    parser.add_argument("--overlap-tokens", type=non_negative_int, default=DEFAULT_OVERLAP_TOKENS)
+    parser.add_argument("--batch-size", type=positive_int, default=64)
+    parser.add_argument("--dense-index", choices=["auto", "flat", "hnsw"], default="auto", help="FAISS index type (auto: by corpus size)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=run_index)
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from indexer.encoder import SentenceTransformerEncoder
+
+    options = BuildOptions(
+        chunk_tokens=args.chunk_tokens,
+        overlap_tokens=args.overlap_tokens,
+        batch_size=args.batch_size,
+        show_progress=not args.quiet,
+        dense_kind=None if args.dense_index == "auto" else args.dense_index,
+    )
+    options.validate()
+    report = build_index(args.seeds, args.out, SentenceTransformerEncoder(args.model), options)
+    state = "written" if report.written else "already up to date"
+    print(
+        f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
+        f"unchanged {len(report.unchanged)}; {report.passages} passages, {report.encoded} encoded; "
+        f"index {args.out} version {report.version} ({state})"
+    )
+    for label, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        for article_id in ids:
+            print(f"  {label}: {article_id}")
+    return 0
+
+
+def register_search(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("search", help="print the passages that best match a query")
+    parser.add_argument("query")
+    parser.add_argument("-k", type=positive_int, default=5, help="number of passages")
+    parser.add_argument("--mode", choices=SEARCH_MODES, default="hybrid")
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    parser.add_argument("--json", action="store_true", help="print hits as a JSON list")
+    parser.set_defaults(handler=run_search)
+
+
+def hit_record(hit: Hit) -> dict[str, object]:
+    """A hit flattened to the citation fields every consumer (CLI, HTTP, eval) prints."""
+    passage = hit.passage
+    return {
+        "rank": hit.rank,
+        "score": hit.score,
+        "scores": msgspec.to_builtins(hit.scores),
+        "passage_id": passage.id,
+        "article_id": passage.article_id,
+        "title": passage.title,
+        "date": passage.date,
+        "start": passage.start,
+        "end": passage.end,
+        "text": passage.text,
+    }
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from indexer.retriever import Retriever
+
+    hits = Retriever.open(args.index).search(args.query, k=args.k, mode=args.mode)
+    if args.json:
+        print(json.dumps([hit_record(hit) for hit in hits], ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("no passages match")
+    for hit in hits:
+        passage = hit.passage
+        print(f"{hit.rank}. {passage.title} ({passage.date or 'undated'})  [{passage.id}]  score {hit.score:.4f}")
+        print(f"   {passage.text}\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="polysearch", description="Semantic search over news articles.")
+    parser.add_argument("--log-level", default="WARNING", help="log level for JSON logs on stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    registered = {ep.name: ep for ep in entry_points(group="polysearch.commands")}
+    for name in sorted(registered):
+        registered[name].load()(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.log_level)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except PolysearchError as exc:
+        print(f"polysearch {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"polysearch {args.command}: interrupted; the previous index is untouched", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

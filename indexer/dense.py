@@ -1,0 +1,77 @@
+"""The dense vector index: FAISS inner-product search over normalised embeddings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+from indexer.encoder import Vectors
+
+DenseKind = Literal["flat", "hnsw"]
+# Exact search is fast enough below this many vectors; above it HNSW keeps latency flat.
+HNSW_THRESHOLD = 50_000
+_HNSW_M = 32
+
+
+def choose_kind(n_vectors: int, *, threshold: int = HNSW_THRESHOLD) -> DenseKind:
+    return "hnsw" if n_vectors >= threshold else "flat"
+
+
+class DenseIndex:
+    """Row ``i`` of the index is passage ``i``; scores are cosine similarities."""
+
+    def __init__(self, index: faiss.Index, kind: DenseKind) -> None:
+        self._index = index
+        self.kind = kind
+
+    @classmethod
+    def build(cls, vectors: Vectors, *, kind: DenseKind) -> DenseIndex:
+        dimension = vectors.shape[1]
+        # Inner product equals cosine similarity because every vector is unit length.
+        if kind == "hnsw":
+            index: faiss.Index = faiss.IndexHNSWFlat(dimension, _HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 80
+            index.hnsw.efSearch = 128
+        else:
+            index = faiss.IndexFlatIP(dimension)
+        if len(vectors):
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        return cls(index, kind)
+
+    @classmethod
+    def load(cls, path: Path, *, kind: DenseKind) -> DenseIndex:
+        return cls(faiss.read_index(str(path)), kind)
+
+    def save(self, path: Path) -> None:
+        faiss.write_index(self._index, str(path))
+
+    @property
+    def size(self) -> int:
+        return int(self._index.ntotal)
+
+    @property
+    def dimension(self) -> int:
+        return int(self._index.d)
+
+    def search(
+        self, query: Vectors, k: int, *, allowed: npt.NDArray[np.int64] | None = None
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """Top-``k`` (scores, rows) for one query vector, restricted to ``allowed`` rows if given."""
+        k = min(k, self.size if allowed is None else len(allowed))
+        if k <= 0:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        params = None
+        if allowed is not None:
+            selector = faiss.IDSelectorBatch(allowed)
+            params = (
+                faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, k))
+                if self.kind == "hnsw"
+                else faiss.SearchParameters(sel=selector)
+            )
+        scores, rows = self._index.search(query.reshape(1, -1), k, params=params)
+        keep = rows[0] >= 0  # HNSW may return -1 padding when fewer than k are reachable
+        return scores[0][keep], rows[0][keep].astype(np.int64)

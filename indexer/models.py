@@ -1,0 +1,114 @@
+"""Shared records of the core: articles, passages, hits, filters and the index manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import msgspec
+
+SearchMode = Literal["dense", "keyword", "hybrid"]
+SEARCH_MODES: tuple[SearchMode, ...] = ("dense", "keyword", "hybrid")
+
+
+class Article(msgspec.Struct, frozen=True, kw_only=True):
+    """One news article after boilerplate removal; citations index into ``body``."""
+
+    id: str
+    title: str
+    date: str | None
+    body: str
+    source: str
+    content_hash: str
+
+
+class Passage(msgspec.Struct, frozen=True, kw_only=True):
+    """A sentence-aligned window of an article body: ``body[start:end] == text``."""
+
+    id: str
+    article_id: str
+    ordinal: int
+    title: str
+    date: str | None
+    start: int
+    end: int
+    n_tokens: int
+    text: str
+
+
+class ComponentScores(msgspec.Struct, frozen=True, kw_only=True):
+    """The per-retriever scores behind a fused score; ``None`` when that retriever missed it."""
+
+    dense: float | None = None
+    keyword: float | None = None
+
+
+class Hit(msgspec.Struct, frozen=True, kw_only=True):
+    """A ranked passage for one query."""
+
+    rank: int
+    score: float
+    scores: ComponentScores
+    passage: Passage
+
+
+class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """Restrictions applied before ranking; dates are inclusive ISO days."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    article_ids: frozenset[str] | None = None
+
+    def admits(self, passage: Passage) -> bool:
+        if self.article_ids is not None and passage.article_id not in self.article_ids:
+            return False
+        if self.date_from is None and self.date_to is None:
+            return True
+        if passage.date is None:
+            # An undated article cannot be shown to fall inside a requested range.
+            return False
+        day = dt.date.fromisoformat(passage.date)
+        if self.date_from is not None and day < self.date_from:
+            return False
+        return not (self.date_to is not None and day > self.date_to)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.article_ids is None and self.date_from is None and self.date_to is None
+
+
+class ChunkParams(msgspec.Struct, frozen=True, kw_only=True):
+    """How article bodies were cut into passages."""
+
+    chunk_tokens: int
+    overlap_tokens: int
+    encoding: str
+
+
+class ModelInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """The embedding model an index was built with."""
+
+    name: str
+    dimension: int
+    max_seq_length: int
+
+
+class FileEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """Size and checksum of one index file, checked on load."""
+
+    bytes: int
+    sha256: str
+
+
+class Manifest(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything needed to verify and interpret an index directory."""
+
+    format_version: int
+    version: str
+    built_at: str
+    model: ModelInfo
+    chunking: ChunkParams
+    dense_index: str
+    counts: dict[str, int]
+    articles: dict[str, str]
+    files: dict[str, FileEntry]

@@ -1,0 +1,177 @@
+"""Answering search queries over a loaded index: dense, keyword and hybrid ranking."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from indexer.encoder import Encoder, SentenceTransformerEncoder, Vectors, passage_input
+from indexer.errors import IndexMismatchError, InvalidQueryError, NotFoundError
+from indexer.fusion import FusionConfig, fuse
+from indexer.models import SEARCH_MODES, Article, ComponentScores, Hit, Passage, SearchFilters, SearchMode
+from indexer.store import LoadedIndex, load_index
+
+log = logging.getLogger(__name__)
+
+# Re-encoding a stored passage must give (nearly) its stored vector, or the model differs.
+_PROBE_MIN_COSINE = 0.98
+_NO_DATE = np.iinfo(np.int32).min
+
+
+class Retriever:
+    """Loads once, then answers ``search`` from memory; safe to share between threads."""
+
+    def __init__(self, index: LoadedIndex, encoder: Encoder, *, fusion: FusionConfig | None = None) -> None:
+        self.index = index
+        self.encoder = encoder
+        self.fusion = fusion or FusionConfig()
+        self._check_model()
+        self._rows = {p.id: row for row, p in enumerate(index.passages)}
+        article_ids = sorted(index.articles)
+        self._article_code = {article_id: code for code, article_id in enumerate(article_ids)}
+        self._row_article = np.array([self._article_code[p.article_id] for p in index.passages], dtype=np.int32)
+        self._row_day = np.array(
+            [dt.date.fromisoformat(p.date).toordinal() if p.date else _NO_DATE for p in index.passages], dtype=np.int32
+        )
+
+    @classmethod
+    def open(cls, index_dir: Path, *, encoder: Encoder | None = None, fusion: FusionConfig | None = None) -> Retriever:
+        """Load and verify ``index_dir``; with no encoder, load the model the index names."""
+        index = load_index(index_dir)
+        return cls(index, encoder or SentenceTransformerEncoder(index.manifest.model.name), fusion=fusion)
+
+    @property
+    def version(self) -> str:
+        return self.index.version
+
+    def _check_model(self) -> None:
+        manifest = self.index.manifest
+        if self.encoder.dimension != manifest.model.dimension:
+            raise IndexMismatchError(
+                f"index was built with {manifest.model.name!r} ({manifest.model.dimension} dimensions), "
+                f"the loaded model {self.encoder.name!r} has {self.encoder.dimension}"
+            )
+        if not self.index.passages:
+            return
+        first = self.index.passages[0]
+        probe = self.encoder.encode([passage_input(first.title, first.text)])[0]
+        cosine = float(probe @ self.index.embeddings[0])
+        if cosine < _PROBE_MIN_COSINE:
+            raise IndexMismatchError(
+                f"index vectors were not made by the loaded model {self.encoder.name!r} "
+                f"(index says {manifest.model.name!r}; probe cosine {cosine:.3f})"
+            )
+
+    def passage(self, passage_id: str) -> Passage:
+        row = self._rows.get(passage_id)
+        if row is None:
+            raise NotFoundError(f"no passage {passage_id!r}")
+        return self.index.passages[row]
+
+    def article(self, article_id: str) -> Article:
+        article = self.index.articles.get(article_id)
+        if article is None:
+            raise NotFoundError(f"no article {article_id!r}")
+        return article
+
+    def article_passages(self, article_id: str) -> list[Passage]:
+        return [p for p in self.index.passages if p.article_id == self.article(article_id).id]
+
+    def encode_queries(self, queries: Sequence[str]) -> Vectors:
+        return self.encoder.encode(list(queries))
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        mode: SearchMode = "hybrid",
+        filters: SearchFilters | None = None,
+        *,
+        query_vector: Vectors | None = None,
+    ) -> list[Hit]:
+        """The ``k`` best passages for ``query``; ``query_vector`` skips encoding (batched callers)."""
+        query = query.strip()
+        if not query:
+            raise InvalidQueryError("query", "must not be empty")
+        if k < 1:
+            raise InvalidQueryError("k", "must be at least 1")
+        if mode not in SEARCH_MODES:
+            raise InvalidQueryError("mode", f"must be one of {', '.join(SEARCH_MODES)}")
+        allowed = self._allowed_rows(filters)
+        if allowed is not None and len(allowed) == 0:
+            return []
+        depth = max(self.fusion.depth, k)
+        dense: dict[int, float] = {}
+        keyword: dict[int, float] = {}
+        bm25 = np.zeros(0, dtype=np.float32)
+        if mode in ("dense", "hybrid"):
+            vector = query_vector if query_vector is not None else self.encoder.encode([query])[0]
+            dense = self._dense(vector, depth, allowed)
+        if mode in ("keyword", "hybrid"):
+            bm25 = self.index.keyword.scores(query)
+            keyword = self._keyword(bm25, depth, allowed, keep_zero=mode == "keyword")
+        if mode == "dense":
+            fused, components = dense, {row: ComponentScores(dense=s) for row, s in dense.items()}
+        elif mode == "keyword":
+            fused, components = keyword, {row: ComponentScores(keyword=s) for row, s in keyword.items()}
+        else:
+            fused, components = self._hybrid(vector, bm25, dense, keyword)
+        ranked = sorted(fused, key=lambda row: (-fused[row], row))[:k]
+        return [
+            Hit(rank=rank, score=float(fused[row]), scores=components[row], passage=self.index.passages[row])
+            for rank, row in enumerate(ranked, start=1)
+        ]
+
+    def _allowed_rows(self, filters: SearchFilters | None) -> npt.NDArray[np.int64] | None:
+        if filters is None or filters.is_empty:
+            return None
+        mask = np.ones(len(self.index.passages), dtype=bool)
+        if filters.article_ids is not None:
+            codes = [self._article_code[a] for a in filters.article_ids if a in self._article_code]
+            mask &= np.isin(self._row_article, np.array(codes, dtype=np.int32))
+        if filters.date_from is not None or filters.date_to is not None:
+            mask &= self._row_day != _NO_DATE
+            if filters.date_from is not None:
+                mask &= self._row_day >= filters.date_from.toordinal()
+            if filters.date_to is not None:
+                mask &= self._row_day <= filters.date_to.toordinal()
+        return np.flatnonzero(mask).astype(np.int64)
+
+    def _dense(self, vector: Vectors, depth: int, allowed: npt.NDArray[np.int64] | None) -> dict[int, float]:
+        scores, rows = self.index.dense.search(np.asarray(vector, dtype=np.float32), depth, allowed=allowed)
+        return {int(row): float(score) for row, score in zip(rows, scores)}
+
+    @staticmethod
+    def _keyword(
+        scores: npt.NDArray[np.float32], depth: int, allowed: npt.NDArray[np.int64] | None, *, keep_zero: bool
+    ) -> dict[int, float]:
+        rows = np.arange(len(scores)) if allowed is None else allowed
+        candidate = scores[rows]
+        if not keep_zero:
+            keep = candidate > 0
+            rows, candidate = rows[keep], candidate[keep]
+        if len(rows) > depth:
+            # Stable order (score, then row) before cutting, so ties never depend on argpartition.
+            order = np.lexsort((rows, -candidate))[:depth]
+            rows, candidate = rows[order], candidate[order]
+        return {int(row): float(score) for row, score in zip(rows, candidate)}
+
+    def _hybrid(
+        self, vector: Vectors, bm25: npt.NDArray[np.float32], dense: dict[int, float], keyword: dict[int, float]
+    ) -> tuple[dict[int, float], dict[int, ComponentScores]]:
+        union = sorted(dense.keys() | keyword.keys())
+        # Both component scores are known exactly for every candidate: the vectors are in
+        # memory and BM25 scored the whole corpus, so fusion never guesses a missing score.
+        cosine = self.index.embeddings[union] @ np.asarray(vector, dtype=np.float32)
+        dense_full = {row: float(c) for row, c in zip(union, cosine)}
+        keyword_full = {row: float(bm25[row]) for row in union if bm25[row] > 0}
+        fused = fuse(dense_full, keyword_full, self.fusion)
+        components = {
+            row: ComponentScores(dense=dense_full[row], keyword=float(bm25[row])) for row in union
+        }
+        return fused, components
