@@ -112,3 +112,28 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     counts: dict[str, int]
     articles: dict[str, str]
     files: dict[str, FileEntry]
+
+
+class Answer(msgspec.Struct, frozen=True, kw_only=True):
+    """An extracted sentence (or short span) that answers a question, cited exactly.
+
+    ``body[start:end] == text`` for the article's body; ``confidence`` is in [0, 1].
+    """
+
+    text: str
+    passage_id: str
+    article_id: str
+    title: str
+    date: str | None
+    start: int
+    end: int
+    confidence: float
+
+
+class AskResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of a question: an answer, or an abstention, plus the supporting hits."""
+
+    question: str
+    answer: Answer | None
+    abstained: bool
+    citations: list[Hit]
