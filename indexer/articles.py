@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +36,9 @@ _BOILERPLATE = re.compile(
     r"^(print version|>>\s*перейти к новости|>>\s*перейти ко всем новостям)$", re.IGNORECASE
 )
 _HEADING_MARK = re.compile(r"^#{1,6}\s+")
+# The site sets no-break spaces for typography ("in\u00a0Shanghai"); they mean nothing to a
+# reader but would break exact-text matching of quotes, answers and highlights.
+_TYPOGRAPHIC_SPACES = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " "})
 
 
 def content_hash(raw: bytes) -> str:
@@ -68,6 +72,7 @@ def _footer_date(line: str) -> str | None:
 
 def parse_article(article_id: str, text: str, *, source: str, digest: str) -> Article:
     """Split a page into title, date and body paragraphs, dropping site boilerplate."""
+    text = unicodedata.normalize("NFC", text).translate(_TYPOGRAPHIC_SPACES)
     lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     content = [line for line in lines if line]
     if not content:

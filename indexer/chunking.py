@@ -145,7 +145,13 @@ class Chunker:
                 last += 1
                 total += units[last].n_tokens + 1
             a, b = units[first].start, units[last].end
-            windows.append(Span(a, b, self.count(body[a:b])))
+            n_tokens = self.count(body[a:b])
+            # The estimate assumes one token per separator; whitespace runs can cost more.
+            while n_tokens > budget and last > first:
+                last -= 1
+                b = units[last].end
+                n_tokens = self.count(body[a:b])
+            windows.append(Span(a, b, n_tokens))
             if last + 1 >= len(units):
                 break
             next_first, carried = last + 1, 0
