@@ -1,0 +1,132 @@
+"""Cross-request dynamic batching of query encoding: concurrent queries share one model call.
+
+A single worker task owns the model. A query that arrives while the model is idle is encoded
+at once, alone (no timer, no waiting for company); queries that arrive while a model call is
+running queue up and are encoded together by the next call. Under load the batch size grows
+with the queue, so throughput rises; a lone request pays nothing extra.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.encoder import Encoder, Vectors
+
+EncodeBatch = Callable[[list[str]], Vectors]
+
+# Short queries: 32 of them cost little more than a handful on the CPU (measured in
+# eval/README.md), while a bigger batch makes a request that just missed it wait longer.
+DEFAULT_MAX_BATCH = 32
+
+
+class EncoderClosedError(RuntimeError):
+    """The batching encoder was closed while a query was waiting for its vector."""
+
+
+@dataclass(slots=True)
+class BatchStats:
+    """Counters for benchmarks and logs: how much batching actually happened."""
+
+    requests: int = 0
+    batches: int = 0
+    largest_batch: int = 0
+
+
+_Waiter = tuple[str, "asyncio.Future[Vectors]"]
+
+
+class BatchingEncoder:
+    """``await encode(text)`` -> one unit vector; concurrent callers are batched together.
+
+    Must be used from one event loop. Model calls run one at a time in ``executor`` (a private
+    single thread by default): on a CPU two concurrent calls only fight over the same cores,
+    while one call over the combined batch uses them fully.
+    """
+
+    def __init__(
+        self, encode_batch: EncodeBatch, *, max_batch: int = DEFAULT_MAX_BATCH, executor: Executor | None = None
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be at least 1, got {max_batch}")
+        self._encode_batch = encode_batch
+        self.max_batch = max_batch
+        self._owns_executor = executor is None
+        self._executor: Executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-encoder")
+        self._pending: list[_Waiter] = []
+        self._worker: asyncio.Task[None] | None = None
+        self._closed = False
+        self.stats = BatchStats()
+
+    @classmethod
+    def for_encoder(
+        cls, encoder: Encoder, *, max_batch: int = DEFAULT_MAX_BATCH, executor: Executor | None = None
+    ) -> BatchingEncoder:
+        """Batch calls to ``encoder.encode``, one model forward pass per batch."""
+
+        def encode_batch(texts: list[str]) -> Vectors:
+            return encoder.encode(texts, batch_size=max(len(texts), 1))
+
+        return cls(encode_batch, max_batch=max_batch, executor=executor)
+
+    async def encode(self, text: str) -> Vectors:
+        """The vector of ``text``, encoded together with whatever else is queued."""
+        if self._closed:
+            raise EncoderClosedError("the query encoder is closed")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Vectors] = loop.create_future()
+        self._pending.append((text, future))
+        self.stats.requests += 1
+        if self._worker is None or self._worker.done():
+            # Started on demand, so an idle service has no task spinning and a lone query
+            # reaches the model on the next turn of the event loop.
+            self._worker = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            taken, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+            # A caller that gave up (client disconnected, timeout) costs no model time.
+            batch = [(text, future) for text, future in taken if not future.done()]
+            if not batch:
+                continue
+            self.stats.batches += 1
+            self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
+            try:
+                vectors = await loop.run_in_executor(self._executor, self._encode_batch, [text for text, _ in batch])
+                if len(vectors) != len(batch):
+                    raise RuntimeError(f"encoder returned {len(vectors)} vectors for {len(batch)} texts")
+            except asyncio.CancelledError:
+                _fail(batch, EncoderClosedError("the query encoder was closed during encoding"))
+                raise
+            except Exception as exc:  # every waiter of the batch sees the model's own error
+                _fail(batch, exc)
+                continue
+            for (_, future), vector in zip(batch, vectors, strict=True):
+                if not future.done():
+                    future.set_result(np.asarray(vector))
+
+    async def aclose(self) -> None:
+        """Stop the worker and fail anything still queued; idempotent."""
+        self._closed = True
+        worker, self._worker = self._worker, None
+        if worker is not None and not worker.done():
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        pending, self._pending = self._pending, []
+        _fail(pending, EncoderClosedError("the query encoder is closed"))
+        if self._owns_executor:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _fail(waiters: list[_Waiter], exc: BaseException) -> None:
+    for _, future in waiters:
+        if not future.done():
+            future.set_exception(exc)
