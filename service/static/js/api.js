@@ -1,0 +1,60 @@
+// A small client for the polysearch JSON API, used by the page and by the widget.
+
+export class ApiError extends Error {
+  constructor(status, error, detail) {
+    super(detail ? `${error}: ${detail}` : error);
+    this.status = status;
+    this.error = error;
+    this.detail = detail;
+  }
+}
+
+/** Requests against the service at `endpoint` (an origin, or "" for the page's own). */
+export function createClient(endpoint = "") {
+  const base = endpoint.replace(/\/+$/, "");
+
+  async function getJson(path, params) {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(params || {})) {
+      if (value !== null && value !== undefined && value !== "") query.set(name, String(value));
+    }
+    const url = `${base}${path}${query.size ? `?${query}` : ""}`;
+    let response;
+    try {
+      response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "omit" });
+    } catch (cause) {
+      throw new ApiError(0, "the search service could not be reached", String(cause && cause.message ? cause.message : cause));
+    }
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+    if (!response.ok) {
+      const error = body && typeof body.error === "string" ? body.error : `request failed (${response.status})`;
+      const detail = body && body.detail !== undefined ? String(body.detail) : "";
+      throw new ApiError(response.status, error, detail);
+    }
+    return body;
+  }
+
+  const filters = (options) => ({ date_from: options.dateFrom, date_to: options.dateTo });
+
+  return {
+    base,
+    search: (query, options = {}) => getJson("/search", { q: query, k: options.k, ...filters(options) }),
+    ask: (question, options = {}) => getJson("/ask", { q: question, k: options.k, ...filters(options) }),
+    article: (articleId) => getJson(`/articles/${encodeURIComponent(articleId)}`),
+    /** The article view's address for a span of an article, carrying the query for the way back. */
+    readHref(articleId, start, end, query) {
+      const params = new URLSearchParams();
+      if (Number.isInteger(start) && Number.isInteger(end)) {
+        params.set("start", String(start));
+        params.set("end", String(end));
+      }
+      if (query) params.set("q", query);
+      return `${base}/read/${encodeURIComponent(articleId)}?${params}`;
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// DOM building and text helpers shared by the page, the article view and the widget.
+// Every piece of data reaches the document as a text node: nothing here parses HTML,
+// so a query or passage containing markup is shown as the characters it is.
+
+/**
+ * Create an element. `props` sets properties (className, href, id, ...) except `attrs`,
+ * which holds attributes set with setAttribute (aria-*, data-*); children are nodes or strings.
+ */
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  const { attrs, ...rest } = props;
+  Object.assign(node, rest);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value !== null && value !== undefined && value !== false) node.setAttribute(name, String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+// Words too common to be worth highlighting in a passage.
+const STOPWORDS = new Set(
+  ("a an and are as at be been but by can could did do does for from had has have how i in into is it its " +
+    "of on or our over she so than that the their them then there these they this to too was we were what " +
+    "when where which who whom why will with would you your")
+    .split(" "),
+);
+
+const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu;
+
+/** The distinct, lower-cased content words of a query, longest first. */
+export function queryTerms(query) {
+  const terms = new Set();
+  for (const match of (query || "").matchAll(WORD)) {
+    const term = match[0].toLocaleLowerCase();
+    if (term.length >= 2 && !STOPWORDS.has(term)) terms.add(term);
+  }
+  return [...terms].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+}
+
+// A passage word matches a term exactly, or by prefix for terms long enough that the prefix
+// is meaningful ("accelerator" marks "accelerators"; "art" does not mark "article").
+function matchesTerm(word, terms) {
+  const lower = word.toLocaleLowerCase();
+  return terms.some((term) => lower === term || (term.length >= 4 && lower.startsWith(term)));
+}
+
+/** `text` as a fragment of text nodes, with words matching `terms` wrapped in <mark>. */
+export function highlightTerms(text, terms) {
+  const fragment = document.createDocumentFragment();
+  if (!terms.length) {
+    fragment.append(text);
+    return fragment;
+  }
+  let last = 0;
+  for (const match of text.matchAll(WORD)) {
+    if (!matchesTerm(match[0], terms)) continue;
+    if (match.index > last) fragment.append(text.slice(last, match.index));
+    fragment.append(el("mark", { className: "term" }, match[0]));
+    last = match.index + match[0].length;
+  }
+  if (last < text.length) fragment.append(text.slice(last));
+  return fragment;
+}
+
+const DATE_FORMAT = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+
+/** A <time> for an ISO day, or the word "undated". */
+export function dateElement(isoDay) {
+  if (!isoDay) return el("span", { className: "date undated" }, "undated");
+  const parsed = new Date(`${isoDay}T00:00:00Z`);
+  const label = Number.isNaN(parsed.getTime()) ? isoDay : DATE_FORMAT.format(parsed);
+  return el("time", { className: "date", dateTime: isoDay }, label);
+}

@@ -1,0 +1,114 @@
+// The article view: the whole article, the cited span marked and scrolled into view.
+import { createClient } from "./api.js";
+import { dateElement, el } from "./dom.js";
+
+const client = createClient("");
+const params = new URLSearchParams(window.location.search);
+const articleId = decodeURIComponent(window.location.pathname.replace(/^\/read\//, ""));
+const query = params.get("q") || "";
+
+const articleNode = document.getElementById("article");
+const title = document.getElementById("article-title");
+const meta = document.getElementById("article-meta");
+const note = document.getElementById("cite-note");
+const bodyNode = document.getElementById("article-body");
+const status = document.getElementById("status");
+const back = document.getElementById("back-link");
+
+function requestedSpan(bodyLength) {
+  const start = Number(params.get("start"));
+  const end = Number(params.get("end"));
+  if (!params.has("start") || !params.has("end")) return null;
+  const valid = Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= bodyLength;
+  return valid ? { start, end } : "invalid";
+}
+
+// Paragraphs are the runs of text between blank lines; each keeps its offsets into the body
+// so the citation [start, end) is marked exactly, even when it crosses a paragraph break.
+function paragraphs(body) {
+  const spans = [];
+  const separator = /\n[ \t]*\n\s*/g;
+  let last = 0;
+  for (const match of body.matchAll(separator)) {
+    if (match.index > last) spans.push([last, match.index]);
+    last = match.index + match[0].length;
+  }
+  if (last < body.length) spans.push([last, body.length]);
+  return spans;
+}
+
+function renderBody(body, span) {
+  const marks = [];
+  const nodes = paragraphs(body).map(([from, to]) => {
+    const p = el("p");
+    if (!span || span.end <= from || span.start >= to) {
+      p.append(body.slice(from, to));
+      return p;
+    }
+    const markFrom = Math.max(from, span.start);
+    const markTo = Math.min(to, span.end);
+    const mark = el(
+      "mark",
+      { className: "cited", attrs: { "data-start": markFrom, "data-end": markTo } },
+      body.slice(markFrom, markTo),
+    );
+    marks.push(mark);
+    p.append(body.slice(from, markFrom), mark, body.slice(markTo, to));
+    return p;
+  });
+  bodyNode.replaceChildren(...nodes);
+  return marks;
+}
+
+function setUpBackLink() {
+  if (query) back.href = `/?${new URLSearchParams({ q: query })}`;
+  // Coming straight from the results, going back keeps the filters and scroll position.
+  back.addEventListener("click", (event) => {
+    let fromSearch = false;
+    try {
+      const referrer = new URL(document.referrer);
+      fromSearch = referrer.origin === window.location.origin && referrer.pathname === "/";
+    } catch {
+      fromSearch = false;
+    }
+    if (fromSearch && window.history.length > 1) {
+      event.preventDefault();
+      window.history.back();
+    }
+  });
+}
+
+async function main() {
+  setUpBackLink();
+  let article;
+  try {
+    article = await client.article(articleId);
+  } catch (error) {
+    title.textContent = error.status === 404 ? "Article not found" : "The article could not be loaded";
+    status.textContent = error.message;
+    articleNode.setAttribute("aria-busy", "false");
+    return;
+  }
+  document.title = `${article.title}: Polysearch`;
+  title.textContent = article.title;
+  meta.replaceChildren(dateElement(article.date));
+  const span = requestedSpan(article.body.length);
+  const marks = renderBody(article.body, span === "invalid" ? null : span);
+  articleNode.setAttribute("aria-busy", "false");
+  if (span === "invalid") {
+    note.textContent = "The cited span is not inside this article, so the whole article is shown unmarked.";
+    note.hidden = false;
+  } else if (marks.length) {
+    marks[0].id = "cited";
+    marks[0].tabIndex = -1;
+    note.replaceChildren("The cited text is highlighted. ", el("a", { href: "#cited" }, "Jump to it"));
+    note.hidden = false;
+    marks[0].scrollIntoView({ block: "center" });
+    marks[0].focus({ preventScroll: true });
+    status.textContent = "Article loaded; the cited text is highlighted.";
+  } else {
+    status.textContent = "Article loaded.";
+  }
+}
+
+main();

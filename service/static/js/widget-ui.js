@@ -1,0 +1,76 @@
+// The embeddable search box: renders into a shadow root so host styles and widget styles
+// never meet. Mounted by /widget.js on a host page and by the /embed iframe page.
+import { createClient } from "./api.js";
+import { el, queryTerms } from "./dom.js";
+import { renderAnswer, renderError, renderHits } from "./results.js";
+import { WIDGET_CSS } from "./widget-style.js";
+
+let sharedSheet = null;
+
+function applyStyles(root) {
+  // A constructed sheet is shared by every widget on the page and needs no inline <style>,
+  // which a host's Content-Security-Policy may forbid.
+  if ("adoptedStyleSheets" in root && typeof CSSStyleSheet === "function" && "replaceSync" in CSSStyleSheet.prototype) {
+    if (!sharedSheet) {
+      sharedSheet = new CSSStyleSheet();
+      sharedSheet.replaceSync(WIDGET_CSS);
+    }
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sharedSheet];
+  } else {
+    root.append(el("style", {}, WIDGET_CSS));
+  }
+}
+
+function positiveInt(text, fallback) {
+  const value = Number.parseInt(text || "", 10);
+  return Number.isInteger(value) && value > 0 ? Math.min(value, 20) : fallback;
+}
+
+/** Render a search box into `host` (an element); `endpoint` is the service origin. */
+export function mount(host, { endpoint = "", k = null, label = null } = {}) {
+  if (host.shadowRoot && host.shadowRoot.querySelector(".ps")) return host.shadowRoot;
+  const root = host.shadowRoot || host.attachShadow({ mode: "open" });
+  applyStyles(root);
+  const client = createClient(endpoint);
+  const passages = positiveInt(k ?? host.getAttribute("data-k"), 5);
+  const labelText = label ?? host.getAttribute("data-label") ?? "Search university news";
+
+  const input = el("input", { id: "ps-q", type: "search", name: "q", autocomplete: "off", required: true });
+  const form = el(
+    "form",
+    { attrs: { role: "search" } },
+    el("label", { htmlFor: "ps-q" }, labelText),
+    el("div", { className: "row" }, input, el("button", { type: "submit" }, "Search")),
+  );
+  const status = el("p", { className: "status", attrs: { role: "status", "aria-live": "polite" } });
+  const results = el("div", { className: "results", attrs: { "aria-busy": "false" } });
+  const more = el(
+    "p",
+    { className: "more" },
+    el("a", { href: `${client.base}/`, target: "_blank", rel: "noopener" }, "Open the full search page"),
+  );
+  root.append(el("div", { className: "ps", attrs: { part: "container" } }, form, status, results, more));
+
+  let generation = 0;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const query = input.value.trim();
+    if (!query) return;
+    const mine = ++generation;
+    status.textContent = "Searching…";
+    results.setAttribute("aria-busy", "true");
+    const [ask, search] = await Promise.allSettled([client.ask(query), client.search(query, { k: passages })]);
+    if (mine !== generation) return;
+    const context = { client, query, terms: queryTerms(query), newTab: true };
+    const nodes = [ask.status === "fulfilled" ? renderAnswer(ask.value, context) : renderError(ask.reason)];
+    if (search.status === "fulfilled") nodes.push(renderHits(search.value.hits, context));
+    results.replaceChildren(...nodes);
+    results.setAttribute("aria-busy", "false");
+    const count = search.status === "fulfilled" ? search.value.hits.length : 0;
+    status.textContent =
+      ask.status === "fulfilled" && !ask.value.abstained
+        ? `Answer found, with ${count} passages.`
+        : `No answer found; ${count} closest passages.`;
+  });
+  return root;
+}
