@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+
+from indexer.errors import InvalidQueryError, NotFoundError
+from indexer.models import SearchFilters
+from indexer.retriever import Retriever
+
+
+@pytest.mark.parametrize("mode", ["dense", "keyword", "hybrid"])
+def test_modes_find_the_matching_article(tiny_retriever: Retriever, mode: str) -> None:
+    hits = tiny_retriever.search("Gao Jun delegation Jiangsu", k=3, mode=mode)  # type: ignore[arg-type]
+    assert hits[0].passage.article_id == "c_weatherless"
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+
+
+def test_hybrid_hits_carry_both_component_scores(tiny_retriever: Retriever) -> None:
+    hit = tiny_retriever.search("ATURC summit", k=1, mode="hybrid")[0]
+    assert hit.scores.dense is not None and hit.scores.keyword is not None and hit.scores.keyword > 0
+
+
+def test_k_beyond_corpus_returns_every_passage_once(tiny_retriever: Retriever) -> None:
+    total = len(tiny_retriever.index.passages)
+    for mode in ("dense", "keyword", "hybrid"):
+        hits = tiny_retriever.search("university", k=1000, mode=mode)  # type: ignore[arg-type]
+        ids = [h.passage.id for h in hits]
+        assert len(ids) == len(set(ids)) == total
+        assert all(math.isfinite(h.score) for h in hits)
+
+
+def test_results_are_deterministic(tiny_retriever: Retriever) -> None:
+    runs = [[(h.passage.id, h.score) for h in tiny_retriever.search("the university", k=10)] for _ in range(3)]
+    assert runs[0] == runs[1] == runs[2]
+
+
+def test_ties_break_by_passage_order(tiny_retriever: Retriever) -> None:
+    hits = tiny_retriever.search("zzzz-unknown-word", k=50, mode="keyword")
+    rows = [tiny_retriever.index.passages.index(h.passage) for h in hits]
+    assert all(h.score == 0 for h in hits) and rows == sorted(rows)
+
+
+def test_article_filter(tiny_retriever: Retriever) -> None:
+    hits = tiny_retriever.search("university", k=50, filters=SearchFilters(article_ids=frozenset({"b_summit"})))
+    assert hits and {h.passage.article_id for h in hits} == {"b_summit"}
+
+
+def test_date_filter_is_inclusive_and_drops_undated(tiny_retriever: Retriever) -> None:
+    window = SearchFilters(date_from=dt.date(2022, 6, 10), date_to=dt.date(2022, 6, 10))
+    hits = tiny_retriever.search("university", k=50, filters=window)
+    assert {h.passage.article_id for h in hits} == {"b_summit"}
+    later = SearchFilters(date_from=dt.date(2023, 1, 1))
+    assert {h.passage.article_id for h in tiny_retriever.search("office", k=50, filters=later)} == {"a_shanghai"}
+
+
+def test_filter_that_excludes_everything_returns_nothing(tiny_retriever: Retriever) -> None:
+    assert tiny_retriever.search("office", filters=SearchFilters(article_ids=frozenset({"nope"}))) == []
+
+
+@pytest.mark.parametrize(("query", "k", "mode", "field"), [("  ", 5, "hybrid", "query"), ("x", 0, "hybrid", "k"), ("x", 5, "fuzzy", "mode")])
+def test_invalid_requests_name_the_field(tiny_retriever: Retriever, query: str, k: int, mode: str, field: str) -> None:
+    with pytest.raises(InvalidQueryError) as info:
+        tiny_retriever.search(query, k=k, mode=mode)  # type: ignore[arg-type]
+    assert info.value.field == field
+
+
+def test_lookups(tiny_retriever: Retriever) -> None:
+    passage = tiny_retriever.passage("a_shanghai#0")
+    assert tiny_retriever.article("a_shanghai").body[passage.start : passage.end] == passage.text
+    assert [p.ordinal for p in tiny_retriever.article_passages("b_summit")] == list(range(len(tiny_retriever.article_passages("b_summit"))))
+    with pytest.raises(NotFoundError):
+        tiny_retriever.passage("a_shanghai#999")
+    with pytest.raises(NotFoundError):
+        tiny_retriever.article("zzz")
+
+
+def test_precomputed_query_vector_gives_the_same_hits(tiny_retriever: Retriever) -> None:
+    query = "representative office Shanghai"
+    vector = tiny_retriever.encode_queries([query])[0]
+    assert tiny_retriever.search(query, query_vector=vector) == tiny_retriever.search(query)
