@@ -21,8 +21,18 @@ _MONTHS = {
     name: number
     for number, name in enumerate(
         (
-            "january", "february", "march", "april", "may", "june",
-            "july", "august", "september", "october", "november", "december",
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
         ),
         start=1,
     )
@@ -32,9 +42,7 @@ _HEADER_DATE = re.compile(r"^(\d{1,2}) ([A-Za-z]+) (\d{4})\b.*$")
 # "Дата публикации: 2020.10.05" ("publication date") in the footer of older pages.
 _FOOTER_DATE = re.compile(r"^Дата публикации:\s*(\d{4})\.(\d{2})\.(\d{2})\s*$")
 # Navigation left over from the site: "print version", "go to the news", "go to all news".
-_BOILERPLATE = re.compile(
-    r"^(print version|>>\s*перейти к новости|>>\s*перейти ко всем новостям)$", re.IGNORECASE
-)
+_BOILERPLATE = re.compile(r"^(print version|>>\s*перейти к новости|>>\s*перейти ко всем новостям)$", re.IGNORECASE)
 _HEADING_MARK = re.compile(r"^#{1,6}\s+")
 # The site sets no-break spaces for typography ("in\u00a0Shanghai"); they mean nothing to a
 # reader but would break exact-text matching of quotes, answers and highlights.
@@ -112,9 +120,7 @@ def read_article(path: Path) -> Article:
 
 def iter_article_paths(seeds_dir: Path) -> list[Path]:
     """Article files in a directory, sorted by name so builds are deterministic."""
-    return sorted(
-        path for path in seeds_dir.iterdir() if path.suffix.lower() in ARTICLE_SUFFIXES and path.is_file()
-    )
+    return sorted(path for path in seeds_dir.iterdir() if path.suffix.lower() in ARTICLE_SUFFIXES and path.is_file())
 
 
 def read_articles(seeds_dir: Path) -> Iterator[Article]:

@@ -107,9 +107,13 @@ def build_index(seeds_dir: Path, out_dir: Path, encoder: Encoder, options: Build
     articles = list(read_articles(seeds_dir))
     if not articles:
         raise BuildError(f"no readable .txt or .md articles in {seeds_dir}")
-    chunker = Chunker(load_encoding(options.encoding), chunk_tokens=options.chunk_tokens, overlap_tokens=options.overlap_tokens)
+    chunker = Chunker(
+        load_encoding(options.encoding), chunk_tokens=options.chunk_tokens, overlap_tokens=options.overlap_tokens
+    )
     model = ModelInfo(name=encoder.name, dimension=encoder.dimension, max_seq_length=encoder.max_seq_length)
-    chunking = ChunkParams(chunk_tokens=options.chunk_tokens, overlap_tokens=options.overlap_tokens, encoding=options.encoding)
+    chunking = ChunkParams(
+        chunk_tokens=options.chunk_tokens, overlap_tokens=options.overlap_tokens, encoding=options.encoding
+    )
     previous = _previous(out_dir, model, chunking)
     old_hashes = previous.manifest.articles if previous else {}
     report = _diff(articles, old_hashes)
@@ -127,7 +131,9 @@ def build_index(seeds_dir: Path, out_dir: Path, encoder: Encoder, options: Build
     fresh_passages = {a.id: chunk_article(a, chunker, encoder) for a in fresh}
     to_encode = [p for a in fresh for p in fresh_passages[a.id]]
     vectors = encoder.encode(
-        [passage_input(p.title, p.text) for p in to_encode], batch_size=options.batch_size, show_progress=options.show_progress
+        [passage_input(p.title, p.text) for p in to_encode],
+        batch_size=options.batch_size,
+        show_progress=options.show_progress,
     )
     report.encoded = len(to_encode)
     offset = 0
@@ -148,7 +154,15 @@ def build_index(seeds_dir: Path, out_dir: Path, encoder: Encoder, options: Build
     report.version = index_version(model, chunking, {a.id: a.content_hash for a in articles}, dense_kind)
     if previous is not None and previous.version == report.version:
         return report
-    write_index(out_dir, model=model, chunking=chunking, articles=articles, passages=passages, embeddings=embeddings, dense_kind=dense_kind)
+    write_index(
+        out_dir,
+        model=model,
+        chunking=chunking,
+        articles=articles,
+        passages=passages,
+        embeddings=embeddings,
+        dense_kind=dense_kind,
+    )
     report.written = True
     return report
 

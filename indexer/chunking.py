@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from typing import NamedTuple
 
 import tiktoken
@@ -15,7 +16,37 @@ from indexer.errors import BuildError
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'»”’)\]*]*(?=\s+[\"'«“(\[*]*[A-ZА-ЯЁ0-9])")
 # Tokens before a period that do not end a sentence ("St. Petersburg", "Prof. Ivanov").
 _ABBREVIATIONS = frozenset(
-    {"st", "mr", "mrs", "ms", "dr", "prof", "no", "vs", "etc", "e.g", "i.e", "jr", "sr", "inc", "ltd", "co", "corp", "dept", "univ", "approx", "ca", "cf", "fig", "vol", "p", "pp", "т", "г", "им"}
+    {
+        "st",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "no",
+        "vs",
+        "etc",
+        "e.g",
+        "i.e",
+        "jr",
+        "sr",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "dept",
+        "univ",
+        "approx",
+        "ca",
+        "cf",
+        "fig",
+        "vol",
+        "p",
+        "pp",
+        "т",
+        "г",
+        "им",
+    }
 )
 _WORD = re.compile(r"\S+")
 
@@ -76,7 +107,9 @@ class Chunker:
         if chunk_tokens < 8:
             raise BuildError(f"chunk_tokens must be at least 8, got {chunk_tokens}")
         if not 0 <= overlap_tokens < chunk_tokens:
-            raise BuildError(f"overlap_tokens must be at least 0 and below chunk_tokens ({chunk_tokens}), got {overlap_tokens}")
+            raise BuildError(
+                f"overlap_tokens must be at least 0 and below chunk_tokens ({chunk_tokens}), got {overlap_tokens}"
+            )
 
     def count(self, text: str) -> int:
         return len(self.encoding.encode_ordinary(text))
@@ -129,7 +162,7 @@ class Chunker:
         # a new character, and never inside the text's first character.
         cuts = sorted({start + o for o in offsets[budget::budget] if 0 < o < end - start})
         edges = [start, *cuts, end]
-        return [Span(a, b, self.count(body[a:b])) for a, b in zip(edges, edges[1:]) if a < b]
+        return [Span(a, b, self.count(body[a:b])) for a, b in pairwise(edges) if a < b]
 
     def _windows(self, body: str, start: int, end: int, budget: int, overlap: int) -> list[Span]:
         units = self._units(body, start, end, budget)

@@ -43,11 +43,18 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     parser = commands.add_parser("index", help="build or update the index from article files")
     parser.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="directory of .txt/.md articles")
     parser.add_argument("--out", type=Path, default=DEFAULT_INDEX, help="index directory")
-    parser.add_argument("--model", default=None, help="sentence-transformers model name or path (default: packaged all-MiniLM-L6-v2)")
+    parser.add_argument(
+        "--model", default=None, help="sentence-transformers model name or path (default: packaged all-MiniLM-L6-v2)"
+    )
     parser.add_argument("--chunk-tokens", type=positive_int, default=DEFAULT_CHUNK_TOKENS)
     parser.add_argument("--overlap-tokens", type=non_negative_int, default=DEFAULT_OVERLAP_TOKENS)
     parser.add_argument("--batch-size", type=positive_int, default=64)
-    parser.add_argument("--dense-index", choices=["auto", "flat", "hnsw"], default="auto", help="FAISS index type (auto: by corpus size)")
+    parser.add_argument(
+        "--dense-index",
+        choices=["auto", "flat", "hnsw"],
+        default="auto",
+        help="FAISS index type (auto: by corpus size)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run_index)
 

@@ -32,10 +32,12 @@ class DenseIndex:
     def build(cls, vectors: Vectors, *, kind: DenseKind) -> DenseIndex:
         dimension = vectors.shape[1]
         # Inner product equals cosine similarity because every vector is unit length.
+        index: faiss.Index
         if kind == "hnsw":
-            index: faiss.Index = faiss.IndexHNSWFlat(dimension, _HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = 80
-            index.hnsw.efSearch = 128
+            hnsw = faiss.IndexHNSWFlat(dimension, _HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = 80
+            hnsw.hnsw.efSearch = 128
+            index = hnsw
         else:
             index = faiss.IndexFlatIP(dimension)
         if len(vectors):
@@ -66,12 +68,14 @@ class DenseIndex:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         params = None
         if allowed is not None:
+            # faiss's SWIG classes take attributes rather than typed keyword arguments.
             selector = faiss.IDSelectorBatch(allowed)
-            params = (
-                faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, k))
-                if self.kind == "hnsw"
-                else faiss.SearchParameters(sel=selector)
-            )
+            if self.kind == "hnsw":
+                params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+                params.efSearch = max(128, k)
+            else:
+                params = faiss.SearchParameters()
+            params.sel = selector
         scores, rows = self._index.search(query.reshape(1, -1), k, params=params)
         keep = rows[0] >= 0  # HNSW may return -1 padding when fewer than k are reachable
         return scores[0][keep], rows[0][keep].astype(np.int64)

@@ -87,7 +87,7 @@ class SentenceTransformerEncoder:
             from sentence_transformers import SentenceTransformer
 
             # The weight-loading bar is noise in service logs; indexing has its own bar.
-            transformers.utils.logging.disable_progress_bar()
+            transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
             self._model = SentenceTransformer(location, device="cpu")
         except Exception as exc:  # the library raises many types for a missing/broken model
@@ -96,7 +96,7 @@ class SentenceTransformerEncoder:
         if dimension is None:
             raise ModelLoadError(f"model {self.name!r} does not report an embedding dimension")
         self.dimension = int(dimension)
-        self.max_seq_length = int(self._model.max_seq_length)
+        self.max_seq_length = int(self._model.max_seq_length or 512)
         self._tokenizer = self._model.tokenizer
         log.info("model_loaded", extra={"model": self.name, "dimension": self.dimension})
 

@@ -171,7 +171,5 @@ class Retriever:
         dense_full = {row: float(c) for row, c in zip(union, cosine)}
         keyword_full = {row: float(bm25[row]) for row in union if bm25[row] > 0}
         fused = fuse(dense_full, keyword_full, self.fusion)
-        components = {
-            row: ComponentScores(dense=dense_full[row], keyword=float(bm25[row])) for row in union
-        }
+        components = {row: ComponentScores(dense=dense_full[row], keyword=float(bm25[row])) for row in union}
         return fused, components

@@ -20,6 +20,7 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 import numpy as np
@@ -31,6 +32,7 @@ from indexer.keyword import KeywordIndex
 from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo, Passage
 
 log = logging.getLogger(__name__)
+RecordT = TypeVar("RecordT", Article, Passage)
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -64,7 +66,13 @@ class LoadedIndex:
 def index_version(model: ModelInfo, chunking: ChunkParams, article_hashes: dict[str, str], dense_kind: str) -> str:
     """Fingerprint of everything that determines the index content: same inputs, same version."""
     payload = msgspec.json.encode(
-        {"format": FORMAT_VERSION, "model": model, "chunking": chunking, "articles": article_hashes, "dense": dense_kind}
+        {
+            "format": FORMAT_VERSION,
+            "model": model,
+            "chunking": chunking,
+            "articles": article_hashes,
+            "dense": dense_kind,
+        }
     )
     return hashlib.sha256(payload).hexdigest()[:16]
 
@@ -102,7 +110,7 @@ def _write_jsonl(path: Path, records: Iterable[msgspec.Struct]) -> None:
             handle.write(b"\n")
 
 
-def _read_jsonl(path: Path, kind: type[msgspec.Struct]) -> list[msgspec.Struct]:
+def _read_jsonl(path: Path, kind: type[RecordT]) -> list[RecordT]:
     decoder = msgspec.json.Decoder(kind)
     with path.open("rb") as handle:
         return [decoder.decode(line) for line in handle if line.strip()]
@@ -180,7 +188,7 @@ def _write_files(
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         version=version,
-        built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         model=model,
         chunking=chunking,
         dense_index=dense_kind,
@@ -256,12 +264,13 @@ def load_index(index_dir: Path) -> LoadedIndex:
     manifest = read_manifest(version_dir)
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatchError(
-            f"{version_dir} has index format {manifest.format_version}, this polysearch reads {FORMAT_VERSION}; rebuild it"
+            f"{version_dir} has index format {manifest.format_version}, "
+            f"this polysearch reads {FORMAT_VERSION}; rebuild it"
         )
     _verify_files(version_dir, manifest)
     try:
-        articles = {a.id: a for a in _read_jsonl(version_dir / ARTICLES, Article)}  # type: ignore[attr-defined]
-        passages: list[Passage] = _read_jsonl(version_dir / PASSAGES, Passage)  # type: ignore[assignment]
+        articles = {a.id: a for a in _read_jsonl(version_dir / ARTICLES, Article)}
+        passages = _read_jsonl(version_dir / PASSAGES, Passage)
         embeddings = np.load(version_dir / EMBEDDINGS, allow_pickle=False)
         kind: DenseKind = "hnsw" if manifest.dense_index == "hnsw" else "flat"
         dense = DenseIndex.load(version_dir / DENSE, kind=kind)
@@ -288,7 +297,9 @@ def _check_counts(
     if len(passages) != n:
         problems.append(f"{len(passages)} passages, manifest says {n}")
     if embeddings.shape != (n, dimension) or embeddings.dtype != np.float32:
-        problems.append(f"embeddings are {embeddings.dtype}{list(embeddings.shape)}, expected float32[{n}, {dimension}]")
+        problems.append(
+            f"embeddings are {embeddings.dtype}{list(embeddings.shape)}, expected float32[{n}, {dimension}]"
+        )
     if dense.size != n or dense.dimension != dimension:
         problems.append(f"dense index holds {dense.size}x{dense.dimension}, expected {n}x{dimension}")
     if any(p.article_id not in articles for p in passages):

@@ -14,7 +14,10 @@ EXPECTED = {
         "SPbPU and colleagues from China will establish a Center for Smart Materials and Intelligent Technologies",
         "2023-06-01",
     ),
-    "001_beaca05ca1d529df": ("SPbPU signs cooperation agreement with Nanjing University of Science and Technology", "2024-05-24"),
+    "001_beaca05ca1d529df": (
+        "SPbPU signs cooperation agreement with Nanjing University of Science and Technology",
+        "2024-05-24",
+    ),
     "002_a033d0d0b69a656a": ("September Digest from the SPbPU Representative Office in Shanghai", "2020-10-05"),
     "003_81355e64a07f423b": ("Polytechnic University at the Fifth ATURC-2022 Summit", "2022-06-10"),
     "004_65cc03ef8546c71e": (
@@ -23,7 +26,13 @@ EXPECTED = {
         "2025-07-17",
     ),
 }
-BOILERPLATE = ("Print version", ">>Перейти к новости", ">>Перейти ко всем новостям", "Дата публикации", "International activities")
+BOILERPLATE = (
+    "Print version",
+    ">>Перейти к новости",
+    ">>Перейти ко всем новостям",
+    "Дата публикации",
+    "International activities",
+)
 
 
 @pytest.mark.parametrize("article_id", sorted(EXPECTED))

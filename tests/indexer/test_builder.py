@@ -47,7 +47,10 @@ def test_changed_added_and_removed_articles_reencode_only_themselves(tiny_seeds:
     report = build_index(tiny_seeds, out, encoder, OPTIONS)
     new = load_index(out)
     assert (report.added, report.updated, report.removed, report.unchanged) == (
-        ["d_new"], ["b_summit"], ["c_weatherless"], ["a_shanghai"]
+        ["d_new"],
+        ["b_summit"],
+        ["c_weatherless"],
+        ["a_shanghai"],
     )
     changed = [p for p in new.passages if p.article_id in {"b_summit", "d_new"}]
     assert encoder.texts_encoded == report.encoded == len(changed)
@@ -110,7 +113,11 @@ def test_disk_full_while_writing_keeps_the_old_index(
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    target = {"np_save": (store.np, "save"), "keyword_save": (store.KeywordIndex, "save"), "switch": (store, "_switch_current")}
+    target = {
+        "np_save": (store.np, "save"),
+        "keyword_save": (store.KeywordIndex, "save"),
+        "switch": (store, "_switch_current"),
+    }
     monkeypatch.setattr(*target[failing], disk_full)
     _change(tiny_seeds)
     with pytest.raises(OSError, match="No space"):
@@ -156,7 +163,9 @@ _CHILD = textwrap.dedent(
 
 
 @pytest.mark.parametrize("where", ["encode", "fsync", "switch"])
-def test_kill_9_at_any_stage_keeps_the_old_index(tiny_seeds: Path, tiny_index: Path, tmp_path: Path, where: str) -> None:
+def test_kill_9_at_any_stage_keeps_the_old_index(
+    tiny_seeds: Path, tiny_index: Path, tmp_path: Path, where: str
+) -> None:
     version = load_index(tiny_index).version
     _change(tiny_seeds)
     marker = tmp_path / "reached"

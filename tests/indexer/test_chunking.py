@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 import tiktoken
 from hypothesis import given, settings
@@ -14,7 +16,22 @@ from tests.fakes import FakeEncoder
 ENC = tiktoken.get_encoding(ENCODING)
 
 WORDS = st.sampled_from(
-    ["university", "St.", "Prof.", "China", "Шанхай", "2016", "x", "上海交通大学", "agreement", "ATURC-2022", "«quote»", "🙂", "a", "Dr."]
+    [
+        "university",
+        "St.",
+        "Prof.",
+        "China",
+        "Шанхай",
+        "2016",
+        "x",
+        "上海交通大学",
+        "agreement",
+        "ATURC-2022",
+        "«quote»",
+        "🙂",
+        "a",
+        "Dr.",
+    ]
 )
 SENTENCE = st.builds(
     lambda words, end: " ".join(words) + end,
@@ -23,7 +40,9 @@ SENTENCE = st.builds(
 )
 PARAGRAPH = st.builds(lambda sentences: " ".join(sentences), st.lists(SENTENCE, min_size=1, max_size=8))
 BODY = st.builds(
-    lambda paragraphs, sep: sep.join(paragraphs), st.lists(PARAGRAPH, min_size=1, max_size=6), st.sampled_from(["\n\n", "\n", "\n \n"])
+    lambda paragraphs, sep: sep.join(paragraphs),
+    st.lists(PARAGRAPH, min_size=1, max_size=6),
+    st.sampled_from(["\n\n", "\n", "\n \n"]),
 )
 
 
@@ -33,7 +52,9 @@ def _covered(body: str, spans: list[tuple[int, int]]) -> set[int]:
 
 @settings(max_examples=150, deadline=None)
 @given(body=BODY, chunk_tokens=st.integers(8, 80), overlap_ratio=st.floats(0, 0.9))
-def test_windows_are_exact_ordered_bounded_and_cover_the_body(body: str, chunk_tokens: int, overlap_ratio: float) -> None:
+def test_windows_are_exact_ordered_bounded_and_cover_the_body(
+    body: str, chunk_tokens: int, overlap_ratio: float
+) -> None:
     overlap = min(chunk_tokens - 1, int(chunk_tokens * overlap_ratio))
     spans = Chunker(ENC, chunk_tokens=chunk_tokens, overlap_tokens=overlap).chunk(body)
     assert spans, "a non-empty body yields passages"
@@ -42,7 +63,7 @@ def test_windows_are_exact_ordered_bounded_and_cover_the_body(body: str, chunk_t
         assert text == text.strip() and text
         assert span.n_tokens == len(ENC.encode_ordinary(text)) <= chunk_tokens
     assert [s.start for s in spans] == sorted(s.start for s in spans)
-    assert all(a.end <= b.end and a.start < b.start for a, b in zip(spans, spans[1:]))
+    assert all(a.end <= b.end and a.start < b.start for a, b in pairwise(spans))
     non_space = {i for i, ch in enumerate(body) if not ch.isspace()}
     assert non_space <= _covered(body, [(s.start, s.end) for s in spans])
 
@@ -82,7 +103,7 @@ def test_overlap_repeats_whole_trailing_sentences() -> None:
     body = " ".join(f"Fact {i} is here." for i in range(20))
     spans = Chunker(ENC, chunk_tokens=24, overlap_tokens=8).chunk(body)
     assert len(spans) > 2
-    for first, second in zip(spans, spans[1:]):
+    for first, second in pairwise(spans):
         assert second.start < first.end  # they overlap
         assert body[second.start : first.end].startswith("Fact ")
 

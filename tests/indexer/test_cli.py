@@ -22,10 +22,42 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_index_then_search_json(tiny_seeds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "index"
-    assert main(["index", "--seeds", str(tiny_seeds), "--out", str(out), "--chunk-tokens", "32", "--overlap-tokens", "8", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "index",
+                "--seeds",
+                str(tiny_seeds),
+                "--out",
+                str(out),
+                "--chunk-tokens",
+                "32",
+                "--overlap-tokens",
+                "8",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     report = capsys.readouterr().out
     assert "added 3, updated 0, removed 0, unchanged 0" in report and "(written)" in report
-    assert main(["index", "--seeds", str(tiny_seeds), "--out", str(out), "--chunk-tokens", "32", "--overlap-tokens", "8", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "index",
+                "--seeds",
+                str(tiny_seeds),
+                "--out",
+                str(out),
+                "--chunk-tokens",
+                "32",
+                "--overlap-tokens",
+                "8",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "unchanged 3" in capsys.readouterr().out
     assert main(["search", "Gao Jun", "--index", str(out), "-k", "2", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)
@@ -52,7 +84,8 @@ def test_missing_seeds_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 @pytest.mark.parametrize(
-    "argv", [["search", "x", "-k", "0"], ["search", "x", "--mode", "fuzzy"], ["index", "--chunk-tokens", "abc"], ["bogus"]]
+    "argv",
+    [["search", "x", "-k", "0"], ["search", "x", "--mode", "fuzzy"], ["index", "--chunk-tokens", "abc"], ["bogus"]],
 )
 def test_bad_options_exit_non_zero_without_traceback(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
@@ -61,7 +94,19 @@ def test_bad_options_exit_non_zero_without_traceback(argv: list[str], capsys: py
     assert "Traceback" not in capsys.readouterr().err
 
 
-def test_overlap_not_below_chunk_is_a_clear_error(tiny_seeds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["index", "--seeds", str(tiny_seeds), "--out", str(tmp_path / "i"), "--chunk-tokens", "16", "--overlap-tokens", "16"]
+def test_overlap_not_below_chunk_is_a_clear_error(
+    tiny_seeds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "index",
+        "--seeds",
+        str(tiny_seeds),
+        "--out",
+        str(tmp_path / "i"),
+        "--chunk-tokens",
+        "16",
+        "--overlap-tokens",
+        "16",
+    ]
     assert main(argv) == 2
     assert "overlap_tokens" in capsys.readouterr().err

@@ -26,12 +26,18 @@ def encoder() -> SentenceTransformerEncoder:
 
 
 def test_packaged_model_loads_offline(encoder: SentenceTransformerEncoder) -> None:
-    assert (encoder.name, encoder.dimension, encoder.max_seq_length) == ("sentence-transformers/all-MiniLM-L6-v2", 384, 256)
+    assert (encoder.name, encoder.dimension, encoder.max_seq_length) == (
+        "sentence-transformers/all-MiniLM-L6-v2",
+        384,
+        256,
+    )
     vectors = encoder.encode(["hello", "мир"])
     assert vectors.shape == (2, 384)
 
 
-def test_build_and_search_with_the_real_model(real_seeds: Path, tmp_path: Path, encoder: SentenceTransformerEncoder) -> None:
+def test_build_and_search_with_the_real_model(
+    real_seeds: Path, tmp_path: Path, encoder: SentenceTransformerEncoder
+) -> None:
     out = tmp_path / "index"
     report = build_index(real_seeds, out, encoder, BuildOptions())
     index = load_index(out)
@@ -51,11 +57,19 @@ def test_cli_index_then_search(real_seeds: Path, tmp_path: Path) -> None:
     out = tmp_path / "index"
     cli = [sys.executable, "-m", "indexer.cli"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    built = subprocess.run([*cli, "index", "--seeds", str(real_seeds), "--out", str(out)], capture_output=True, text=True, env=env, check=False)
+    built = subprocess.run(
+        [*cli, "index", "--seeds", str(real_seeds), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert built.returncode == 0, built.stderr
     assert "added 5" in built.stdout
     assert "Batches" in built.stderr  # the progress bar
-    found = subprocess.run([*cli, "search", QUESTION, "--index", str(out), "--json"], capture_output=True, text=True, env=env, check=False)
+    found = subprocess.run(
+        [*cli, "search", QUESTION, "--index", str(out), "--json"], capture_output=True, text=True, env=env, check=False
+    )
     assert found.returncode == 0, found.stderr
     first = json.loads(found.stdout)[0]
     assert first["article_id"] == "000_7a98eeee1861e3cd" and "April 2016" in first["text"]

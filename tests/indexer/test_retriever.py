@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from itertools import pairwise
 
 import pytest
 
@@ -15,7 +16,7 @@ def test_modes_find_the_matching_article(tiny_retriever: Retriever, mode: str) -
     hits = tiny_retriever.search("Gao Jun delegation Jiangsu", k=3, mode=mode)  # type: ignore[arg-type]
     assert hits[0].passage.article_id == "c_weatherless"
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
-    assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+    assert all(a.score >= b.score for a, b in pairwise(hits))
 
 
 def test_hybrid_hits_carry_both_component_scores(tiny_retriever: Retriever) -> None:
@@ -60,7 +61,9 @@ def test_filter_that_excludes_everything_returns_nothing(tiny_retriever: Retriev
     assert tiny_retriever.search("office", filters=SearchFilters(article_ids=frozenset({"nope"}))) == []
 
 
-@pytest.mark.parametrize(("query", "k", "mode", "field"), [("  ", 5, "hybrid", "query"), ("x", 0, "hybrid", "k"), ("x", 5, "fuzzy", "mode")])
+@pytest.mark.parametrize(
+    ("query", "k", "mode", "field"), [("  ", 5, "hybrid", "query"), ("x", 0, "hybrid", "k"), ("x", 5, "fuzzy", "mode")]
+)
 def test_invalid_requests_name_the_field(tiny_retriever: Retriever, query: str, k: int, mode: str, field: str) -> None:
     with pytest.raises(InvalidQueryError) as info:
         tiny_retriever.search(query, k=k, mode=mode)  # type: ignore[arg-type]
@@ -70,7 +73,9 @@ def test_invalid_requests_name_the_field(tiny_retriever: Retriever, query: str, 
 def test_lookups(tiny_retriever: Retriever) -> None:
     passage = tiny_retriever.passage("a_shanghai#0")
     assert tiny_retriever.article("a_shanghai").body[passage.start : passage.end] == passage.text
-    assert [p.ordinal for p in tiny_retriever.article_passages("b_summit")] == list(range(len(tiny_retriever.article_passages("b_summit"))))
+    assert [p.ordinal for p in tiny_retriever.article_passages("b_summit")] == list(
+        range(len(tiny_retriever.article_passages("b_summit")))
+    )
     with pytest.raises(NotFoundError):
         tiny_retriever.passage("a_shanghai#999")
     with pytest.raises(NotFoundError):

@@ -59,7 +59,7 @@ def test_truncated_file_is_refused(tiny_index: Path) -> None:
 
 def test_missing_file_is_refused(tiny_index: Path) -> None:
     (_live(tiny_index) / "dense.faiss").unlink()
-    with pytest.raises(IndexCorruptError, match="dense.faiss is missing"):
+    with pytest.raises(IndexCorruptError, match=r"dense\.faiss is missing"):
         load_index(tiny_index)
 
 
