@@ -1,0 +1,87 @@
+"""Running a question set through a backend: every mode's rankings, one ``ask`` per question, judgements."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eval.backend import Backend
+from eval.questions import Question
+from eval.records import Retrieved
+from eval.relevance import qrels as judge_passages
+from eval.scoring import Judged, Metrics, judge, per_question_values, summarize
+from eval.significance import Comparison, compare
+from indexer.models import SearchMode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ModeRun:
+    mode: SearchMode
+    judged: list[Judged]
+    metrics: Metrics
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """All modes evaluated on one question set; ``qrels_pooled`` when judged from retrieved hits only."""
+
+    backend: str
+    questions: list[Question]
+    k: int
+    runs: dict[SearchMode, ModeRun]
+    qrels: dict[str, set[str]]
+    qrels_pooled: bool
+
+
+def _pool(rankings: Sequence[list[list[Retrieved]]]) -> list[tuple[str, str, str]]:
+    seen: dict[str, tuple[str, str, str]] = {}
+    for ranking in rankings:
+        for hits in ranking:
+            for hit in hits:
+                seen.setdefault(hit.passage_id, (hit.passage_id, hit.article_id, hit.text))
+    return [seen[pid] for pid in sorted(seen)]
+
+
+def evaluate(backend: Backend, questions: Sequence[Question], *, modes: Sequence[SearchMode], k: int) -> Evaluation:
+    """Search every question in every mode, ask every question once, and judge the results.
+
+    ``ask`` does not depend on the search mode (the answerer retrieves with its own settings),
+    so its outcomes are shared by all modes.
+    """
+    texts = [q.question for q in questions]
+    rankings = {mode: backend.search(texts, k=k, mode=mode) for mode in modes}
+    asks = backend.ask(texts)
+    passages = backend.passages()
+    pooled = passages is None
+    qrels = judge_passages(questions, passages if passages is not None else _pool(list(rankings.values())))
+    empty = sorted(qid for qid, relevant in qrels.items() if not relevant)
+    if empty:
+        log.warning("questions_without_relevant_passages", extra={"questions": empty, "pooled": pooled})
+    runs: dict[SearchMode, ModeRun] = {}
+    for mode, ranking in rankings.items():
+        judged = [
+            judge(question, hits, len(qrels.get(question.id, ())), ask)
+            for question, hits, ask in zip(questions, ranking, asks, strict=True)
+        ]
+        runs[mode] = ModeRun(mode=mode, judged=judged, metrics=summarize(judged))
+        log.info("mode_evaluated", extra={"mode": mode, **runs[mode].metrics})
+    return Evaluation(
+        backend=backend.description, questions=list(questions), k=k, runs=runs, qrels=qrels, qrels_pooled=pooled
+    )
+
+
+def compare_modes(
+    evaluation: Evaluation, *, system: SearchMode = "hybrid", metric: str = "mrr@10"
+) -> list[Comparison]:
+    """``system`` against every other evaluated mode, paired per answerable question."""
+    if system not in evaluation.runs:
+        return []
+    scores = per_question_values(evaluation.runs[system].judged, metric)
+    return [
+        compare(system, scores, mode, per_question_values(run.judged, metric), metric=metric)
+        for mode, run in evaluation.runs.items()
+        if mode != system
+    ]
