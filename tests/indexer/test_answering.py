@@ -1,0 +1,126 @@
+"""Answer extraction: exact citations, one batched encode, abstention, answer-type cues."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.answering import Answerer, expected_type, has_type
+from indexer.models import SearchFilters
+from indexer.retriever import Retriever
+from tests.fakes import FakeEncoder
+
+
+def test_answer_is_an_exact_sentence_of_the_article(tiny_retriever: Retriever) -> None:
+    result = Answerer(tiny_retriever).ask("Who led the delegation that visited St. Petersburg?")
+    assert not result.abstained and result.answer is not None
+    answer = result.answer
+    assert "Gao Jun" in answer.text
+    assert answer.article_id == "c_weatherless"
+    assert tiny_retriever.article(answer.article_id).body[answer.start : answer.end] == answer.text
+    passage = tiny_retriever.passage(answer.passage_id)
+    assert passage.start <= answer.start < answer.end <= passage.end
+    assert answer.passage_id in [hit.passage.id for hit in result.citations]
+    assert 0.0 <= answer.confidence <= 1.0
+
+
+def test_unrelated_question_abstains_but_still_cites_hits(tiny_retriever: Retriever) -> None:
+    result = Answerer(tiny_retriever).ask("Will it rain on the weekend?")
+    assert result.abstained and result.answer is None
+    assert result.citations  # the searched passages are still returned for the user to judge
+
+
+def test_threshold_is_a_keyword_option(tiny_retriever: Retriever) -> None:
+    question = "Who led the delegation that visited St. Petersburg?"
+    assert Answerer(tiny_retriever, min_confidence=1.01).ask(question).abstained
+    assert not Answerer(tiny_retriever, min_confidence=0.0).ask("Will it rain on the weekend?").abstained
+
+
+def test_candidate_sentences_are_encoded_in_one_call(tiny_retriever: Retriever, fake_encoder: FakeEncoder) -> None:
+    vector = tiny_retriever.encode_queries(["Where did the university open an office?"])[0]
+    before = fake_encoder.calls
+    Answerer(tiny_retriever).ask("Where did the university open an office?", k=3, question_vector=vector)
+    assert fake_encoder.calls == before + 1
+
+
+def test_overlapping_passages_give_each_sentence_once(tiny_retriever: Retriever) -> None:
+    answerer = Answerer(tiny_retriever)
+    question = "university office Shanghai"
+    vector = tiny_retriever.encode_queries([question])[0]
+    hits = tiny_retriever.search(question, k=50, query_vector=vector)
+    spans = [(c.hit.passage.article_id, c.start, c.end) for c in answerer.candidates(question, hits, vector)]
+    assert len(spans) == len(set(spans))
+    for candidate in answerer.candidates(question, hits, vector):
+        body = tiny_retriever.article(candidate.hit.passage.article_id).body
+        assert body[candidate.start : candidate.end] == candidate.text
+        assert 0.0 <= candidate.score <= 1.0
+
+
+def test_filters_restrict_the_citations(tiny_retriever: Retriever) -> None:
+    filters = SearchFilters(article_ids=frozenset({"a_shanghai"}))
+    result = Answerer(tiny_retriever, min_confidence=0.0).ask("Who led the delegation?", filters=filters)
+    assert {hit.passage.article_id for hit in result.citations} == {"a_shanghai"}
+    assert result.answer is not None and result.answer.article_id == "a_shanghai"
+
+
+def test_no_hits_means_abstention(tiny_retriever: Retriever) -> None:
+    filters = SearchFilters(article_ids=frozenset({"no-such-article"}))
+    result = Answerer(tiny_retriever, min_confidence=0.0).ask("Who led the delegation?", filters=filters)
+    assert result.abstained and result.answer is None and result.citations == []
+
+
+def test_answers_are_deterministic(tiny_retriever: Retriever) -> None:
+    answerer = Answerer(tiny_retriever)
+    runs = [answerer.ask("When did the university open an office in Shanghai?") for _ in range(3)]
+    assert runs[0] == runs[1] == runs[2]
+
+
+def test_heading_that_repeats_the_question_loses_to_the_sentence_that_answers(
+    tmp_path: Path, fake_encoder: FakeEncoder
+) -> None:
+    from indexer.builder import BuildOptions, build_index
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "visit.txt").write_text(
+        "Visit of the Nanjing delegation\n\nDelegation of Nanjing University\n\n"
+        "The delegation was headed by Rector Fu Mengyin.",
+        encoding="utf-8",
+    )
+    build_index(seeds, tmp_path / "index", fake_encoder, BuildOptions())
+    retriever = Retriever.open(tmp_path / "index", encoder=fake_encoder)
+    question = "Who headed the delegation of Nanjing University?"
+    answer = Answerer(retriever, min_confidence=0.0).ask(question).answer
+    assert answer is not None and "Fu Mengyin" in answer.text
+    # The heading shares more words with the question; only the penalties put it second.
+    unpenalised = Answerer(retriever, min_confidence=0.0, heading_penalty=0, echo_penalty=0, type_penalty=0)
+    heading = unpenalised.ask(question).answer
+    assert heading is not None and heading.text == "Delegation of Nanjing University"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many universities are members?", "number"),
+        ("how much does it cost", "number"),
+        ("When was the office opened?", "time"),
+        ("In which year was it founded?", "time"),
+        ("Who led the delegation?", "name"),
+        ("Where was the summit held?", "place"),
+        ("What is JITRI?", None),
+        ("Кто возглавлял делегацию?", None),
+    ],
+)
+def test_expected_answer_type(question: str, kind: str | None) -> None:
+    assert expected_type(question) == kind
+
+
+def test_has_type_needs_new_evidence() -> None:
+    question = "Who led the Nanjing University delegation?"
+    assert has_type("The delegation was led by Rector Fu Mengyin.", "name", question)
+    assert not has_type("Delegation of Nanjing University arrived.", "name", question)
+    assert has_type("It opened in April.", "time", "When did it open?")
+    assert has_type("Sixty-eight members, or 68.", "number", "How many members?")
+    assert not has_type("Many members joined.", "number", "How many members?")
+    assert has_type("The summit was held in Xi'an.", "place", "Where was the summit held?")
