@@ -1,0 +1,158 @@
+"""The Litestar application factory: settings in, a ready-to-serve ASGI app out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, cast
+
+import openapi_ui_bundles
+from litestar import Litestar, Request
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler
+
+import indexer
+from indexer.encoder import Encoder
+from service.compute import (
+    ComputePool,
+    QueryEncoderFactory,
+    configure_threads,
+    pooled_query_encoder,
+    prepare_environment,
+)
+from service.config import Settings
+from service.errors import exception_handlers
+from service.metrics import Metrics
+from service.observability import RequestObserver, configure_service_logging
+from service.routes import route_handlers
+from service.state import Engine, IndexState
+from service.validation import check_encoding
+
+log = logging.getLogger(__name__)
+
+SCHEMA_PATH = "/schema"
+SCHEMA_ASSETS = f"{SCHEMA_PATH}/assets"
+
+
+def _provide_index_state(state: State) -> IndexState:
+    return cast(IndexState, state.index)
+
+
+def _provide_engine(state: State) -> Engine:
+    # Taken once per request: a reload during the request does not change what it uses.
+    return cast(IndexState, state.index).engine
+
+
+def _provide_pool(state: State) -> ComputePool:
+    return cast(ComputePool, state.pool)
+
+
+def _provide_metrics(state: State) -> Metrics:
+    return cast(Metrics, state.metrics)
+
+
+async def _check_encoding(request: Request[Any, Any, Any]) -> None:
+    await check_encoding(request)
+
+
+def _openapi_config() -> OpenAPIConfig:
+    # Swagger UI's files are served by this app (see SCHEMA_ASSETS): the intranet may have no CDN.
+    swagger = SwaggerRenderPlugin(
+        path="/swagger",
+        js_url=f"{SCHEMA_ASSETS}/swagger-ui-bundle.js",
+        css_url=f"{SCHEMA_ASSETS}/swagger-ui.css",
+        standalone_preset_js_url=f"{SCHEMA_ASSETS}/swagger-ui-standalone-preset.js",
+        favicon=f"<link rel='icon' type='image/png' href='{SCHEMA_ASSETS}/favicon-32x32.png'>",
+    )
+    return OpenAPIConfig(
+        title="polysearch",
+        version=indexer.__version__,
+        description="Semantic search and cited question answering over the university's news articles.",
+        path=SCHEMA_PATH,
+        render_plugins=[swagger, JsonRenderPlugin(path="/openapi.json")],
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    encoder: Encoder | None = None,
+    query_encoder_factory: QueryEncoderFactory = pooled_query_encoder,
+    extra_route_handlers: Sequence[ControllerRouterHandler] = (),
+) -> Litestar:
+    """The service for ``settings`` (default: from the environment).
+
+    ``encoder`` replaces the model the index names (tests pass a fake one);
+    ``query_encoder_factory`` decides how query text reaches the model (one call per query,
+    or batched across requests); ``extra_route_handlers`` are mounted beside the API.
+    """
+    settings = settings or Settings.from_env()
+    metrics = Metrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        prepare_environment()
+        pool = ComputePool(settings.compute_threads)
+        index_state = IndexState(
+            settings.index_dir, pool=pool, query_encoder_factory=query_encoder_factory, encoder=encoder
+        )
+        app.state.pool = pool
+        app.state.index = index_state
+
+        async def start() -> None:
+            await asyncio.to_thread(configure_threads, settings.torch_threads, load_torch=encoder is None)
+            # A failed first load is kept for /ready to report; /admin/reload can retry it.
+            with contextlib.suppress(Exception):
+                await index_state.load()
+
+        # Loading runs beside serving, so /health answers at once and /ready says when it is done.
+        loading = asyncio.create_task(start())
+        try:
+            yield
+        finally:
+            if not loading.done():
+                loading.cancel()
+            with contextlib.suppress(BaseException):
+                await loading
+            await index_state.aclose()
+            pool.shutdown()
+
+    assets = create_static_files_router(
+        path=SCHEMA_ASSETS, directories=[openapi_ui_bundles.swagger_ui.static_path], include_in_schema=False
+    )
+    app = Litestar(
+        route_handlers=[*route_handlers(settings), assets, *extra_route_handlers],
+        lifespan=[lifespan],
+        dependencies={
+            "index_state": Provide(_provide_index_state, sync_to_thread=False),
+            "engine": Provide(_provide_engine, sync_to_thread=False),
+            "pool": Provide(_provide_pool, sync_to_thread=False),
+            "metrics": Provide(_provide_metrics, sync_to_thread=False),
+        },
+        exception_handlers=exception_handlers(),
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
+        openapi_config=_openapi_config(),
+        request_max_body_size=settings.max_body_bytes,
+        before_request=_check_encoding,
+        state=State({"settings": settings, "metrics": metrics}),
+        logging_config=None,
+        debug=False,
+    )
+    # Wrapping the whole ASGI handler (not a per-route middleware) is what lets the request
+    # log and metrics see requests that never reach a route: 404s, 405s, CORS preflights.
+    app.asgi_handler = RequestObserver(app.asgi_handler, metrics=metrics, log_queries=settings.log_queries)
+    return app
+
+
+def app_from_env() -> Litestar:
+    """Entry for ``uvicorn --factory`` and worker processes: settings from the environment."""
+    settings = Settings.from_env()
+    configure_service_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,98 @@
+"""``polysearch serve``: run the HTTP service under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+from indexer.cli import positive_int
+from indexer.store import live_version_dir
+from service.compute import prepare_environment
+from service.config import ENV_PREFIX, Settings
+from service.observability import configure_service_logging
+
+log = logging.getLogger(__name__)
+
+# Seconds a shutdown waits for in-flight requests before closing connections.
+GRACEFUL_SHUTDOWN_S = 10
+
+
+def port_number(text: str) -> int:
+    value = positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be at most 65535, got {value}")
+    return value
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="run the search and question-answering HTTP service",
+        description="Flags override POLYSEARCH_* environment variables (see README: Configuration).",
+    )
+    parser.add_argument(
+        "--index", type=Path, default=None, help="index directory (default: $POLYSEARCH_INDEX_DIR or index)"
+    )
+    parser.add_argument("--host", default=None, help="address to bind (default: $POLYSEARCH_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=port_number, default=None, help="port (default: $POLYSEARCH_PORT or 8000)")
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="processes, each with its own model copy (default: $POLYSEARCH_WORKERS or 1)",
+    )
+    parser.set_defaults(handler=run_serve)
+
+
+def environment_of(settings: Settings) -> dict[str, str]:
+    """The variables that make ``Settings.from_env`` in a worker process equal ``settings``."""
+    env = {
+        "INDEX_DIR": str(settings.index_dir.resolve()),
+        "HOST": settings.host,
+        "PORT": str(settings.port),
+        "WORKERS": str(settings.workers),
+        "CORS_ORIGINS": ",".join(settings.cors_origins),
+        "FRAME_ANCESTORS": ",".join(settings.frame_ancestors),
+        "ADMIN_TOKEN": settings.admin_token or "",
+        "LOG_LEVEL": settings.log_level,
+        "LOG_QUERIES": "true" if settings.log_queries else "false",
+        "COMPUTE_THREADS": str(settings.compute_threads),
+        "TORCH_THREADS": str(settings.torch_threads),
+    }
+    return {ENV_PREFIX + name: value for name, value in env.items()}
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    prepare_environment()
+    settings = Settings.from_env(index_dir=args.index, host=args.host, port=args.port, workers=args.workers)
+    # Fail now, with one line, rather than serve 503s for an index that was never built.
+    live_version_dir(settings.index_dir)
+    configure_service_logging(settings.log_level)
+    # Worker processes are spawned fresh and read their settings from the environment.
+    os.environ.update(environment_of(settings))
+    log.info(
+        "serving",
+        extra={
+            "url": f"http://{settings.host}:{settings.port}",
+            "index_dir": str(settings.index_dir),
+            "workers": settings.workers,
+            "compute_threads": settings.compute_threads,
+            "torch_threads": settings.torch_threads,
+            "admin": settings.admin_token is not None,
+        },
+    )
+    uvicorn.run(
+        "service.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
+    return 0

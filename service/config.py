@@ -1,0 +1,120 @@
+"""Service settings: one frozen dataclass, read from ``POLYSEARCH_*`` environment variables once."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from service.errors import ConfigError
+
+ENV_PREFIX = "POLYSEARCH_"
+MAX_BODY_BYTES = 16 * 1024
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def cpu_count() -> int:
+    """Cores this process may run on (the affinity mask, not the machine's total)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Everything the service can be told; ``from_env`` documents each variable."""
+
+    index_dir: Path = Path("index")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    cors_origins: tuple[str, ...] = ()
+    admin_token: str | None = None
+    log_level: str = "INFO"
+    # Query text is personal data in an intranet; it is logged only when asked for.
+    log_queries: bool = False
+    # Origins allowed to frame the embeddable widget page (CSP frame-ancestors); none by default.
+    frame_ancestors: tuple[str, ...] = ()
+    # Threads that run encoding, search and answering; the event loop never does CPU work.
+    compute_threads: int = field(default_factory=cpu_count)
+    # Intra-op threads per torch call. compute_threads x torch_threads should not exceed the
+    # cores, or concurrent requests fight over them and every one gets slower.
+    torch_threads: int = 1
+    max_body_bytes: int = MAX_BODY_BYTES
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, then ``POLYSEARCH_*`` variables, then explicit ``overrides`` (CLI flags).
+
+        POLYSEARCH_INDEX_DIR, POLYSEARCH_HOST, POLYSEARCH_PORT, POLYSEARCH_WORKERS,
+        POLYSEARCH_CORS_ORIGINS (comma separated), POLYSEARCH_ADMIN_TOKEN (unset or empty:
+        /admin/reload is disabled), POLYSEARCH_LOG_LEVEL, POLYSEARCH_LOG_QUERIES (true/false),
+        POLYSEARCH_FRAME_ANCESTORS (comma or space separated), POLYSEARCH_COMPUTE_THREADS,
+        POLYSEARCH_TORCH_THREADS.
+        """
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(ENV_PREFIX + name)
+            return None if value is None else value.strip()
+
+        values: dict[str, object] = {}
+        if (index_dir := get("INDEX_DIR")) is not None:
+            values["index_dir"] = Path(index_dir)
+        if (host := get("HOST")) is not None:
+            values["host"] = host
+        for name in ("PORT", "WORKERS", "COMPUTE_THREADS", "TORCH_THREADS"):
+            if (raw := get(name)) is not None:
+                values[name.lower()] = _int(ENV_PREFIX + name, raw)
+        if (origins := get("CORS_ORIGINS")) is not None:
+            values["cors_origins"] = _list(origins)
+        if (ancestors := get("FRAME_ANCESTORS")) is not None:
+            values["frame_ancestors"] = _list(ancestors.replace(" ", ","))
+        if (token := get("ADMIN_TOKEN")) is not None:
+            values["admin_token"] = token or None
+        if (level := get("LOG_LEVEL")) is not None:
+            values["log_level"] = level
+        if (log_queries := get("LOG_QUERIES")) is not None:
+            values["log_queries"] = _bool(ENV_PREFIX + "LOG_QUERIES", log_queries)
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values).validated()  # type: ignore[arg-type]
+
+    def validated(self) -> Settings:
+        """``self`` when every value is usable; ``ConfigError`` naming the first that is not."""
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"port must be between 1 and 65535, got {self.port}")
+        for name in ("workers", "compute_threads", "torch_threads", "max_body_bytes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not isinstance(logging.getLevelName(self.log_level.upper()), int):
+            raise ConfigError(f"log level must be one of DEBUG, INFO, WARNING, ERROR, got {self.log_level!r}")
+        if self.admin_token is not None and len(self.admin_token) < 16:
+            raise ConfigError("the admin token must be at least 16 characters (or unset to disable /admin/reload)")
+        return self
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes).validated()  # type: ignore[arg-type]
+
+
+def _int(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _bool(name: str, raw: str) -> bool:
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())

@@ -1,0 +1,1 @@
+"""Thin HTTP controllers: parse and validate, hand the work to the core, shape the response."""

@@ -1,0 +1,64 @@
+"""``GET /ask`` and ``POST /ask``: one cited answer sentence, or an abstention, with its citations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+
+from indexer.models import SearchFilters
+from service.compute import ComputePool
+from service.errors import UnsupportedMediaError
+from service.observability import set_logged_query
+from service.schemas import MAX_K, MAX_QUERY_CHARS, AskRequest, AskResponse
+from service.state import Engine
+from service.validation import check_encoding, clean_text, search_filters
+
+
+async def require_json(request: Request[Any, Any, Any]) -> None:
+    """Refuse bodies that do not say they are JSON, or are not UTF-8, before decoding them."""
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaError(f"send the question as application/json, not {media_type or 'no content type'!r}")
+    await check_encoding(request, body=True)
+
+
+async def answer(
+    request: Request[Any, Any, Any], engine: Engine, pool: ComputePool, raw: str, k: int, filters: SearchFilters | None
+) -> AskResponse:
+    started = time.perf_counter()
+    question = clean_text(raw, "question" if request.method == "POST" else "q")
+    set_logged_query(request.scope, question)
+    vector = await engine.queries.encode(question)
+    result = await pool.run(engine.answerer.ask, question, k=k, question_vector=vector, filters=filters)
+    took_ms = round((time.perf_counter() - started) * 1000, 2)
+    return AskResponse.of(result, index_version=engine.version, took_ms=took_ms)
+
+
+class AskController(Controller):
+    path = "/ask"
+    tags = ("ask",)
+
+    @get(summary="Answer a question (query string)")
+    async def ask_get(
+        self,
+        request: Request[Any, Any, Any],
+        engine: Engine,
+        pool: ComputePool,
+        q: Annotated[str, Parameter(description=f"the question, 1 to {MAX_QUERY_CHARS} characters after trimming")],
+        k: Annotated[int, Parameter(ge=1, le=MAX_K, description="passages to answer from")] = 5,
+        date_from: Annotated[dt.date | None, Parameter(description="earliest article date, inclusive")] = None,
+        date_to: Annotated[dt.date | None, Parameter(description="latest article date, inclusive")] = None,
+        article_id: Annotated[list[str] | None, Parameter(description="only these articles (repeatable)")] = None,
+    ) -> AskResponse:
+        return await answer(request, engine, pool, q, k, search_filters(date_from, date_to, article_id))
+
+    @post(summary="Answer a question (JSON body)", status_code=200, before_request=require_json)
+    async def ask_post(
+        self, request: Request[Any, Any, Any], engine: Engine, pool: ComputePool, data: AskRequest
+    ) -> AskResponse:
+        return await answer(request, engine, pool, data.question, data.k, None)

@@ -1,0 +1,41 @@
+"""Operations endpoints: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from litestar import Controller, MediaType, Response, get
+
+from service.metrics import Gauge, Metrics
+from service.schemas import Health, Readiness
+from service.state import IndexState
+
+PROMETHEUS_TEXT = "text/plain; version=0.0.4"
+
+
+class OpsController(Controller):
+    tags = ("operations",)
+
+    @get("/health", summary="The process is alive", sync_to_thread=False)
+    def health(self) -> Health:
+        return Health(status="ok")
+
+    @get("/ready", summary="A verified index is loaded (503 until then)", sync_to_thread=False)
+    def ready(self, index_state: IndexState) -> Response[Readiness]:
+        engine = index_state.peek()
+        if engine is None:
+            detail = index_state.load_error or "the index is loading"
+            body = Readiness(ready=False, index_version=None, passages=None, detail=detail)
+            return Response(body, status_code=503, headers={"Retry-After": "5"})
+        return Response(Readiness(ready=True, index_version=engine.version, passages=engine.passages))
+
+    @get("/metrics", summary="Prometheus metrics", media_type=MediaType.TEXT, sync_to_thread=False)
+    def metrics(self, metrics: Metrics, index_state: IndexState) -> Response[str]:
+        engine = index_state.peek()
+        gauges = [
+            Gauge("index_ready", "1 when a verified index is serving.", 1.0 if engine else 0.0),
+            Gauge("index_passages", "Passages in the serving index.", float(engine.passages if engine else 0)),
+        ]
+        if engine is not None:
+            gauges.append(Gauge("index_info", "The serving index version.", 1.0, {"version": engine.version}))
+        for outcome, count in sorted(index_state.reloads.items()):
+            gauges.append(Gauge("index_reloads", "Reload requests by outcome.", float(count), {"outcome": outcome}))
+        return Response(metrics.render(gauges), media_type=PROMETHEUS_TEXT)

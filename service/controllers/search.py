@@ -1,0 +1,51 @@
+"""``GET /search``: ranked passages for a query."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.params import Parameter
+
+from indexer.models import SearchMode
+from service.compute import ComputePool
+from service.observability import set_logged_query
+from service.schemas import MAX_K, MAX_QUERY_CHARS, HitOut, SearchResponse
+from service.state import Engine
+from service.validation import clean_text, search_filters
+
+
+class SearchController(Controller):
+    path = "/search"
+    tags = ("search",)
+
+    @get(summary="Ranked passages for a query", description="`k` beyond the corpus size returns every passage.")
+    async def search(
+        self,
+        request: Request[Any, Any, Any],
+        engine: Engine,
+        pool: ComputePool,
+        q: Annotated[str, Parameter(description=f"the query, 1 to {MAX_QUERY_CHARS} characters after trimming")],
+        k: Annotated[int, Parameter(ge=1, le=MAX_K, description="number of passages")] = 10,
+        mode: Annotated[SearchMode, Parameter(description="dense, keyword or hybrid ranking")] = "hybrid",
+        date_from: Annotated[dt.date | None, Parameter(description="earliest article date, inclusive")] = None,
+        date_to: Annotated[dt.date | None, Parameter(description="latest article date, inclusive")] = None,
+        article_id: Annotated[list[str] | None, Parameter(description="only these articles (repeatable)")] = None,
+    ) -> SearchResponse:
+        started = time.perf_counter()
+        query = clean_text(q, "q")
+        set_logged_query(request.scope, query)
+        filters = search_filters(date_from, date_to, article_id)
+        # Keyword search needs no vector; the others get theirs from the one query encoder.
+        vector = None if mode == "keyword" else await engine.queries.encode(query)
+        hits = await pool.run(engine.retriever.search, query, k, mode, filters, query_vector=vector)
+        return SearchResponse(
+            query=query,
+            mode=mode,
+            k=k,
+            index_version=engine.version,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            hits=[HitOut.of(hit) for hit in hits],
+        )

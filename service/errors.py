@@ -1,0 +1,145 @@
+"""The service's own errors and the one map from every error to an HTTP status and JSON body.
+
+Every error response is ``{"error": <code>, "detail": <message>}``, plus ``"field"`` when one
+request field is to blame; nothing a client sends can produce a traceback in a response.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from indexer.errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    InvalidQueryError,
+    ModelLoadError,
+    NotFoundError,
+    PolysearchError,
+)
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(PolysearchError):
+    """A setting (environment variable or command-line flag) has an unusable value."""
+
+
+class NotReadyError(PolysearchError):
+    """No verified index is loaded yet (or the first load failed); try again later."""
+
+
+class ReloadError(PolysearchError):
+    """A new index could not be loaded; the old one keeps serving."""
+
+
+class UnsupportedMediaError(PolysearchError):
+    """A request body in a content type the endpoint does not read."""
+
+
+class MalformedRequestError(PolysearchError):
+    """Bytes that are not what they claim to be: invalid UTF-8, broken JSON."""
+
+
+# Status and error code for each core or service error; subclasses inherit their parent's entry.
+_POLYSEARCH_STATUS: dict[type[PolysearchError], tuple[int, str]] = {
+    InvalidQueryError: (400, "invalid_request"),
+    NotFoundError: (404, "not_found"),
+    UnsupportedMediaError: (415, "unsupported_media_type"),
+    MalformedRequestError: (400, "malformed_request"),
+    ReloadError: (409, "reload_failed"),
+    NotReadyError: (503, "not_ready"),
+    IndexNotFoundError: (503, "not_ready"),
+    IndexCorruptError: (503, "not_ready"),
+    IndexMismatchError: (503, "not_ready"),
+    ModelLoadError: (503, "not_ready"),
+}
+
+
+def error_response(
+    status: int, code: str, detail: str, *, field: str | None = None, headers: dict[str, str] | None = None
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"error": code, "detail": detail}
+    if field is not None:
+        body["field"] = field
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def _status_of(exc: PolysearchError) -> tuple[int, str]:
+    for cls in type(exc).__mro__:
+        if cls in _POLYSEARCH_STATUS:
+            return _POLYSEARCH_STATUS[cls]
+    return 500, "internal_error"
+
+
+def handle_polysearch_error(request: Request[Any, Any, Any], exc: PolysearchError) -> Response[dict[str, Any]]:
+    status, code = _status_of(exc)
+    if status >= 500 and status != 503:
+        log.error("unhandled_core_error", exc_info=exc, extra={"path": request.url.path})
+        return error_response(status, code, "the server could not complete the request")
+    if isinstance(exc, InvalidQueryError):
+        return error_response(status, code, f"{exc.field}: {exc.message}", field=exc.field)
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return error_response(status, code, str(exc), headers=headers)
+
+
+_MISSING = re.compile(r"Missing required (?:\w+ )?parameter '([^']+)'")
+# Litestar calls the request body "data"; clients know it as the body.
+_FIELD_NAMES = {"data": "body"}
+
+
+def _validation_field(exc: ValidationException) -> str | None:
+    extra = exc.extra
+    if isinstance(extra, list) and extra and isinstance(extra[0], dict) and extra[0].get("key"):
+        key = str(extra[0]["key"])
+        return _FIELD_NAMES.get(key, key)
+    missing = _MISSING.search(str(exc.detail))
+    return missing.group(1) if missing else None
+
+
+def _validation_detail(exc: ValidationException, field: str | None) -> str:
+    extra = exc.extra
+    if isinstance(extra, list) and extra and isinstance(extra[0], dict) and extra[0].get("message"):
+        message = str(extra[0]["message"])
+    elif _MISSING.search(str(exc.detail)):
+        message = "is required"
+    else:
+        return str(exc.detail)
+    return f"{field}: {message}" if field else message
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    if status >= 500:
+        log.error("http_error", exc_info=exc, extra={"path": request.url.path, "status": status})
+        return error_response(status, "internal_error", "the server could not complete the request")
+    code = HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    if isinstance(exc, ValidationException):
+        field = _validation_field(exc)
+        return error_response(400, "invalid_request", _validation_detail(exc, field), field=field)
+    detail = str(exc.detail)
+    if status == 413:
+        limit = request.app.state.settings.max_body_bytes
+        detail = f"request bodies are limited to {limit} bytes"
+    return error_response(status, code, detail, headers=dict(exc.headers or {}))
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # A bug, not the client's fault: log the traceback, answer without it.
+    log.error("unhandled_error", exc_info=exc, extra={"path": request.url.path})
+    return error_response(500, "internal_error", "the server could not complete the request")
+
+
+def exception_handlers() -> ExceptionHandlersMap:
+    return {
+        PolysearchError: handle_polysearch_error,
+        HTTPException: handle_http_exception,
+        Exception: handle_unexpected,
+    }

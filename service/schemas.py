@@ -1,0 +1,178 @@
+"""Request and response bodies of the JSON API, as msgspec Structs (they are the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from indexer.models import Answer, Article, AskResult, Hit, Passage, SearchMode
+
+MAX_QUERY_CHARS = 1000
+MAX_K = 50
+
+K = Annotated[int, msgspec.Meta(ge=1, le=MAX_K, description=f"number of passages, 1 to {MAX_K}")]
+
+
+class AskRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """``POST /ask``: a question, and how many passages to draw the answer from."""
+
+    question: Annotated[str, msgspec.Meta(description=f"1 to {MAX_QUERY_CHARS} characters after trimming")]
+    k: K = 5
+
+
+class Scores(msgspec.Struct, frozen=True, kw_only=True):
+    """The dense (cosine) and keyword (BM25) scores behind a hit's fused score."""
+
+    dense: float | None
+    keyword: float | None
+
+
+class HitOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A ranked passage; ``text`` is exactly ``article.body[start:end]``."""
+
+    rank: int
+    score: float
+    scores: Scores
+    passage_id: str
+    article_id: str
+    title: str
+    date: str | None
+    start: int
+    end: int
+    text: str
+
+    @classmethod
+    def of(cls, hit: Hit) -> HitOut:
+        passage = hit.passage
+        return cls(
+            rank=hit.rank,
+            score=hit.score,
+            scores=Scores(dense=hit.scores.dense, keyword=hit.scores.keyword),
+            passage_id=passage.id,
+            article_id=passage.article_id,
+            title=passage.title,
+            date=passage.date,
+            start=passage.start,
+            end=passage.end,
+            text=passage.text,
+        )
+
+
+class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
+    query: str
+    mode: SearchMode
+    k: int
+    index_version: str
+    took_ms: float
+    hits: list[HitOut]
+
+
+class AnswerOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The answering sentence; ``text`` is exactly ``article.body[start:end]``."""
+
+    text: str
+    passage_id: str
+    article_id: str
+    title: str
+    date: str | None
+    start: int
+    end: int
+    confidence: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+
+    @classmethod
+    def of(cls, answer: Answer) -> AnswerOut:
+        return cls(**msgspec.structs.asdict(answer))
+
+
+class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
+    question: str
+    answer: AnswerOut | None
+    abstained: bool
+    citations: list[HitOut]
+    index_version: str
+    took_ms: float
+
+    @classmethod
+    def of(cls, result: AskResult, *, index_version: str, took_ms: float) -> AskResponse:
+        return cls(
+            question=result.question,
+            answer=None if result.answer is None else AnswerOut.of(result.answer),
+            abstained=result.abstained,
+            citations=[HitOut.of(hit) for hit in result.citations],
+            index_version=index_version,
+            took_ms=took_ms,
+        )
+
+
+class ArticleOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    title: str
+    date: str | None
+    body: str
+    passage_ids: list[str]
+    index_version: str
+
+    @classmethod
+    def of(cls, article: Article, passages: list[Passage], *, index_version: str) -> ArticleOut:
+        return cls(
+            id=article.id,
+            title=article.title,
+            date=article.date,
+            body=article.body,
+            passage_ids=[p.id for p in passages],
+            index_version=index_version,
+        )
+
+
+class PassageOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    article_id: str
+    ordinal: int
+    title: str
+    date: str | None
+    start: int
+    end: int
+    text: str
+    index_version: str
+
+    @classmethod
+    def of(cls, passage: Passage, *, index_version: str) -> PassageOut:
+        return cls(
+            id=passage.id,
+            article_id=passage.article_id,
+            ordinal=passage.ordinal,
+            title=passage.title,
+            date=passage.date,
+            start=passage.start,
+            end=passage.end,
+            text=passage.text,
+            index_version=index_version,
+        )
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    status: Literal["ok"]
+
+
+class Readiness(msgspec.Struct, frozen=True, kw_only=True):
+    ready: bool
+    index_version: str | None
+    passages: int | None
+    detail: str | None = None
+
+
+class ReloadResponse(msgspec.Struct, frozen=True, kw_only=True):
+    reloaded: bool
+    index_version: str
+    previous_version: str | None
+    passages: int
+    took_ms: float
+
+
+class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
+    """Every error: a stable code, a human-readable detail, the offending field when there is one."""
+
+    error: str
+    detail: str
+    field: str | None = None

@@ -1,0 +1,180 @@
+"""The live index: one immutable ``Engine`` swapped atomically when a new index is loaded.
+
+A request takes the current engine once, at its start, and uses only that engine: a reload
+replaces the reference for later requests while in-flight ones finish on the index they
+began with, and each response reports the version it actually used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.answering import Answerer
+from indexer.encoder import Encoder, SentenceTransformerEncoder
+from indexer.errors import PolysearchError
+from indexer.retriever import Retriever
+from indexer.store import live_version_dir, read_manifest
+from service.compute import ComputePool, QueryEncoder, QueryEncoderFactory
+from service.errors import NotReadyError, ReloadError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """A verified index with everything that serves it; never mutated after construction."""
+
+    retriever: Retriever
+    answerer: Answerer
+    queries: QueryEncoder
+
+    @property
+    def version(self) -> str:
+        return self.retriever.version
+
+    @property
+    def passages(self) -> int:
+        return len(self.retriever.index.passages)
+
+    @property
+    def encoder(self) -> Encoder:
+        return self.retriever.encoder
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadOutcome:
+    engine: Engine
+    previous_version: str | None
+    reloaded: bool
+    seconds: float
+
+
+class IndexState:
+    """Holds the live engine; ``load`` and ``reload`` build a new one beside it and swap."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        *,
+        pool: ComputePool,
+        query_encoder_factory: QueryEncoderFactory,
+        encoder: Encoder | None = None,
+    ) -> None:
+        self.index_dir = index_dir
+        self.pool = pool
+        self._query_encoder_factory = query_encoder_factory
+        self._injected_encoder = encoder
+        self._engine: Engine | None = None
+        self._query_encoders: list[QueryEncoder] = []
+        self._reload_lock = asyncio.Lock()
+        self.load_error: str | None = None
+        self.reloads: dict[str, int] = {"ok": 0, "failed": 0, "unchanged": 0}
+
+    @property
+    def engine(self) -> Engine:
+        """The live engine; ``NotReadyError`` (503) before a verified index is loaded."""
+        engine = self._engine
+        if engine is None:
+            reason = f": {self.load_error}" if self.load_error else ""
+            raise NotReadyError(f"the index is not loaded yet{reason}")
+        return engine
+
+    @property
+    def ready(self) -> bool:
+        return self._engine is not None
+
+    def peek(self) -> Engine | None:
+        return self._engine
+
+    def _encoder_for(self, model_name: str) -> Encoder:
+        if self._injected_encoder is not None:
+            return self._injected_encoder
+        current = self._engine
+        # Same model as the live index: share it instead of holding two copies in memory.
+        if current is not None and current.encoder.name == model_name:
+            return current.encoder
+        return SentenceTransformerEncoder(model_name)
+
+    def _query_encoder_for(self, encoder: Encoder) -> QueryEncoder:
+        current = self._engine
+        if current is not None and current.encoder is encoder:
+            return current.queries
+        queries = self._query_encoder_factory(encoder, self.pool)
+        self._query_encoders.append(queries)
+        return queries
+
+    def build(self) -> Engine:
+        """Load and verify the index ``CURRENT`` names; blocking, so call it in a thread.
+
+        Verification is the store's checksums plus the retriever's model probe: a new engine
+        exists only if every file matches its manifest and the model reproduces its vectors.
+        """
+        manifest = read_manifest(live_version_dir(self.index_dir))
+        encoder = self._encoder_for(manifest.model.name)
+        retriever = Retriever.open(self.index_dir, encoder=encoder)
+        return Engine(retriever=retriever, answerer=Answerer(retriever), queries=self._query_encoder_for(encoder))
+
+    def live_version_on_disk(self) -> str:
+        return read_manifest(live_version_dir(self.index_dir)).version
+
+    async def load(self) -> Engine:
+        """The first load, at startup; a failure is kept as the reason /ready gives."""
+        started = time.perf_counter()
+        try:
+            engine = await asyncio.to_thread(self.build)
+        except Exception as exc:  # anything, not only our own errors: /ready must say why
+            self.load_error = _reason(exc)
+            log.error("index_load_failed", extra={"index_dir": str(self.index_dir), "reason": self.load_error})
+            raise
+        self._engine = engine
+        self.load_error = None
+        log.info(
+            "index_loaded",
+            extra={
+                "version": engine.version,
+                "passages": engine.passages,
+                "seconds": round(time.perf_counter() - started, 3),
+            },
+        )
+        return engine
+
+    async def reload(self) -> ReloadOutcome:
+        """Load the index on disk beside the live one and swap it in; on failure keep the old one."""
+        async with self._reload_lock:
+            started = time.perf_counter()
+            previous = self._engine
+            previous_version = previous.version if previous is not None else None
+            try:
+                if previous is not None and await asyncio.to_thread(self.live_version_on_disk) == previous_version:
+                    self.reloads["unchanged"] += 1
+                    return ReloadOutcome(previous, previous_version, False, time.perf_counter() - started)
+                engine = await asyncio.to_thread(self.build)
+            except Exception as exc:  # whatever broke, the old engine keeps serving
+                self.reloads["failed"] += 1
+                log.error("index_reload_failed", extra={"reason": _reason(exc), "serving": previous_version})
+                keeping = f"; still serving {previous_version}" if previous_version else ""
+                raise ReloadError(f"{_reason(exc)}{keeping}") from exc
+            # The swap: one reference assignment, atomic for every reader.
+            self._engine = engine
+            self.load_error = None
+            self.reloads["ok"] += 1
+            seconds = time.perf_counter() - started
+            log.info(
+                "index_reloaded",
+                extra={"version": engine.version, "previous": previous_version, "seconds": round(seconds, 3)},
+            )
+            return ReloadOutcome(engine, previous_version, True, seconds)
+
+    async def aclose(self) -> None:
+        for queries in self._query_encoders:
+            await queries.aclose()
+        self._query_encoders.clear()
+
+
+def _reason(exc: Exception) -> str:
+    # Our own errors carry a sentence for people; anything else gets its type for context.
+    return str(exc) if isinstance(exc, PolysearchError) else f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,74 @@
+"""Cleaning free text from clients: Unicode normalisation, control characters, length limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+import urllib.parse
+from typing import Any
+
+from litestar import Request
+
+from indexer.errors import InvalidQueryError
+from indexer.models import SearchFilters
+from service.errors import MalformedRequestError
+from service.schemas import MAX_QUERY_CHARS
+
+# Separators a pasted query may contain; they become spaces so words stay apart.
+_SPACES = frozenset("\t\n\r\x0b\x0c\x85\u2028\u2029")
+MAX_ARTICLE_IDS = 50
+MAX_ID_CHARS = 200
+
+
+def clean_text(raw: str, field: str, *, max_chars: int = MAX_QUERY_CHARS) -> str:
+    """NFC-normalised, control characters removed, trimmed; 1..``max_chars`` characters.
+
+    Any script or emoji is an ordinary query. Lone surrogates (which JSON escapes can
+    smuggle in) are dropped with the control characters, so the text is always valid UTF-8.
+    """
+    kept = []
+    for char in raw:
+        if char in _SPACES:
+            kept.append(" ")
+        elif unicodedata.category(char) not in ("Cc", "Cs"):
+            kept.append(char)
+    text = unicodedata.normalize("NFC", "".join(kept)).strip()
+    # Only format characters and spaces (a zero-width space, a lone joiner) is no query either.
+    if not any(unicodedata.category(char)[0] not in "CZ" for char in text):
+        raise InvalidQueryError(field, "must not be empty")
+    if len(text) > max_chars:
+        raise InvalidQueryError(field, f"must be at most {max_chars} characters, got {len(text)}")
+    return text
+
+
+def search_filters(
+    date_from: dt.date | None, date_to: dt.date | None, article_ids: list[str] | None
+) -> SearchFilters | None:
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise InvalidQueryError("date_to", f"must not be before date_from ({date_from.isoformat()})")
+    ids: frozenset[str] | None = None
+    if article_ids:
+        if len(article_ids) > MAX_ARTICLE_IDS:
+            raise InvalidQueryError("article_id", f"at most {MAX_ARTICLE_IDS} values")
+        ids = frozenset(clean_text(value, "article_id", max_chars=MAX_ID_CHARS) for value in article_ids)
+    if date_from is None and date_to is None and ids is None:
+        return None
+    return SearchFilters(date_from=date_from, date_to=date_to, article_ids=ids)
+
+
+async def check_encoding(request: Request[Any, Any, Any], *, body: bool = False) -> None:
+    """Reject a query string (and, with ``body``, a request body) that is not valid UTF-8.
+
+    The framework would decode invalid bytes to U+FFFD and search for those; a client that
+    sends broken bytes should hear so instead.
+    """
+    raw_query: bytes = request.scope.get("query_string", b"")
+    try:
+        urllib.parse.unquote_to_bytes(raw_query).decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedRequestError("the query string is not valid UTF-8") from None
+    if body:
+        try:
+            (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedRequestError("the request body is not valid UTF-8") from None
