@@ -20,6 +20,8 @@ from litestar.response.base import ASGIResponse
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
 
+from service.errors import ConfigError
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 HTML = "text/html"
 JAVASCRIPT = "text/javascript"
@@ -28,15 +30,11 @@ NOSNIFF = ("X-Content-Type-Options", "nosniff")
 # A CSP source expression as frame-ancestors accepts it: a keyword, a scheme ("https:"), or a
 # host with optional scheme, "*." wildcard, port and path. Anything else (a ";" or a space in
 # particular) would let configuration inject further directives, so it is refused.
-_KEYWORDS = frozenset({"'self'", "'none'"})
+_KEYWORDS = frozenset({"'self'"})
 _SOURCE = re.compile(
     r"^(?:[a-z][a-z0-9+.-]*:|(?:[a-z][a-z0-9+.-]*://)?(?:\*|(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(?:\d{1,5}|\*))?(?:/[^\s;,']*)?)$",
     re.IGNORECASE,
 )
-
-
-class FrameAncestorsError(ValueError):
-    """A configured frame ancestor is not a valid CSP source expression."""
 
 
 def frame_ancestor_sources(values: Iterable[str]) -> tuple[str, ...]:
@@ -47,9 +45,9 @@ def frame_ancestor_sources(values: Iterable[str]) -> tuple[str, ...]:
         if not value:
             continue
         if value == "'none'":
-            raise FrameAncestorsError("frame ancestors: 'none' cannot be combined; leave the setting empty instead")
+            raise ConfigError("POLYSEARCH_FRAME_ANCESTORS: 'none' cannot be combined with 'self'; leave it empty")
         if value not in _KEYWORDS and not _SOURCE.match(value):
-            raise FrameAncestorsError(f"frame ancestors: {value!r} is not an origin such as https://intranet.example")
+            raise ConfigError(f"POLYSEARCH_FRAME_ANCESTORS: {value!r} is not an origin such as https://intranet.example")
         if value not in sources:
             sources.append(value)
     return tuple(sources)
