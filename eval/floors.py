@@ -12,7 +12,7 @@ from pathlib import Path
 import msgspec
 
 from eval.errors import EvalError
-from eval.scoring import METRIC_KEYS, Metrics
+from eval.scoring import METRIC_KEYS
 
 DEFAULT_FLOORS = Path(__file__).resolve().parent / "floors.json"
 
@@ -40,7 +40,7 @@ def load_floors(path: Path = DEFAULT_FLOORS) -> Floors:
     return floors
 
 
-def check_floors(metrics_by_mode: Mapping[str, Metrics], floors: Floors) -> list[str]:
+def check_floors(metrics_by_mode: Mapping[str, Mapping[str, float | int | None]], floors: Floors) -> list[str]:
     """One line per violated bound, for the modes that were evaluated; a missing value violates."""
     failures: list[str] = []
     for bounds, below in ((floors.floors, True), (floors.ceilings, False)):

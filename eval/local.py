@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from eval.caching import CachingEncoder
 from eval.records import AskOutcome, Retrieved
 from indexer.answering import Answerer
-from indexer.encoder import Encoder, Vectors
+from indexer.encoder import Encoder, SentenceTransformerEncoder, Vectors
 from indexer.fusion import FusionConfig
 from indexer.models import Hit, SearchMode
 from indexer.retriever import Retriever
+from indexer.store import load_index
 
 
 def retrieved(hit: Hit) -> Retrieved:
@@ -21,7 +23,7 @@ def retrieved(hit: Hit) -> Retrieved:
 
 
 class LocalBackend:
-    """Searches and answers in this process; each question is encoded once for all modes and ``ask``."""
+    """Searches and answers in this process; give it a ``CachingEncoder`` so each text is embedded once."""
 
     def __init__(self, retriever: Retriever, answerer: Answerer | None = None, *, label: str | None = None) -> None:
         self.retriever = retriever
@@ -33,20 +35,18 @@ class LocalBackend:
             f"chunks {chunking.chunk_tokens}/{chunking.overlap_tokens} tokens, "
             f"fusion {retriever.fusion.method} w={retriever.fusion.weight})"
         )
-        self._vectors: dict[str, Vectors] = {}
 
     @classmethod
     def open(
         cls, index_dir: Path, *, encoder: Encoder | None = None, fusion: FusionConfig | None = None
     ) -> LocalBackend:
-        return cls(Retriever.open(index_dir, encoder=encoder, fusion=fusion), label=str(index_dir))
+        """Load ``index_dir`` with the model its manifest names (or ``encoder``), memoising embeddings."""
+        index = load_index(index_dir)
+        model = encoder or SentenceTransformerEncoder(index.manifest.model.name)
+        return cls(Retriever(index, CachingEncoder(model), fusion=fusion), label=str(index_dir))
 
     def _encode(self, queries: Sequence[str]) -> list[Vectors]:
-        missing = sorted({q for q in queries if q not in self._vectors})
-        if missing:
-            for query, vector in zip(missing, self.retriever.encode_queries(missing), strict=True):
-                self._vectors[query] = vector
-        return [self._vectors[q] for q in queries]
+        return list(self.retriever.encode_queries(list(queries)))
 
     def search(self, queries: Sequence[str], *, k: int, mode: SearchMode) -> list[list[Retrieved]]:
         vectors = self._encode(queries)

@@ -73,9 +73,7 @@ def evaluate(backend: Backend, questions: Sequence[Question], *, modes: Sequence
     )
 
 
-def compare_modes(
-    evaluation: Evaluation, *, system: SearchMode = "hybrid", metric: str = "mrr@10"
-) -> list[Comparison]:
+def compare_modes(evaluation: Evaluation, *, system: SearchMode = "hybrid", metric: str = "mrr@10") -> list[Comparison]:
     """``system`` against every other evaluated mode, paired per answerable question."""
     if system not in evaluation.runs:
         return []

@@ -1,0 +1,97 @@
+"""``polysearch eval`` end to end with the fake encoder: table, JSON, TREC files, plot, floors, errors."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from pathlib import Path
+
+import httpx
+import pytest
+
+import eval.local
+from eval.scoring import METRIC_KEYS
+from indexer.cli import main
+from tests.eval.conftest import Handler
+from tests.fakes import FakeEncoder
+
+
+@pytest.fixture(autouse=True)
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI loads the model the manifest names; here that is the fake encoder."""
+    monkeypatch.setattr(eval.local, "SentenceTransformerEncoder", lambda name=None: FakeEncoder())
+
+
+def _floors(path: Path, mrr_floor: float) -> Path:
+    path.write_text(json.dumps({"floors": {"hybrid": {"mrr@10": mrr_floor}}, "ceilings": {}}))
+    return path
+
+
+def test_compare_writes_every_output(seeds_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    argv = [
+        "eval", "--index", str(seeds_index), "--compare",
+        "--json", str(out / "eval.json"), "--trec-run", str(out / "run.trec"), "--qrels", str(out / "qrels.trec"),
+        "--plot", str(out / "hit.png"), "--floors", str(_floors(tmp_path / "floors.json", 0.0)),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    for row in ("dense", "keyword", "hybrid"):
+        assert any(line.startswith(row) for line in printed.splitlines()), row
+    assert "hybrid vs dense on mrr@10" in printed and "hybrid vs keyword on mrr@10" in printed
+    assert "paired randomization test" in printed and "all floors" in printed
+
+    document = json.loads((out / "eval.json").read_text())
+    assert tuple(document["metrics"]) == METRIC_KEYS
+    assert document["metrics"]["n_questions"] == len(document["per_question"]) == 97
+    assert document["metrics"]["n_unanswerable"] == 14
+    assert document["mode"] == "hybrid" and document["compare"]["modes"]["dense"]["n_questions"] == 97
+    assert [s["baseline"] for s in document["compare"]["significance"]] == ["dense", "keyword"]
+    first = document["per_question"][0]
+    assert first["id"] == "q001" and len(first["retrieved"]) == 10 and "answer" in first
+
+    for mode in ("dense", "keyword", "hybrid"):
+        lines = (out / f"run.{mode}.trec").read_text().splitlines()
+        assert len(lines) == 97 * 10 and lines[0].split()[:2] == ["q001", "Q0"]
+    qrels = (out / "qrels.trec").read_text().splitlines()
+    assert {line.split()[0] for line in qrels} == {f"q{i:03d}" for i in range(1, 84)}
+    assert (out / "hit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_single_mode_and_failing_floor(seeds_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run.trec"
+    floors = _floors(tmp_path / "floors.json", 1.01)
+    argv = ["eval", "--index", str(seeds_index), "--mode", "keyword", "-k", "3", "--trec-run", str(run)]
+    assert main(argv) == 0
+    assert {line.split()[3] for line in run.read_text().splitlines()} == {"1", "2", "3"}
+    printed = capsys.readouterr().out
+    assert "keyword" in printed and "hybrid vs" not in printed
+    # Floors only judge evaluated modes; hybrid's floor applies once hybrid runs.
+    assert main(["eval", "--index", str(seeds_index), "--floors", str(floors)]) == 1
+    assert "FLOOR: hybrid mrr@10" in capsys.readouterr().out
+
+
+def test_url_mode_uses_http_and_says_judgements_are_pooled(
+    seeds_service: Handler, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(httpx, "Client", partial(httpx.Client, transport=httpx.MockTransport(seeds_service)))
+    qrels = tmp_path / "qrels.trec"
+    argv = ["eval", "--url", "http://polysearch.test/", "--json", str(tmp_path / "e.json"), "--qrels", str(qrels)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "service at http://polysearch.test" in printed and "passages the modes retrieved" in printed
+    assert "retrieved hits only" in printed and qrels.read_text()
+    assert json.loads((tmp_path / "e.json").read_text())["qrels"] == "pooled from retrieved hits"
+
+
+def test_errors_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--index", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no index at" in err
+    bad = tmp_path / "q.jsonl"
+    bad.write_text('{"id": "q1", "question": "x", "doc_ids": ["a"], "answers": []}\n')
+    assert main(["eval", "--questions", str(bad), "--index", str(tmp_path)]) == 2
+    assert "q.jsonl:1: doc_ids and answers" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", "--index", "x", "--url", "http://y"])
+    assert exit_info.value.code == 2

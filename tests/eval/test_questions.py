@@ -1,0 +1,75 @@
+"""The shipped question set is well formed and every answer is really in its articles."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from eval.errors import EvalError
+from eval.questions import DEFAULT_QUESTIONS, load_questions, parse_questions
+from indexer.articles import read_article
+from tests.conftest import SEEDS
+
+QUESTIONS = load_questions(DEFAULT_QUESTIONS)
+BODIES = {path.stem: read_article(path).body for path in sorted(SEEDS.glob("*.txt"))}
+
+
+def test_question_set_size_and_coverage() -> None:
+    answerable = [q for q in QUESTIONS if q.answerable]
+    assert len(answerable) >= 60
+    assert len(QUESTIONS) - len(answerable) >= 10
+    # Every article is asked about, and some questions need several articles.
+    assert {doc for q in answerable for doc in q.doc_ids} == set(BODIES)
+    assert sum(len(q.doc_ids) > 1 for q in answerable) >= 5
+    assert all(re.fullmatch(r"q\d{3}", q.id) for q in QUESTIONS)
+
+
+@pytest.mark.parametrize("question", [q for q in QUESTIONS if q.answerable], ids=lambda q: q.id)
+def test_answers_are_verbatim_in_the_named_articles(question: object) -> None:
+    from eval.questions import Question
+
+    assert isinstance(question, Question)
+    assert set(question.doc_ids) <= set(BODIES), "unknown article id"
+    for answer in question.answers:
+        assert any(answer in BODIES[doc] for doc in question.doc_ids), f"{answer!r} is not in {question.doc_ids}"
+    for doc in question.doc_ids:
+        assert any(answer in BODIES[doc] for answer in question.answers), f"{doc} contains none of the answers"
+
+
+def test_the_chinese_student_count_differs_between_articles() -> None:
+    question = next(q for q in QUESTIONS if q.question == "How many students from China study at the Polytechnic?")
+    assert set(question.answers) == {"2,150", "2,200"}
+    assert len(question.doc_ids) == 2
+
+
+def _line(**fields: object) -> str:
+    record = {"id": "q1", "question": "Who?", "doc_ids": ["a"], "answers": ["b"]} | fields
+    return json.dumps(record)
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ([_line(answers=[])], "both be given"),
+        ([_line(doc_ids=[])], "both be given"),
+        ([_line(), _line()], "duplicate question id"),
+        ([_line(question=" ")], "must not be empty"),
+        ([_line(answers=[" "])], "answer string is empty"),
+        (['{"id": "q1"'], "not a valid question record"),
+        ([_line(doc_ids="a")], "not a valid question record"),
+        (["", "  "], "no questions"),
+    ],
+)
+def test_bad_question_files_are_rejected_with_the_line(lines: list[str], message: str) -> None:
+    with pytest.raises(EvalError, match=message):
+        parse_questions(lines, source="q.jsonl")
+
+
+def test_unanswerable_questions_parse_and_missing_file_is_an_error(tmp_path: Path) -> None:
+    [question] = parse_questions([json.dumps({"id": "x", "question": "Weather?", "doc_ids": [], "answers": []})])
+    assert not question.answerable
+    with pytest.raises(EvalError, match="cannot read questions file"):
+        load_questions(tmp_path / "missing.jsonl")
