@@ -95,9 +95,16 @@ _MISSING = re.compile(r"Missing required (?:\w+ )?parameter '([^']+)'")
 _FIELD_NAMES = {"data": "body"}
 
 
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+
+
 def _validation_field(exc: ValidationException) -> str | None:
     extra = exc.extra
     if isinstance(extra, list) and extra and isinstance(extra[0], dict) and extra[0].get("key"):
+        # A body without a required field is reported against the body; name the field.
+        missing_field = _MISSING_FIELD.search(str(extra[0].get("message", "")))
+        if missing_field:
+            return missing_field.group(1)
         key = str(extra[0]["key"])
         return _FIELD_NAMES.get(key, key)
     missing = _MISSING.search(str(exc.detail))
@@ -108,6 +115,8 @@ def _validation_detail(exc: ValidationException, field: str | None) -> str:
     extra = exc.extra
     if isinstance(extra, list) and extra and isinstance(extra[0], dict) and extra[0].get("message"):
         message = str(extra[0]["message"])
+        if _MISSING_FIELD.search(message):
+            message = "is required"
     elif _MISSING.search(str(exc.detail)):
         message = "is required"
     else:

@@ -86,6 +86,12 @@ class RequestObserver:
             log.info("request", extra=fields)
 
 
+def _drop_terminal_colours(record: logging.LogRecord) -> bool:
+    # uvicorn attaches an ANSI-coloured copy of its message; in JSON it is only noise.
+    record.__dict__.pop("color_message", None)
+    return True
+
+
 def configure_service_logging(level: str) -> None:
     """JSON lines for our loggers and the ASGI server's, so one parser reads every line.
 
@@ -94,6 +100,8 @@ def configure_service_logging(level: str) -> None:
     """
     configure_logging(level)
     handlers = logging.getLogger("service").handlers
+    for handler in handlers:
+        handler.addFilter(_drop_terminal_colours)
     for name in ("uvicorn", "uvicorn.error"):
         server_log = logging.getLogger(name)
         server_log.handlers[:] = list(handlers) if name == "uvicorn" else []

@@ -1,0 +1,70 @@
+"""Service fixtures: an app over the tiny index with the fake encoder, entered so its lifespan runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from indexer.builder import BuildOptions, build_index
+from service.app import create_app
+from service.config import Settings
+from tests.fakes import FakeEncoder
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+# Polls of /ready before a test gives up; the fake encoder loads an index in milliseconds.
+READY_POLLS = 500
+
+
+def wait_ready(client: TestClient[Litestar]) -> dict[str, Any]:
+    for _ in range(READY_POLLS):
+        response = client.get("/ready")
+        if response.status_code == 200:
+            body: dict[str, Any] = response.json()
+            return body
+        time.sleep(0.01)
+    raise AssertionError(f"the service never became ready: {response.json()}")
+
+
+def add_article(seeds: Path, name: str, text: str, index_dir: Path, encoder: FakeEncoder) -> str:
+    """Write one more article and rebuild the index in place; returns the new version."""
+    (seeds / name).write_text(text, encoding="utf-8")
+    return build_index(seeds, index_dir, encoder, BuildOptions(chunk_tokens=32, overlap_tokens=8)).version
+
+
+ClientFactory = Callable[..., TestClient[Litestar]]
+
+
+@pytest.fixture
+def settings(tiny_index: Path) -> Settings:
+    return Settings(index_dir=tiny_index, admin_token=ADMIN_TOKEN, compute_threads=2)
+
+
+@pytest.fixture
+def make_client(settings: Settings, fake_encoder: FakeEncoder) -> Iterator[ClientFactory]:
+    """``make_client(**setting_changes, ready=True, **create_app_kwargs)``; closed after the test."""
+    opened: list[TestClient[Litestar]] = []
+
+    def make(*, ready: bool = True, app_kwargs: dict[str, Any] | None = None, **changes: Any) -> TestClient[Litestar]:
+        kwargs: dict[str, Any] = {"encoder": fake_encoder, **(app_kwargs or {})}
+        client = TestClient(create_app(settings.replace(**changes), **kwargs), raise_server_exceptions=False)
+        client.__enter__()
+        opened.append(client)
+        if ready:
+            wait_ready(client)
+        return client
+
+    yield make
+    for client in reversed(opened):
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: ClientFactory) -> TestClient[Litestar]:
+    return make_client()
