@@ -40,7 +40,8 @@ def test_question_shows_the_cited_answer_and_the_article_highlights_it(watched: 
     assert "September" in answer["title"] and answer["date"].startswith("2020-")
     expect(page.locator("#status")).to_contain_text("Answer found")
     assert parse_qs(urlsplit(page.url).query) == {"q": [QUESTION]}
-    screenshot(page, "search-page.png", full_page=True)
+    screenshot(page, "search-page.png")  # the README's picture (docs/search-page.png)
+    screenshot(page, "search-page-full.png", full_page=True)
 
     link.click()
     page.wait_for_url(re.compile(rf"/read/{DIGEST}\?"))
@@ -221,3 +222,13 @@ def test_every_request_stays_on_the_service(watched: Watched, service: Service) 
     watched.page.locator("a.citation-link").click()
     expect(watched.page.locator("mark.cited")).to_be_visible()
     assert watched.requests and all(url.startswith(service.origin + "/") for url in watched.requests), watched.requests
+
+
+def test_an_unknown_article_or_span_is_reported_not_guessed(watched: Watched, service: Service) -> None:
+    page = watched.page
+    page.goto(f"{service.origin}/read/no_such_article?start=0&end=10")
+    expect(page.locator("h1")).to_have_text("Article not found")
+    page.goto(f"{service.origin}/read/{DIGEST}?start=10&end=999999")
+    expect(page.locator("#cite-note")).to_contain_text("not inside this article")
+    expect(page.locator("mark.cited")).to_have_count(0)
+    expect(page.locator("#article-body p").first).to_be_visible()
