@@ -173,8 +173,9 @@ class Answerer:
         spans = self._sentences(hits)
         if not spans:
             return []
-        # One batch for all sentences: the model's per-call overhead dominates short texts.
-        vectors = self.retriever.encoder.encode([text for _, _, _, text in spans])
+        # Sentence vectors were computed at build time: answering costs no extra model call.
+        keys = [(hit.passage.article_id, start, end) for hit, start, end, _ in spans]
+        vectors = self.retriever.sentence_vectors(keys)
         cosines = vectors @ np.asarray(question_vector, dtype=np.float32)
         question_terms = self._terms(question)
         kind = expected_type(question)

@@ -11,12 +11,12 @@ import numpy as np
 import tiktoken
 
 from indexer.articles import read_articles
-from indexer.chunking import Chunker
+from indexer.chunking import Chunker, sentence_spans
 from indexer.dense import DenseKind, choose_kind
 from indexer.encoder import Encoder, FitsModel, Vectors, passage_input
 from indexer.errors import BuildError, IndexNotFoundError, PolysearchError
-from indexer.models import Article, ChunkParams, ModelInfo, Passage
-from indexer.store import LoadedIndex, index_version, live_version_dir, load_index, write_index
+from indexer.models import Article, ChunkParams, ModelInfo, Passage, Sentence
+from indexer.store import IndexContent, LoadedIndex, index_version, live_version_dir, load_index, write_index
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ class BuildReport:
     unchanged: list[str] = field(default_factory=list)
     passages: int = 0
     encoded: int = 0
+    sentences_encoded: int = 0
     written: bool = False
 
 
@@ -99,6 +100,80 @@ def _previous(out_dir: Path, model: ModelInfo, chunking: ChunkParams) -> LoadedI
     return previous
 
 
+def article_sentences(article: Article) -> list[Sentence]:
+    return [Sentence(article_id=article.id, start=a, end=b) for a, b in sentence_spans(article.body)]
+
+
+@dataclass(frozen=True, slots=True)
+class _ArticleRows:
+    """One article's share of the index: its records and their vectors."""
+
+    passages: list[Passage]
+    passage_vectors: Vectors
+    sentences: list[Sentence]
+    sentence_vectors: Vectors
+
+
+def _reusable_rows(previous: LoadedIndex, article_ids: list[str]) -> dict[str, _ArticleRows]:
+    wanted = set(article_ids)
+    passage_rows: dict[str, list[int]] = {a: [] for a in wanted}
+    sentence_rows: dict[str, list[int]] = {a: [] for a in wanted}
+    for row, passage in enumerate(previous.passages):
+        if passage.article_id in wanted:
+            passage_rows[passage.article_id].append(row)
+    for row, sentence in enumerate(previous.sentences):
+        if sentence.article_id in wanted:
+            sentence_rows[sentence.article_id].append(row)
+    return {
+        a: _ArticleRows(
+            [previous.passages[i] for i in passage_rows[a]],
+            previous.embeddings[passage_rows[a]],
+            [previous.sentences[i] for i in sentence_rows[a]],
+            previous.sentence_embeddings[sentence_rows[a]],
+        )
+        for a in article_ids
+    }
+
+
+def _encode_articles(
+    articles: list[Article], chunker: Chunker, encoder: Encoder, options: BuildOptions
+) -> dict[str, _ArticleRows]:
+    """Chunk and embed new or changed articles: passages and sentences in one encoder pass."""
+    passages = {a.id: chunk_article(a, chunker, encoder) for a in articles}
+    sentences = {a.id: article_sentences(a) for a in articles}
+    bodies = {a.id: a.body for a in articles}
+    texts = [passage_input(p.title, p.text) for a in articles for p in passages[a.id]]
+    texts += [bodies[a.id][s.start : s.end] for a in articles for s in sentences[a.id]]
+    vectors = encoder.encode(texts, batch_size=options.batch_size, show_progress=options.show_progress)
+    rows: dict[str, _ArticleRows] = {}
+    p_offset = 0
+    s_offset = sum(len(passages[a.id]) for a in articles)
+    for article in articles:
+        n_p, n_s = len(passages[article.id]), len(sentences[article.id])
+        rows[article.id] = _ArticleRows(
+            passages[article.id],
+            vectors[p_offset : p_offset + n_p],
+            sentences[article.id],
+            vectors[s_offset : s_offset + n_s],
+        )
+        p_offset += n_p
+        s_offset += n_s
+    return rows
+
+
+def _assemble(articles: list[Article], rows: dict[str, _ArticleRows], dimension: int) -> IndexContent:
+    """Concatenate per-article rows in article-id order, so row order is stable across builds."""
+    ordered = [rows[a.id] for a in articles]
+    empty = np.zeros((0, dimension), dtype=np.float32)
+    return IndexContent(
+        articles=articles,
+        passages=[p for r in ordered for p in r.passages],
+        embeddings=np.concatenate([empty, *(r.passage_vectors for r in ordered)]).astype(np.float32),
+        sentences=[s for r in ordered for s in r.sentences],
+        sentence_embeddings=np.concatenate([empty, *(r.sentence_vectors for r in ordered)]).astype(np.float32),
+    )
+
+
 def build_index(seeds_dir: Path, out_dir: Path, encoder: Encoder, options: BuildOptions) -> BuildReport:
     """Read ``seeds_dir``, chunk and embed what changed, and switch ``out_dir`` to the result."""
     options.validate()
@@ -115,54 +190,19 @@ def build_index(seeds_dir: Path, out_dir: Path, encoder: Encoder, options: Build
         chunk_tokens=options.chunk_tokens, overlap_tokens=options.overlap_tokens, encoding=options.encoding
     )
     previous = _previous(out_dir, model, chunking)
-    old_hashes = previous.manifest.articles if previous else {}
-    report = _diff(articles, old_hashes)
-
-    reused: dict[str, tuple[list[Passage], Vectors]] = {}
-    if previous is not None:
-        rows_by_article: dict[str, list[int]] = {}
-        for row, passage in enumerate(previous.passages):
-            rows_by_article.setdefault(passage.article_id, []).append(row)
-        for article_id in report.unchanged:
-            rows = rows_by_article.get(article_id, [])
-            reused[article_id] = ([previous.passages[i] for i in rows], previous.embeddings[rows])
-
-    fresh = [a for a in articles if a.id not in reused]
-    fresh_passages = {a.id: chunk_article(a, chunker, encoder) for a in fresh}
-    to_encode = [p for a in fresh for p in fresh_passages[a.id]]
-    vectors = encoder.encode(
-        [passage_input(p.title, p.text) for p in to_encode],
-        batch_size=options.batch_size,
-        show_progress=options.show_progress,
-    )
-    report.encoded = len(to_encode)
-    offset = 0
-    for article in fresh:
-        count = len(fresh_passages[article.id])
-        reused[article.id] = (fresh_passages[article.id], vectors[offset : offset + count])
-        offset += count
-
-    passages: list[Passage] = []
-    blocks: list[Vectors] = []
-    for article in articles:  # sorted by id, so row order is stable across builds
-        article_passages, article_vectors = reused[article.id]
-        passages.extend(article_passages)
-        blocks.append(article_vectors)
-    embeddings = np.concatenate(blocks).astype(np.float32) if blocks else np.zeros((0, encoder.dimension), np.float32)
-    report.passages = len(passages)
-    dense_kind = options.dense_kind or choose_kind(len(passages))
+    report = _diff(articles, previous.manifest.articles if previous else {})
+    rows = _reusable_rows(previous, report.unchanged) if previous else {}
+    fresh = [a for a in articles if a.id not in rows]
+    encoded = _encode_articles(fresh, chunker, encoder, options)
+    report.encoded = sum(len(r.passages) for r in encoded.values())
+    report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
+    content = _assemble(articles, rows | encoded, encoder.dimension)
+    report.passages = len(content.passages)
+    dense_kind = options.dense_kind or choose_kind(len(content.passages))
     report.version = index_version(model, chunking, {a.id: a.content_hash for a in articles}, dense_kind)
     if previous is not None and previous.version == report.version:
         return report
-    write_index(
-        out_dir,
-        model=model,
-        chunking=chunking,
-        articles=articles,
-        passages=passages,
-        embeddings=embeddings,
-        dense_kind=dense_kind,
-    )
+    write_index(out_dir, model=model, chunking=chunking, content=content, dense_kind=dense_kind)
     report.written = True
     return report
 

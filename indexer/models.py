@@ -36,6 +36,14 @@ class Passage(msgspec.Struct, frozen=True, kw_only=True):
     text: str
 
 
+class Sentence(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    """A sentence of an article body, ``body[start:end]``; answers are chosen among these."""
+
+    article_id: str
+    start: int
+    end: int
+
+
 class ComponentScores(msgspec.Struct, frozen=True, kw_only=True):
     """The per-retriever scores behind a fused score; ``None`` when that retriever missed it."""
 

@@ -32,6 +32,7 @@ class Retriever:
         self.fusion = fusion or FusionConfig()
         self._check_model()
         self._rows = {p.id: row for row, p in enumerate(index.passages)}
+        self._sentence_rows = {(s.article_id, s.start, s.end): row for row, s in enumerate(index.sentences)}
         article_ids = sorted(index.articles)
         self._article_code = {article_id: code for code, article_id in enumerate(article_ids)}
         self._row_article = np.array([self._article_code[p.article_id] for p in index.passages], dtype=np.int32)
@@ -84,6 +85,22 @@ class Retriever:
 
     def encode_queries(self, queries: Sequence[str]) -> Vectors:
         return self.encoder.encode(list(queries))
+
+    def sentence_vectors(self, spans: Sequence[tuple[str, int, int]]) -> Vectors:
+        """Vectors of ``(article_id, start, end)`` sentences: stored at build time, encoded if absent.
+
+        A passage cut inside a long sentence yields a span the build did not embed.
+        """
+        rows = [self._sentence_rows.get(span, -1) for span in spans]
+        vectors = np.zeros((len(spans), self.encoder.dimension), dtype=np.float32)
+        stored = [i for i, row in enumerate(rows) if row >= 0]
+        if stored:
+            vectors[stored] = self.index.sentence_embeddings[[rows[i] for i in stored]]
+        missing = [i for i, row in enumerate(rows) if row < 0]
+        if missing:
+            texts = [self.article(spans[i][0]).body[spans[i][1] : spans[i][2]] for i in missing]
+            vectors[missing] = self.encoder.encode(texts)
+        return vectors
 
     def search(
         self,

@@ -4,7 +4,8 @@ Layout of an index directory::
 
     CURRENT            name of the live version directory (replaced atomically)
     v-<version>/       manifest.json, articles.jsonl, passages.jsonl, embeddings.npy,
-                       dense.faiss, keyword/ (bm25s files)
+                       dense.faiss, keyword/ (bm25s files), sentences.jsonl,
+                       sentence_embeddings.npy
 
 A build writes ``.tmp-*`` beside the live version, fsyncs it, renames it to ``v-<version>``
 and only then replaces ``CURRENT``; a crash at any point leaves the old version live.
@@ -29,21 +30,38 @@ from indexer.dense import DenseIndex, DenseKind
 from indexer.encoder import Vectors
 from indexer.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from indexer.keyword import KeywordIndex
-from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo, Passage
+from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo, Passage, Sentence
 
 log = logging.getLogger(__name__)
-RecordT = TypeVar("RecordT", Article, Passage)
+RecordT = TypeVar("RecordT", Article, Passage, Sentence)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 ARTICLES = "articles.jsonl"
 PASSAGES = "passages.jsonl"
 EMBEDDINGS = "embeddings.npy"
+SENTENCES = "sentences.jsonl"
+SENTENCE_EMBEDDINGS = "sentence_embeddings.npy"
 DENSE = "dense.faiss"
 KEYWORD_DIR = "keyword"
 _VERSION_PREFIX = "v-"
 _TMP_PREFIX = ".tmp-"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexContent:
+    """What a build produces: row ``i`` of each embedding matrix belongs to record ``i``.
+
+    Sentence vectors are computed at build time so answering a question costs one query
+    encoding, not one per candidate sentence.
+    """
+
+    articles: list[Article]
+    passages: list[Passage]
+    embeddings: Vectors
+    sentences: list[Sentence]
+    sentence_embeddings: Vectors
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +73,8 @@ class LoadedIndex:
     articles: dict[str, Article]
     passages: list[Passage]
     embeddings: Vectors
+    sentences: list[Sentence]
+    sentence_embeddings: Vectors
     dense: DenseIndex
     keyword: KeywordIndex
 
@@ -132,20 +152,18 @@ def write_index(
     *,
     model: ModelInfo,
     chunking: ChunkParams,
-    articles: list[Article],
-    passages: list[Passage],
-    embeddings: Vectors,
+    content: IndexContent,
     dense_kind: DenseKind,
 ) -> Manifest:
     """Write a complete new version beside the live one and switch ``CURRENT`` to it."""
     index_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(index_dir)
-    hashes = {article.id: article.content_hash for article in articles}
+    hashes = {article.id: article.content_hash for article in content.articles}
     version = index_version(model, chunking, hashes, dense_kind)
     staging = index_dir / f"{_TMP_PREFIX}{version}-{os.getpid()}"
     staging.mkdir()
     try:
-        manifest = _write_files(staging, version, model, chunking, articles, passages, embeddings, dense_kind)
+        manifest = _write_files(staging, version, model, chunking, content, dense_kind)
         _fsync_tree(staging)
         final = index_dir / f"{_VERSION_PREFIX}{version}"
         if final.exists():
@@ -161,7 +179,7 @@ def write_index(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _remove_old_versions(index_dir, keep=final.name)
-    log.info("index_written", extra={"dir": str(final), "version": version, "passages": len(passages)})
+    log.info("index_written", extra={"dir": str(final), "version": version, "passages": len(content.passages)})
     return manifest
 
 
@@ -170,16 +188,16 @@ def _write_files(
     version: str,
     model: ModelInfo,
     chunking: ChunkParams,
-    articles: list[Article],
-    passages: list[Passage],
-    embeddings: Vectors,
+    content: IndexContent,
     dense_kind: DenseKind,
 ) -> Manifest:
-    _write_jsonl(staging / ARTICLES, articles)
-    _write_jsonl(staging / PASSAGES, passages)
-    np.save(staging / EMBEDDINGS, embeddings, allow_pickle=False)
-    DenseIndex.build(embeddings, kind=dense_kind).save(staging / DENSE)
-    KeywordIndex.build([keyword_text(p) for p in passages]).save(staging / KEYWORD_DIR)
+    _write_jsonl(staging / ARTICLES, content.articles)
+    _write_jsonl(staging / PASSAGES, content.passages)
+    _write_jsonl(staging / SENTENCES, content.sentences)
+    np.save(staging / EMBEDDINGS, content.embeddings, allow_pickle=False)
+    np.save(staging / SENTENCE_EMBEDDINGS, content.sentence_embeddings, allow_pickle=False)
+    DenseIndex.build(content.embeddings, kind=dense_kind).save(staging / DENSE)
+    KeywordIndex.build([keyword_text(p) for p in content.passages]).save(staging / KEYWORD_DIR)
     files = {
         path.relative_to(staging).as_posix(): FileEntry(bytes=path.stat().st_size, sha256=_sha256(path))
         for path in sorted(staging.rglob("*"))
@@ -192,8 +210,13 @@ def _write_files(
         model=model,
         chunking=chunking,
         dense_index=dense_kind,
-        counts={"articles": len(articles), "passages": len(passages), "dimension": model.dimension},
-        articles={article.id: article.content_hash for article in articles},
+        counts={
+            "articles": len(content.articles),
+            "passages": len(content.passages),
+            "sentences": len(content.sentences),
+            "dimension": model.dimension,
+        },
+        articles={article.id: article.content_hash for article in content.articles},
         files=files,
     )
     (staging / MANIFEST).write_bytes(msgspec.json.format(msgspec.json.encode(manifest), indent=2))
@@ -271,38 +294,39 @@ def load_index(index_dir: Path) -> LoadedIndex:
     try:
         articles = {a.id: a for a in _read_jsonl(version_dir / ARTICLES, Article)}
         passages = _read_jsonl(version_dir / PASSAGES, Passage)
+        sentences = _read_jsonl(version_dir / SENTENCES, Sentence)
         embeddings = np.load(version_dir / EMBEDDINGS, allow_pickle=False)
+        sentence_embeddings = np.load(version_dir / SENTENCE_EMBEDDINGS, allow_pickle=False)
         kind: DenseKind = "hnsw" if manifest.dense_index == "hnsw" else "flat"
         dense = DenseIndex.load(version_dir / DENSE, kind=kind)
         keyword = KeywordIndex.load(version_dir / KEYWORD_DIR, size=len(passages))
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RuntimeError, OSError) as exc:
         raise IndexCorruptError(f"{version_dir} cannot be read: {exc}") from exc
-    _check_counts(version_dir, manifest, articles, passages, embeddings, dense)
-    return LoadedIndex(version_dir, manifest, articles, passages, embeddings, dense, keyword)
+    loaded = LoadedIndex(
+        version_dir, manifest, articles, passages, embeddings, sentences, sentence_embeddings, dense, keyword
+    )
+    _check_counts(loaded)
+    return loaded
 
 
-def _check_counts(
-    version_dir: Path,
-    manifest: Manifest,
-    articles: dict[str, Article],
-    passages: list[Passage],
-    embeddings: Vectors,
-    dense: DenseIndex,
-) -> None:
-    n = manifest.counts.get("passages", -1)
+def _check_counts(index: LoadedIndex) -> None:
+    manifest, counts = index.manifest, index.manifest.counts
     dimension = manifest.model.dimension
     problems = []
-    if len(articles) != manifest.counts.get("articles", -1):
-        problems.append(f"{len(articles)} articles, manifest says {manifest.counts.get('articles')}")
-    if len(passages) != n:
-        problems.append(f"{len(passages)} passages, manifest says {n}")
-    if embeddings.shape != (n, dimension) or embeddings.dtype != np.float32:
-        problems.append(
-            f"embeddings are {embeddings.dtype}{list(embeddings.shape)}, expected float32[{n}, {dimension}]"
-        )
-    if dense.size != n or dense.dimension != dimension:
-        problems.append(f"dense index holds {dense.size}x{dense.dimension}, expected {n}x{dimension}")
-    if any(p.article_id not in articles for p in passages):
-        problems.append("passages refer to articles that are not in the index")
+    for name, records in (("articles", index.articles), ("passages", index.passages), ("sentences", index.sentences)):
+        if len(records) != counts.get(name, -1):
+            problems.append(f"{len(records)} {name}, manifest says {counts.get(name)}")
+    for name, matrix, rows in (
+        ("embeddings", index.embeddings, counts.get("passages", -1)),
+        ("sentence embeddings", index.sentence_embeddings, counts.get("sentences", -1)),
+    ):
+        if matrix.shape != (rows, dimension) or matrix.dtype != np.float32:
+            problems.append(f"{name} are {matrix.dtype}{list(matrix.shape)}, expected float32[{rows}, {dimension}]")
+    if index.dense.size != len(index.passages) or index.dense.dimension != dimension:
+        held = f"{index.dense.size}x{index.dense.dimension}"
+        problems.append(f"dense index holds {held}, expected {len(index.passages)}x{dimension}")
+    cited = {p.article_id for p in index.passages} | {s.article_id for s in index.sentences}
+    if not cited <= index.articles.keys():
+        problems.append("passages or sentences refer to articles that are not in the index")
     if problems:
-        raise IndexCorruptError(f"{version_dir}: " + "; ".join(problems))
+        raise IndexCorruptError(f"{index.directory}: " + "; ".join(problems))

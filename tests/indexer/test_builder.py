@@ -53,7 +53,12 @@ def test_changed_added_and_removed_articles_reencode_only_themselves(tiny_seeds:
         ["a_shanghai"],
     )
     changed = [p for p in new.passages if p.article_id in {"b_summit", "d_new"}]
-    assert encoder.texts_encoded == report.encoded == len(changed)
+    changed_sentences = [s for s in new.sentences if s.article_id in {"b_summit", "d_new"}]
+    assert (report.encoded, report.sentences_encoded) == (len(changed), len(changed_sentences))
+    assert encoder.texts_encoded == len(changed) + len(changed_sentences)
+    kept_sentences = [i for i, s in enumerate(new.sentences) if s.article_id == "a_shanghai"]
+    old_sentences = [i for i, s in enumerate(old.sentences) if s.article_id == "a_shanghai"]
+    np.testing.assert_array_equal(old.sentence_embeddings[old_sentences], new.sentence_embeddings[kept_sentences])
     kept_old = [i for i, p in enumerate(old.passages) if p.article_id == "a_shanghai"]
     kept_new = [i for i, p in enumerate(new.passages) if p.article_id == "a_shanghai"]
     assert [old.passages[i] for i in kept_old] == [new.passages[i] for i in kept_new]
@@ -78,7 +83,7 @@ def test_new_chunk_settings_rebuild_everything(tiny_seeds: Path, tmp_path: Path)
     build_index(tiny_seeds, out, FakeEncoder(), OPTIONS)
     encoder = FakeEncoder()
     report = build_index(tiny_seeds, out, encoder, BuildOptions(chunk_tokens=64, overlap_tokens=0))
-    assert report.written and encoder.texts_encoded == report.passages
+    assert report.written and encoder.texts_encoded == report.passages + report.sentences_encoded
 
 
 def test_no_readable_articles_is_an_error(tmp_path: Path) -> None:
