@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -36,6 +38,18 @@ def add_article(seeds: Path, name: str, text: str, index_dir: Path, encoder: Fak
     """Write one more article and rebuild the index in place; returns the new version."""
     (seeds / name).write_text(text, encoding="utf-8")
     return build_index(seeds, index_dir, encoder, BuildOptions(chunk_tokens=32, overlap_tokens=8)).version
+
+
+@contextlib.asynccontextmanager
+async def concurrent_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """Requests that really overlap: the app runs in the test's own event loop, lifespan included.
+
+    (Litestar's AsyncTestClient runs each request to completion in a portal thread, one at a time.)
+    """
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
 
 
 ClientFactory = Callable[..., TestClient[Litestar]]
