@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval.backend import Backend
-from eval.floors import check_floors, load_floors
+from eval.floors import check_floors, floors_from, load_floors, write_floors
 from eval.questions import DEFAULT_QUESTIONS, load_questions
 from eval.report import payload, render, write_json
 from eval.runner import Evaluation, compare_modes, evaluate
-from eval.scoring import hit_curve
+from eval.scoring import Metrics, hit_curve
 from eval.significance import Comparison
 from eval.trec import write_qrels, write_run
 from indexer.cli import DEFAULT_INDEX, positive_int
@@ -33,6 +33,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add("--qrels", type=Path, default=None, metavar="OUT", help="write TREC qrels from the relevance rule")
     add("--plot", type=Path, default=None, metavar="OUT.png", help="plot hit@k for k=1..10, one line per mode")
     add("--floors", type=Path, default=None, metavar="FILE", help="exit 1 when a metric breaks a bound in FILE")
+    add("--write-floors", type=Path, default=None, metavar="FILE", help="write bounds just under these figures")
     parser.set_defaults(handler=run_eval)
 
 
@@ -89,6 +90,11 @@ def run_eval(args: argparse.Namespace) -> int:
     comparisons = compare_modes(evaluation) if args.compare else []
     print(render(evaluation, comparisons))
     write_outputs(args, evaluation, primary, comparisons)
+    if args.write_floors is not None:
+        command = "polysearch eval " + ("--compare" if args.compare else f"--mode {primary}") + f" -k {args.k}"
+        metrics: dict[str, Metrics] = {mode: run.metrics for mode, run in evaluation.runs.items()}
+        write_floors(args.write_floors, floors_from(metrics, measured_with=f"{command} on {evaluation.backend}"))
+        print(f"wrote {args.write_floors}")
     if floors is not None:
         failures = check_floors({mode: run.metrics for mode, run in evaluation.runs.items()}, floors)
         for failure in failures:

@@ -2,17 +2,20 @@
 
 The figures live in ``floors.json``, set just under the measured values recorded in
 ``eval/README.md``, so a change that makes retrieval or answering worse fails the build.
+``polysearch eval --compare --write-floors eval/floors.json`` re-measures them after an
+intended change (new defaults, a better answerer).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
 
 from eval.errors import EvalError
-from eval.scoring import METRIC_KEYS
+from eval.scoring import METRIC_KEYS, RANK_METRICS
 
 DEFAULT_FLOORS = Path(__file__).resolve().parent / "floors.json"
 
@@ -56,3 +59,44 @@ def check_floors(metrics_by_mode: Mapping[str, Mapping[str, float | int | None]]
                 elif not below and value > limit:
                     failures.append(f"{mode} {name} = {value:.4f}, above its ceiling {limit}")
     return failures
+
+
+def _floor(value: float, step: float) -> float:
+    return max(0.0, math.floor((value - step) * 1000) / 1000)
+
+
+def _ceiling(value: float, step: float) -> float:
+    return min(1.0, math.ceil((value + step) * 1000) / 1000)
+
+
+def floors_from(metrics_by_mode: Mapping[str, Mapping[str, float | int | None]], *, measured_with: str) -> Floors:
+    """Bounds one question's worth (plus rounding) away from measured figures.
+
+    The slack absorbs a single question flipping on another CPU's float rounding; two
+    questions getting worse fail the gate.
+    """
+    floors: dict[str, dict[str, float]] = {}
+    ceilings: dict[str, dict[str, float]] = {}
+    for mode, metrics in metrics_by_mode.items():
+        n_questions, n_unanswerable = int(metrics["n_questions"] or 0), int(metrics["n_unanswerable"] or 0)
+        per_answerable = 1.0 / max(1, n_questions - n_unanswerable)
+        per_unanswerable = 1.0 / max(1, n_unanswerable)
+        floors[mode] = {
+            name: _floor(float(value), per_answerable)
+            for name in RANK_METRICS
+            if (value := metrics.get(name)) is not None
+        }
+        if mode == "hybrid" and metrics.get("answer_acc") is not None:
+            floors[mode]["answer_acc"] = _floor(float(metrics["answer_acc"] or 0.0), per_answerable)
+            floors[mode]["abstain_unanswerable"] = _floor(
+                float(metrics["abstain_unanswerable"] or 0.0), per_unanswerable
+            )
+            ceilings[mode] = {"false_abstain": _ceiling(float(metrics["false_abstain"] or 0.0), per_answerable)}
+    return Floors(floors=floors, ceilings=ceilings, measured_with=measured_with)
+
+
+def write_floors(path: Path, floors: Floors) -> None:
+    try:
+        path.write_bytes(msgspec.json.format(msgspec.json.encode(floors), indent=2) + b"\n")
+    except OSError as exc:
+        raise EvalError(f"cannot write {path} ({exc.strerror or exc})") from exc

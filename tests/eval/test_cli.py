@@ -71,6 +71,14 @@ def test_single_mode_and_failing_floor(seeds_index: Path, tmp_path: Path, capsys
     assert "FLOOR: hybrid mrr@10" in capsys.readouterr().out
 
 
+def test_written_floors_pass_on_the_same_figures(seeds_index: Path, tmp_path: Path) -> None:
+    floors = tmp_path / "floors.json"
+    assert main(["eval", "--index", str(seeds_index), "--compare", "--write-floors", str(floors)]) == 0
+    written = json.loads(floors.read_text())
+    assert set(written["floors"]) == {"dense", "keyword", "hybrid"} and "--compare" in written["measured_with"]
+    assert main(["eval", "--index", str(seeds_index), "--compare", "--floors", str(floors)]) == 0
+
+
 def test_url_mode_uses_http_and_says_judgements_are_pooled(
     seeds_service: Handler, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from eval.errors import EvalError
-from eval.floors import DEFAULT_FLOORS, Floors, check_floors, load_floors
+from eval.floors import DEFAULT_FLOORS, Floors, check_floors, floors_from, load_floors, write_floors
 
 
 def test_floors_and_ceilings() -> None:
@@ -41,3 +41,27 @@ def test_bad_floors_files(tmp_path: Path) -> None:
         load_floors(path)
     with pytest.raises(EvalError, match="cannot read"):
         load_floors(tmp_path / "missing.json")
+
+
+def test_floors_from_measurements_sit_one_question_below(tmp_path: Path) -> None:
+    measured = {
+        "hybrid": {
+            **dict.fromkeys(("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10"), 0.5),
+            "answer_acc": 0.6,
+            "abstain_unanswerable": 0.75,
+            "false_abstain": 0.1,
+            "n_questions": 110,
+            "n_unanswerable": 10,
+        },
+        "dense": {"mrr@10": 0.4, "n_questions": 110, "n_unanswerable": 10},
+    }
+    floors = floors_from(measured, measured_with="test")
+    assert floors.floors["hybrid"]["mrr@10"] == 0.49  # 0.5 - 1/100
+    assert floors.floors["hybrid"]["answer_acc"] == 0.59
+    assert floors.floors["hybrid"]["abstain_unanswerable"] == 0.65  # one of ten unanswerable
+    assert floors.ceilings["hybrid"]["false_abstain"] == 0.11
+    assert floors.floors["dense"]["mrr@10"] == 0.39 and "answer_acc" not in floors.floors["dense"]
+    assert check_floors(measured, floors) == []
+    path = tmp_path / "floors.json"
+    write_floors(path, floors)
+    assert load_floors(path) == floors

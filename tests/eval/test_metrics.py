@@ -55,3 +55,16 @@ def test_answer_accuracy_and_abstain_rate() -> None:
     assert answer_accuracy([]) is None and abstain_rate([]) is None
     # Text that contains the answer does not count when the system says it abstained.
     assert answer_accuracy([(AskOutcome(answer="April 2016", abstained=True), answers)]) == 0.0
+
+
+def test_chance_reciprocal_rank_by_hand() -> None:
+    from eval.metrics.chance import chance_reciprocal_rank
+
+    # One relevant among four: rank 1..4 equally likely, E[RR] = (1 + 1/2 + 1/3 + 1/4) / 4.
+    assert chance_reciprocal_rank(4, 1, 10) == pytest.approx((1 + 1 / 2 + 1 / 3 + 1 / 4) / 4)
+    # Cut at k=2: ranks 3 and 4 score 0.
+    assert chance_reciprocal_rank(4, 1, 2) == pytest.approx((1 + 1 / 2) / 4)
+    # Two relevant among three: first relevant at 1 (p=2/3) or 2 (p=1/3).
+    assert chance_reciprocal_rank(3, 2, 10) == pytest.approx(2 / 3 + 1 / 6)
+    assert chance_reciprocal_rank(5, 5, 10) == 1.0
+    assert chance_reciprocal_rank(5, 0, 10) == 0.0
