@@ -1,0 +1,1 @@
+"""``polysearch bench``: latency, throughput, indexing and growth measured against the model's own floor."""

@@ -1,0 +1,87 @@
+"""``polysearch bench``: start the real service and measure it against the bare model, in one run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from indexer.cli import DEFAULT_INDEX, DEFAULT_SEEDS, positive_int
+
+DEFAULT_JSON = Path("test-output/bench-results.json")
+DEFAULT_WORK = Path("test-output/bench")
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "bench",
+        help="measure latency, throughput, indexing and cold start against the model's own floor",
+        description="Quick mode takes under two minutes; --full repeats more; --growth measures corpus sizes.",
+    )
+    add = parser.add_argument
+    add("--index", type=Path, default=DEFAULT_INDEX, help="index the service serves (default: index)")
+    add("--seeds", type=Path, default=DEFAULT_SEEDS, help="real articles the synthetic corpora recombine")
+    add("--questions", type=Path, default=None, help="question set (default: eval/questions.jsonl)")
+    add("--full", action="store_true", help="more repetitions and longer load runs (several minutes)")
+    add("--growth", action="store_true", help="instead: indexes of 1k and 10k passages (--full: 100k) and ANN recall")
+    add(
+        "--torch-threads",
+        type=positive_int,
+        default=None,
+        help="service and floor torch threads (default: the service's)",
+    )
+    add("--json", type=Path, default=DEFAULT_JSON, metavar="OUT", help=f"write every figure (default: {DEFAULT_JSON})")
+    add("--work-dir", type=Path, default=DEFAULT_WORK, help="scratch space, emptied first (default: test-output/bench)")
+    parser.set_defaults(handler=run_bench_command)
+
+
+def _command_line() -> str:
+    return "polysearch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def run_bench_command(args: argparse.Namespace) -> int:
+    from eval.bench.run import BenchOptions, Plan, require_index
+
+    command = _command_line()
+    if args.growth:
+        from eval.bench.growth import GrowthOptions, render_growth, run_growth
+
+        growth = run_growth(
+            GrowthOptions(
+                seeds_dir=args.seeds,
+                work_dir=args.work_dir / "growth",
+                full=args.full,
+                torch_threads=args.torch_threads,
+                questions=args.questions,
+            )
+        )
+        _write(args.json, {"command": command, **growth.to_json()})
+        print(render_growth(growth, command=command))
+        print(f"\nwrote {args.json}")
+        return 0
+
+    from eval.bench.report import render
+    from eval.bench.run import run_bench
+
+    require_index(args.index)
+    options = BenchOptions(
+        index_dir=args.index,
+        seeds_dir=args.seeds,
+        work_dir=args.work_dir,
+        plan=Plan.full() if args.full else Plan.quick(),
+        torch_threads=args.torch_threads,
+        questions=args.questions,
+        say=lambda line: print(f"... {line}", file=sys.stderr, flush=True),
+    )
+    result = run_bench(options)
+    _write(args.json, {"command": command, **result.to_json()})
+    print(render(result, command=command))
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+def _write(path: Path, data: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")

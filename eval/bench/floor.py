@@ -1,0 +1,43 @@
+"""The physical floor: what the bare model needs to encode one query, in this process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eval.bench.stats import median
+from indexer.encoder import Encoder
+
+
+@dataclass(frozen=True, slots=True)
+class Floor:
+    """Median single-query encode time, and what one call over a batch of queries costs."""
+
+    torch_threads: int
+    queries: int
+    single_ms: float
+    batch_size: int
+    batch_ms: float
+
+    @property
+    def batch_gain(self) -> float:
+        """How many times more queries per second one batched call gives than single calls."""
+        return self.single_ms * self.batch_size / self.batch_ms if self.batch_ms > 0 else 0.0
+
+
+def set_torch_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def batch_ms(encoder: Encoder, questions: Sequence[str], *, batch_size: int) -> float:
+    """Median time of one model call over ``batch_size`` different questions."""
+    timings = []
+    for start in range(0, max(1, len(questions) - batch_size + 1), batch_size):
+        chunk = list(questions[start : start + batch_size])
+        started = time.perf_counter()
+        encoder.encode(chunk, batch_size=len(chunk))
+        timings.append(time.perf_counter() - started)
+    return median(timings) * 1000

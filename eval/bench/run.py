@@ -1,0 +1,227 @@
+"""One benchmark run: the service against the model's floor, side by side, in one process tree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from eval.bench import machine
+from eval.bench.corpus import write_corpus
+from eval.bench.floor import Floor, batch_ms, set_torch_threads
+from eval.bench.indexing import IndexingResult, measure_indexing
+from eval.bench.latency import FLOOR, side_by_side
+from eval.bench.load import LoadLevel, median_level, run_level
+from eval.bench.queries import distinct_queries, eval_questions
+from eval.bench.server import ServiceProcess, ServiceSettings
+from eval.bench.stats import Latency, median, ratio
+from eval.errors import EvalError
+from indexer.encoder import SentenceTransformerEncoder
+from indexer.store import live_version_dir, read_manifest
+
+CONCURRENCY = (1, 4, 16, 64)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How much of everything to do; ``quick`` fits in two minutes, ``full`` takes its time."""
+
+    name: str
+    passes: int
+    load_seconds: float
+    load_repetitions: int
+    load_ask: bool
+    cold_starts: int
+    indexing_passages: int
+    indexing_repetitions: int
+
+    @classmethod
+    def quick(cls) -> Plan:
+        return cls(
+            "quick",
+            passes=3,
+            load_seconds=4.0,
+            load_repetitions=1,
+            load_ask=False,
+            cold_starts=2,
+            indexing_passages=300,
+            indexing_repetitions=2,
+        )
+
+    @classmethod
+    def full(cls) -> Plan:
+        return cls(
+            "full",
+            passes=5,
+            load_seconds=10.0,
+            load_repetitions=3,
+            load_ask=True,
+            cold_starts=5,
+            indexing_passages=2000,
+            indexing_repetitions=3,
+        )
+
+
+@dataclass(slots=True)
+class BenchOptions:
+    index_dir: Path
+    seeds_dir: Path
+    work_dir: Path
+    plan: Plan
+    torch_threads: int | None = None
+    questions: Path | None = None
+    concurrency: tuple[int, ...] = CONCURRENCY
+    say: Callable[[str], None] = print
+
+
+@dataclass(slots=True)
+class Target:
+    name: str
+    value: float | None
+    limit: float
+    higher_is_better: bool
+
+    @property
+    def met(self) -> bool:
+        if self.value is None:
+            return False
+        return self.value >= self.limit if self.higher_is_better else self.value <= self.limit
+
+
+@dataclass(slots=True)
+class BenchResult:
+    machine: dict[str, object]
+    plan: str
+    index: dict[str, object]
+    started_at: str
+    seconds: float = 0.0
+    floor: Floor | None = None
+    service_torch_threads: int | None = None
+    sequential: dict[str, Latency] = field(default_factory=dict)
+    load: dict[str, list[LoadLevel]] = field(default_factory=dict)
+    cold_start_s: list[float] = field(default_factory=list)
+    ready_memory_mib: list[float] = field(default_factory=list)
+    peak_memory_mib: float | None = None
+    indexing: IndexingResult | None = None
+    targets: list[Target] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["targets"] = [{**asdict(t), "met": t.met} for t in self.targets]
+        if self.floor is not None:
+            data["floor"]["batch_gain"] = self.floor.batch_gain
+        if self.indexing is not None:
+            data["indexing"]["ratio"] = self.indexing.ratio
+            data["indexing"]["cli_per_s"] = self.indexing.cli_per_s
+        data["cold_start_median_s"] = median(self.cold_start_s) if self.cold_start_s else None
+        return data
+
+
+def run_bench(options: BenchOptions) -> BenchResult:
+    say, plan = options.say, options.plan
+    started = time.perf_counter()
+    version_dir = live_version_dir(options.index_dir)  # fail fast, with the CLI's message
+    manifest = read_manifest(version_dir)
+    result = BenchResult(
+        machine=machine.describe(),
+        plan=plan.name,
+        index={"dir": str(options.index_dir), "version": manifest.version, "passages": manifest.counts.get("passages")},
+        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+    say(f"machine: {machine.one_line(result.machine)}")
+    questions = eval_questions(options.questions)
+    settings = ServiceSettings(torch_threads=options.torch_threads)
+    if options.work_dir.exists():
+        shutil.rmtree(options.work_dir)
+    options.work_dir.mkdir(parents=True)
+    log_path = options.work_dir / "service.log"
+
+    with ServiceProcess(options.index_dir, log_path, settings) as service:
+        say(f"starting the service on {service.url} ...")
+        result.cold_start_s.append(service.start())
+        result.ready_memory_mib.append(service.memory_mib() or 0.0)
+        threads = options.torch_threads or _int(service.logged_setting("torch_threads")) or machine.usable_cores()
+        result.service_torch_threads = threads
+
+        say(f"sequential latency over {len(questions)} questions next to bare encodes ({threads} torch threads) ...")
+        encoder = SentenceTransformerEncoder(manifest.model.name)
+        set_torch_threads(threads)
+        latencies = side_by_side(service.url, ["/search", "/ask"], questions, encoder, passes=plan.passes)
+        result.sequential = {"search": latencies["/search"], "ask": latencies["/ask"]}
+        result.floor = Floor(
+            torch_threads=threads,
+            queries=len(questions),
+            single_ms=latencies[FLOOR].p50,
+            batch_size=16,
+            batch_ms=batch_ms(encoder, questions, batch_size=16),
+        )
+
+        paths = ["/search", "/ask"] if plan.load_ask else ["/search"]
+        pool = distinct_queries(questions, options.seeds_dir, count=100_000)
+        cursor = 0
+        for path in paths:
+            levels = []
+            for concurrency in options.concurrency:
+                runs = []
+                for _ in range(plan.load_repetitions):
+                    # Each run gets queries no other run sent (they wrap only if the pool runs out).
+                    chunk = pool[cursor:] + pool[:cursor]
+                    say(f"load {path} with {concurrency} clients for {plan.load_seconds:.0f} s ...")
+                    level = run_level(
+                        service.url,
+                        path,
+                        chunk,
+                        options.work_dir,
+                        concurrency=concurrency,
+                        duration_s=plan.load_seconds,
+                    )
+                    cursor = (cursor + level.requests + max(concurrency, 0)) % len(pool)
+                    runs.append(level)
+                levels.append(median_level(runs))
+            result.load[path.strip("/")] = levels
+        result.peak_memory_mib = service.peak_memory_mib()
+
+    for _ in range(plan.cold_starts - 1):
+        say("cold start ...")
+        with ServiceProcess(options.index_dir, log_path, settings) as again:
+            result.cold_start_s.append(again.start())
+            result.ready_memory_mib.append(again.memory_mib() or 0.0)
+
+    say(f"indexing {plan.indexing_passages} synthetic passages, build vs bare encode ...")
+    corpus = options.work_dir / "indexing-corpus"
+    write_corpus(options.seeds_dir, corpus, n_passages=plan.indexing_passages)
+    # `polysearch index` leaves torch at its default: every core.
+    set_torch_threads(machine.usable_cores())
+    result.indexing = measure_indexing(corpus, options.work_dir, encoder, repetitions=plan.indexing_repetitions)
+    result.targets = targets(result)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def targets(result: BenchResult) -> list[Target]:
+    floor = result.floor.single_ms if result.floor else None
+    search, ask = result.sequential.get("search"), result.sequential.get("ask")
+    rates = {level.concurrency: level.requests_per_s for level in result.load.get("search", [])}
+    errors = sum(level.errors for runs in result.load.values() for level in runs)
+    return [
+        Target("req/s at 16 clients / at 1", ratio(rates.get(16), rates.get(1)), 2.0, True),
+        Target("errors under load", float(errors), 0.0, False),
+        Target("/search p50 / floor", ratio(search.p50 if search else None, floor), 1.5, False),
+        Target("/search p99 / floor", ratio(search.p99 if search else None, floor), 3.0, False),
+        Target("/ask p50 / floor", ratio(ask.p50 if ask else None, floor), 2.0, False),
+        Target("indexing / bare encode", result.indexing.ratio if result.indexing else None, 0.85, True),
+    ]
+
+
+def require_index(index_dir: Path) -> None:
+    try:
+        live_version_dir(index_dir)
+    except Exception as exc:
+        raise EvalError(f"{exc}; build it first: polysearch index --seeds seeds --out {index_dir}") from exc
