@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ class Retriever:
         self._check_model()
         self._rows = {p.id: row for row, p in enumerate(index.passages)}
         self._sentence_rows = {(s.article_id, s.start, s.end): row for row, s in enumerate(index.sentences)}
+        self._passage_sentences = _passage_sentence_rows(index)
         article_ids = sorted(index.articles)
         self._article_code = {article_id: code for code, article_id in enumerate(article_ids)}
         self._row_article = np.array([self._article_code[p.article_id] for p in index.passages], dtype=np.int32)
@@ -160,8 +162,27 @@ class Retriever:
         return np.flatnonzero(mask).astype(np.int64)
 
     def _dense(self, vector: Vectors, depth: int, allowed: npt.NDArray[np.int64] | None) -> dict[int, float]:
-        scores, rows = self.index.dense.search(np.asarray(vector, dtype=np.float32), depth, allowed=allowed)
-        return {int(row): float(score) for row, score in zip(rows, scores)}
+        _, rows = self.index.dense.search(np.asarray(vector, dtype=np.float32), depth, allowed=allowed)
+        candidates = [int(row) for row in rows]
+        return dict(zip(candidates, self._dense_scores(candidates, vector).tolist()))
+
+    def _dense_scores(self, rows: Sequence[int], vector: Vectors) -> npt.NDArray[np.float32]:
+        """Cosine of each passage, blended with the cosine of its best-matching sentence.
+
+        A passage covers several facts; a question asks about one. The best sentence's
+        similarity keeps a precise match from being diluted by the rest of the passage.
+        """
+        query = np.asarray(vector, dtype=np.float32)
+        passage = self.index.embeddings[list(rows)] @ query
+        weight = self.fusion.sentence_weight
+        if weight <= 0 or not rows:
+            return passage
+        best = passage.copy()
+        for i, row in enumerate(rows):
+            sentence_rows = self._passage_sentences[row]
+            if len(sentence_rows):
+                best[i] = float(np.max(self.index.sentence_embeddings[sentence_rows] @ query))
+        return ((1.0 - weight) * passage + weight * best).astype(np.float32)
 
     @staticmethod
     def _keyword(
@@ -184,9 +205,28 @@ class Retriever:
         union = sorted(dense.keys() | keyword.keys())
         # Both component scores are known exactly for every candidate: the vectors are in
         # memory and BM25 scored the whole corpus, so fusion never guesses a missing score.
-        cosine = self.index.embeddings[union] @ np.asarray(vector, dtype=np.float32)
+        cosine = self._dense_scores(union, vector)
         dense_full = {row: float(c) for row, c in zip(union, cosine)}
         keyword_full = {row: float(bm25[row]) for row in union if bm25[row] > 0}
         fused = fuse(dense_full, keyword_full, self.fusion)
         components = {row: ComponentScores(dense=dense_full[row], keyword=float(bm25[row])) for row in union}
         return fused, components
+
+
+def _passage_sentence_rows(index: LoadedIndex) -> list[npt.NDArray[np.int64]]:
+    """For each passage, the rows of the sentences lying wholly inside it."""
+    by_article: dict[str, list[tuple[int, int, int]]] = {}
+    for row, sentence in enumerate(index.sentences):
+        by_article.setdefault(sentence.article_id, []).append((sentence.start, sentence.end, row))
+    result = []
+    for passage in index.passages:
+        sentences = by_article.get(passage.article_id, [])
+        first = bisect.bisect_left(sentences, (passage.start, -1, -1))
+        rows = []
+        for start, end, row in sentences[first:]:
+            if start >= passage.end:
+                break
+            if end <= passage.end:
+                rows.append(row)
+        result.append(np.array(rows, dtype=np.int64))
+    return result

@@ -32,6 +32,6 @@ def test_single_candidate_counts_as_best() -> None:
 def test_fuse_dispatches_on_method() -> None:
     dense, keyword = {1: 0.9}, {2: 4.0}
     assert fuse(dense, keyword, FusionConfig(method="convex", weight=0.5)) == convex(dense, keyword, weight=0.5)
-    assert fuse(dense, keyword, FusionConfig(method="rrf", rrf_k=10)) == reciprocal_rank(
+    assert fuse(dense, keyword, FusionConfig(method="rrf", weight=0.5, rrf_k=10)) == reciprocal_rank(
         dense, keyword, weight=0.5, rrf_k=10
     )

@@ -3,12 +3,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
 from indexer.errors import InvalidQueryError, NotFoundError
+from indexer.fusion import FusionConfig
 from indexer.models import SearchFilters
 from indexer.retriever import Retriever
+from tests.fakes import FakeEncoder
 
 
 @pytest.mark.parametrize("mode", ["dense", "keyword", "hybrid"])
@@ -86,3 +89,25 @@ def test_precomputed_query_vector_gives_the_same_hits(tiny_retriever: Retriever)
     query = "representative office Shanghai"
     vector = tiny_retriever.encode_queries([query])[0]
     assert tiny_retriever.search(query, query_vector=vector) == tiny_retriever.search(query)
+
+
+def test_best_sentence_lifts_a_passage_whose_one_sentence_matches(tiny_index: Path, fake_encoder: FakeEncoder) -> None:
+    query = "Gao Jun delegation visited"
+    plain = Retriever.open(tiny_index, encoder=fake_encoder, fusion=FusionConfig(sentence_weight=0.0))
+    blended = Retriever.open(tiny_index, encoder=fake_encoder, fusion=FusionConfig(sentence_weight=1.0))
+    vector = fake_encoder.encode([query])[0]
+    top = blended.search(query, k=1, mode="dense")[0]
+    rows = [s for s in blended.index.sentences if s.article_id == top.passage.article_id]
+    best = max(
+        float(blended.index.sentence_embeddings[blended.index.sentences.index(s)] @ vector)
+        for s in rows
+        if s.start >= top.passage.start and s.end <= top.passage.end
+    )
+    assert top.scores.dense == pytest.approx(best, abs=1e-5)
+    assert plain.search(query, k=1, mode="dense")[0].scores.dense == pytest.approx(
+        float(
+            plain.index.embeddings[plain.index.passages.index(plain.search(query, k=1, mode="dense")[0].passage)]
+            @ vector
+        ),
+        abs=1e-5,
+    )
