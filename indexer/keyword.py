@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,6 +40,16 @@ class KeywordIndex:
 
     def save(self, directory: Path) -> None:
         self._retriever.save(str(directory))
+
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency of an analysed term; unseen terms get the maximum.
+
+        An unseen term is the strongest evidence there is: nothing in the corpus mentions it.
+        """
+        column = self._retriever.vocab_dict.get(term)
+        indptr = self._retriever.scores["indptr"]
+        df = 0 if column is None else int(indptr[column + 1] - indptr[column])
+        return math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
 
     def query_terms(self, query: str) -> list[str]:
         tokenized = bm25s.tokenize(

@@ -1,0 +1,99 @@
+"""What kind of answer a question asks for, and how strongly a sentence holds one.
+
+Staff ask "when", "how many", "who", "where" and "what does X stand for" questions. A sentence
+that merely repeats the question's words is a poor answer when it lacks a date, a number, a
+person or an expansion of the acronym; these cheap checks let the answerer prefer the sentence
+that actually carries the kind of fact asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+AnswerKind = Literal["acronym", "number", "time", "person", "place"]
+
+_YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
+_MONTH_OR_SEASON = re.compile(
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"spring|summer|autumn|fall|winter)\b",
+    re.I,
+)
+_DIGIT = re.compile(r"\d")
+_NUMBER_WORD = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|"
+    r"seventy|eighty|ninety|hundred|thousand|million|dozen|half|several)\b",
+    re.I,
+)
+_PERSON_TITLE = re.compile(
+    r"\b(rector|vice-rector|director|professor|president|minister|chairman|chairwoman|deputy|dean|academician|"
+    r"secretary|governor|mayor|ambassador|consul|mr|ms|mrs|dr)\b",
+    re.I,
+)
+_CAPITALISED = r"[A-ZА-ЯЁ][\w'’-]*"
+_NAME_RUN = re.compile(rf"\b({_CAPITALISED})\s+({_CAPITALISED})(?:\s+({_CAPITALISED}))?")
+# Capitalised words that make a run an organisation, place or event rather than a person.
+_NOT_NAME_WORDS = frozenset(
+    """
+    university universities institute polytechnic polytech technology technological science sciences scientific
+    academy association center centre office summit forum conference committee ministry government province city
+    district group company corporation program programme project research industrial automotive international
+    russian chinese china russia federation republic people's state national innovation excellence technical
+    engineering smart materials representative delegation exhibition joint school college laboratory lab park
+    region council agreement cooperation st st. petersburg great peter branch department new year the of and
+    """.split()
+)
+_ACRONYM_QUESTION = re.compile(r"\bwhat\s+(?:does|is|are)\s+(?:the\s+)?([A-Z][A-Z0-9]{1,9})\b", re.I)
+_NUMBER_QUESTION = re.compile(r"^(how\s+(many|much|long|old|large|big)|what\s+(number|percentage|share))\b", re.I)
+_TIME_QUESTION = re.compile(
+    r"^(when|since\s+when|until\s+when)\b|\b(what|which)\s+(year|date|day|month)\b|\bsince\s+what\b", re.I
+)
+_PERSON_QUESTION = re.compile(r"^(who|whom|whose)\b|\bwho\b", re.I)
+_PLACE_QUESTION = re.compile(r"^where\b", re.I)
+_PLACE_PHRASE = re.compile(rf"\b(in|at|to|near)\s+(the\s+)?{_CAPITALISED}")
+
+
+def expected_kind(question: str) -> AnswerKind | None:
+    """The kind of answer a question's wording asks for, when it says."""
+    question = question.strip()
+    acronym = _ACRONYM_QUESTION.search(question)
+    if acronym is not None and acronym.group(1).isupper():
+        return "acronym"
+    if _NUMBER_QUESTION.search(question):
+        return "number"
+    if _TIME_QUESTION.search(question):
+        return "time"
+    if _PERSON_QUESTION.search(question):
+        return "person"
+    if _PLACE_QUESTION.search(question):
+        return "place"
+    return None
+
+
+def _has_person_name(text: str) -> bool:
+    return any(
+        all(word.lower().rstrip(".,") not in _NOT_NAME_WORDS for word in match.groups() if word)
+        for match in _NAME_RUN.finditer(text)
+    )
+
+
+def kind_evidence(kind: AnswerKind | None, question: str, text: str) -> float:
+    """How strongly ``text`` holds an answer of ``kind``: 0 none, 0.5 weak, 1 strong."""
+    if kind is None:
+        return 0.0
+    if kind == "time":
+        if _YEAR.search(text) or (_MONTH_OR_SEASON.search(text) and _DIGIT.search(text)):
+            return 1.0
+        return 0.5 if _DIGIT.search(text) or _MONTH_OR_SEASON.search(text) else 0.0
+    if kind == "number":
+        without_years = _YEAR.sub("", text)
+        return 1.0 if _DIGIT.search(without_years) or _NUMBER_WORD.search(without_years) else 0.0
+    if kind == "person":
+        if not _has_person_name(text):
+            return 0.0
+        return 1.0 if _PERSON_TITLE.search(text) else 0.5
+    if kind == "acronym":
+        match = _ACRONYM_QUESTION.search(question)
+        acronym = re.escape(match.group(1)) if match else ""
+        return 1.0 if acronym and re.search(rf"\(\s*{acronym}\s*\)", text) else 0.0
+    return 1.0 if _PLACE_PHRASE.search(text) else 0.0
