@@ -150,3 +150,29 @@ def test_an_untrusted_origin_can_neither_frame_nor_script_the_service(
     with page.expect_console_message(lambda message: "polysearch widget: could not load" in message.text):
         page.goto(stranger_host.write("widget.html", host_page("Elsewhere", snippet(service))))
     assert page.locator("#search").evaluate("node => node.shadowRoot") is None
+
+
+def test_widget_options_pick_the_targets_and_the_number_of_passages(
+    watched: Watched, service: Service, allowed_host: HostSite
+) -> None:
+    page = watched.page
+    body = (
+        '<section class="news-search" data-k="2" data-label="Find news"></section>'
+        '<aside class="news-search" data-k="3"></aside><div data-polysearch id="not-targeted"></div>'
+        f'<script src="{service.origin}/widget.js" data-target=".news-search"></script>'
+    )
+    page.goto(allowed_host.write("options.html", host_page("Options", body)))
+    first, second = page.locator("section.news-search"), page.locator("aside.news-search")
+    first.get_by_label("Find news").fill("accelerator")
+    first.get_by_label("Find news").press("Enter")
+    expect(first.locator("li.hit")).to_have_count(2)
+    second.get_by_label(LABEL).fill("accelerator")
+    second.get_by_label(LABEL).press("Enter")
+    expect(second.locator("li.hit")).to_have_count(3)
+    # With no data-endpoint the widget calls the origin it was loaded from.
+    own_origin = re.compile(rf"^{re.escape(service.origin)}/read/")
+    expect(first.locator("a.hit-link").first).to_have_attribute("href", own_origin)
+    expect(first.get_by_role("link", name="Open the full search page")).to_have_attribute(
+        "href", f"{service.origin}/?q=accelerator"
+    )
+    assert page.locator("#not-targeted").evaluate("node => node.shadowRoot") is None

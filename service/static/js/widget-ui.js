@@ -44,11 +44,8 @@ export function mount(host, { endpoint = "", k = null, label = null } = {}) {
   );
   const status = el("p", { className: "status", attrs: { role: "status", "aria-live": "polite" } });
   const results = el("div", { className: "results", attrs: { "aria-busy": "false" } });
-  const more = el(
-    "p",
-    { className: "more" },
-    el("a", { href: `${client.base}/`, target: "_blank", rel: "noopener" }, "Open the full search page"),
-  );
+  const moreLink = el("a", { href: `${client.base}/`, target: "_blank", rel: "noopener" }, "Open the full search page");
+  const more = el("p", { className: "more" }, moreLink);
   root.append(el("div", { className: "ps", attrs: { part: "container" } }, form, status, results, more));
 
   let generation = 0;
@@ -57,6 +54,7 @@ export function mount(host, { endpoint = "", k = null, label = null } = {}) {
     const query = input.value.trim();
     if (!query) return;
     const mine = ++generation;
+    moreLink.href = `${client.base}/?${new URLSearchParams({ q: query })}`;
     status.textContent = "Searching…";
     results.setAttribute("aria-busy", "true");
     const [ask, search] = await Promise.allSettled([client.ask(query), client.search(query, { k: passages })]);
