@@ -32,7 +32,7 @@ def test_one_row_per_valid_chunking_and_fusion(
         FakeEncoder(),
         chunk_tokens=[64, 128],
         overlap_tokens=[0, 64],
-        fusions=[FusionConfig(), FusionConfig(method="convex", weight=0.3)],
+        fusions=[FusionConfig(method="rrf", weight=0.5), FusionConfig(method="convex", weight=0.3)],
         workdir=tmp_path,
         calibration=calibration,
     )
