@@ -20,11 +20,11 @@ from litestar.types import ControllerRouterHandler
 
 import indexer
 from indexer.encoder import Encoder
+from service.batching import batched_query_encoder
 from service.compute import (
     ComputePool,
     QueryEncoderFactory,
     configure_threads,
-    pooled_query_encoder,
     prepare_environment,
 )
 from service.config import Settings
@@ -84,7 +84,7 @@ def create_app(
     settings: Settings | None = None,
     *,
     encoder: Encoder | None = None,
-    query_encoder_factory: QueryEncoderFactory = pooled_query_encoder,
+    query_encoder_factory: QueryEncoderFactory = batched_query_encoder,
     extra_route_handlers: Sequence[ControllerRouterHandler] = (),
 ) -> Litestar:
     """The service for ``settings`` (default: from the environment).

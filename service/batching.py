@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.encoder import Encoder, Vectors
+from service.compute import ComputePool
 
 EncodeBatch = Callable[[list[str]], Vectors]
 
@@ -130,3 +131,12 @@ def _fail(waiters: list[_Waiter], exc: BaseException) -> None:
     for _, future in waiters:
         if not future.done():
             future.set_exception(exc)
+
+
+def batched_query_encoder(encoder: Encoder, pool: ComputePool) -> BatchingEncoder:
+    """The service's query encoder: cross-request batches on a model thread of their own.
+
+    Not the compute pool: a batch waiting there behind searches would delay every query in
+    it, and model calls gain nothing from running two at once.
+    """
+    return BatchingEncoder.for_encoder(encoder)
