@@ -24,11 +24,8 @@ class IndexingResult:
     repetitions: int
     build_per_s: float
     bare_per_s: float
+    ratio: float
     cli_seconds: float | None
-
-    @property
-    def ratio(self) -> float:
-        return self.build_per_s / self.bare_per_s if self.bare_per_s > 0 else 0.0
 
     @property
     def cli_per_s(self) -> float | None:
@@ -42,26 +39,34 @@ def measure_indexing(
 
     The bare side is one ``encode`` call over exactly the texts the build encoded, at the same
     batch size: the ratio is what chunking, tokenising for length checks and writing cost.
-
-    Alternating puts both under the same background noise; each build starts from an empty
+    Each repetition times both, in alternating order, so they share the background noise;
+    the ratio is the median of the per-repetition ratios. Every build starts from an empty
     directory so nothing is reused. The CLI run adds what a user also waits for: interpreter
     start, imports and loading the model.
     """
-    builds, bares = [], []
+    builds: list[float] = []
+    bares: list[float] = []
     passages = 0
     texts: list[str] = []
-    for repetition in range(repetitions):
-        out = work_dir / f"build-{repetition}"
+
+    def build() -> None:
+        nonlocal passages, texts
+        out = work_dir / "build"
         shutil.rmtree(out, ignore_errors=True)
         started = time.perf_counter()
-        report = build_index(seeds_dir, out, encoder, BuildOptions(batch_size=batch_size))
+        passages = build_index(seeds_dir, out, encoder, BuildOptions(batch_size=batch_size)).passages
         builds.append(time.perf_counter() - started)
-        passages = report.passages
-        texts = encoded_texts(out)
+        texts = texts or encoded_texts(out)
+        shutil.rmtree(out, ignore_errors=True)
+
+    def bare() -> None:
         started = time.perf_counter()
         encoder.encode(texts, batch_size=batch_size)
         bares.append(time.perf_counter() - started)
-        shutil.rmtree(out, ignore_errors=True)
+
+    for repetition in range(repetitions):
+        for step in (build, bare) if repetition % 2 == 0 else (bare, build):
+            step()
     cli_seconds = _cli_seconds(seeds_dir, work_dir / "build-cli", batch_size) if run_cli else None
     return IndexingResult(
         passages=passages,
@@ -69,6 +74,7 @@ def measure_indexing(
         repetitions=repetitions,
         build_per_s=passages / median(builds),
         bare_per_s=passages / median(bares),
+        ratio=median([b / a for a, b in zip(builds, bares, strict=True)]),
         cli_seconds=cli_seconds,
     )
 

@@ -1,6 +1,7 @@
 """The load generator: N concurrent asyncio HTTP clients, run as its own process.
 
 Run by the benchmark as ``python -m eval.bench.loadgen ...``; it prints one JSON object.
+Each client owns one keep-alive connection (see ``eval.bench.http``), as wrk's do.
 A separate process keeps the client's own Python work out of the service's interpreter and
 out of the benchmark's timing code. Every request sends a query no earlier request of the
 run sent, so nothing a cache could do would flatter the figures; the run is bounded both by
@@ -17,7 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-import httpx
+from eval.bench.http import Connection, HttpError
 
 
 @dataclass(slots=True)
@@ -43,10 +44,8 @@ async def run_load(
     concurrency: int,
     duration_s: float,
     param: str = "q",
-    warmup: int = 0,
 ) -> LoadResult:
     """Send each query once, ``concurrency`` at a time, until ``duration_s`` or the queries run out."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     result = LoadResult(concurrency=concurrency)
     position = 0
 
@@ -57,35 +56,37 @@ async def run_load(
         position += 1
         return queries[position - 1]
 
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60.0) as client:
-        # Open the connections (and warm the service) before the clock starts.
-        warm = [q for q in (next_query() for _ in range(max(warmup, concurrency))) if q is not None]
-        await asyncio.gather(*(client.get(path, params={param: q}) for q in warm))
-        deadline = time.perf_counter() + duration_s
+    connections = [Connection(url) for _ in range(concurrency)]
+    # Open every connection (and warm the service) before the clock starts.
+    warm = [(c, q) for c, q in ((c, next_query()) for c in connections) if q is not None]
+    await asyncio.gather(*(c.get(path, {param: q}) for c, q in warm))
+    deadline = time.perf_counter() + duration_s
 
-        async def client_loop() -> None:
-            while time.perf_counter() < deadline:
-                query = next_query()
-                if query is None:
-                    result.exhausted = True
-                    return
-                sent = time.perf_counter()
-                try:
-                    response = await client.get(path, params={param: query})
-                    ok = response.status_code == 200
-                    problem = f"HTTP {response.status_code}: {response.text[:200]}"
-                except httpx.HTTPError as exc:
-                    ok, problem = False, f"{type(exc).__name__}: {exc}"
-                result.latencies_s.append(time.perf_counter() - sent)
-                result.requests += 1
-                if not ok:
-                    result.errors += 1
-                    if len(result.error_samples) < 5:
-                        result.error_samples.append(problem)
+    async def client_loop(connection: Connection) -> None:
+        while time.perf_counter() < deadline:
+            query = next_query()
+            if query is None:
+                result.exhausted = True
+                return
+            sent = time.perf_counter()
+            try:
+                status, body = await connection.get(path, {param: query})
+                ok, problem = status == 200, f"HTTP {status}: {body[:200].decode('utf-8', 'replace')}"
+            except HttpError as exc:
+                ok, problem = False, str(exc)
+            result.latencies_s.append(time.perf_counter() - sent)
+            result.requests += 1
+            if not ok:
+                result.errors += 1
+                if len(result.error_samples) < 5:
+                    result.error_samples.append(problem)
 
-        started = time.perf_counter()
-        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+    started = time.perf_counter()
+    try:
+        await asyncio.gather(*(client_loop(c) for c in connections))
+    finally:
         result.seconds = time.perf_counter() - started
+        await asyncio.gather(*(c.close() for c in connections))
     return result
 
 
@@ -96,15 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--queries", required=True, help="JSON file: a list of query strings")
     parser.add_argument("--concurrency", type=int, required=True)
     parser.add_argument("--duration", type=float, required=True)
-    parser.add_argument("--warmup", type=int, default=0)
     args = parser.parse_args(argv)
     with open(args.queries, encoding="utf-8") as handle:
         queries = [str(q) for q in json.load(handle)]
-    result = asyncio.run(
-        run_load(
-            args.url, args.path, queries, concurrency=args.concurrency, duration_s=args.duration, warmup=args.warmup
-        )
-    )
+    result = asyncio.run(run_load(args.url, args.path, queries, concurrency=args.concurrency, duration_s=args.duration))
     json.dump(asdict(result), sys.stdout)
     return 0
 

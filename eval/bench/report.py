@@ -89,8 +89,9 @@ def render(result: BenchResult, *, command: str) -> str:
             else ""
         )
         parts.append(
-            f"indexing {ix.passages} passages, median of {ix.repetitions}: build {ix.build_per_s:.1f} passages/s, "
-            f"bare encode {ix.bare_per_s:.1f} passages/s, ratio {ix.ratio:.2f}{cli}"
+            f"indexing {ix.passages} passages ({ix.texts} texts with the answer sentences), median of "
+            f"{ix.repetitions}: build {ix.build_per_s:.1f} passages/s, bare encode of the same texts "
+            f"{ix.bare_per_s:.1f} passages/s, ratio {ix.ratio:.2f}{cli}"
         )
     if result.targets:
         rows = [

@@ -37,6 +37,7 @@ class Plan:
     cold_starts: int
     indexing_passages: int
     indexing_repetitions: int
+    indexing_cli: bool
 
     @classmethod
     def quick(cls) -> Plan:
@@ -47,8 +48,9 @@ class Plan:
             load_repetitions=1,
             load_ask=False,
             cold_starts=2,
-            indexing_passages=300,
-            indexing_repetitions=2,
+            indexing_passages=100,
+            indexing_repetitions=3,
+            indexing_cli=False,
         )
 
     @classmethod
@@ -60,8 +62,9 @@ class Plan:
             load_repetitions=3,
             load_ask=True,
             cold_starts=5,
-            indexing_passages=2000,
-            indexing_repetitions=3,
+            indexing_passages=1000,
+            indexing_repetitions=5,
+            indexing_cli=True,
         )
 
 
@@ -114,7 +117,6 @@ class BenchResult:
         if self.floor is not None:
             data["floor"]["batch_gain"] = self.floor.batch_gain
         if self.indexing is not None:
-            data["indexing"]["ratio"] = self.indexing.ratio
             data["indexing"]["cli_per_s"] = self.indexing.cli_per_s
         data["cold_start_median_s"] = median(self.cold_start_s) if self.cold_start_s else None
         return data
@@ -195,7 +197,9 @@ def run_bench(options: BenchOptions) -> BenchResult:
     write_corpus(options.seeds_dir, corpus, n_passages=plan.indexing_passages)
     # `polysearch index` leaves torch at its default: every core.
     set_torch_threads(machine.usable_cores())
-    result.indexing = measure_indexing(corpus, options.work_dir, encoder, repetitions=plan.indexing_repetitions)
+    result.indexing = measure_indexing(
+        corpus, options.work_dir, encoder, repetitions=plan.indexing_repetitions, run_cli=plan.indexing_cli
+    )
     result.targets = targets(result)
     result.seconds = time.perf_counter() - started
     return result
