@@ -22,42 +22,11 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_index_then_search_json(tiny_seeds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "index"
-    assert (
-        main(
-            [
-                "index",
-                "--seeds",
-                str(tiny_seeds),
-                "--out",
-                str(out),
-                "--chunk-tokens",
-                "32",
-                "--overlap-tokens",
-                "8",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    argv = ["index", "--seeds", str(tiny_seeds), "--out", str(out), "--chunk-tokens", "32", "--overlap-tokens", "8"]
+    assert main([*argv, "--quiet"]) == 0
     report = capsys.readouterr().out
     assert "added 3, updated 0, removed 0, unchanged 0" in report and "(written)" in report
-    assert (
-        main(
-            [
-                "index",
-                "--seeds",
-                str(tiny_seeds),
-                "--out",
-                str(out),
-                "--chunk-tokens",
-                "32",
-                "--overlap-tokens",
-                "8",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert main([*argv, "--quiet"]) == 0
     assert "unchanged 3" in capsys.readouterr().out
     assert main(["search", "Gao Jun", "--index", str(out), "-k", "2", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)
