@@ -9,6 +9,7 @@ that actually carries the kind of fact asked for.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Literal
 
 AnswerKind = Literal["acronym", "number", "time", "person", "place"]
@@ -26,12 +27,12 @@ _NUMBER_WORD = re.compile(
     re.I,
 )
 _PERSON_TITLE = re.compile(
-    r"\b(rector|vice-rector|director|professor|president|minister|chairman|chairwoman|deputy|dean|academician|"
+    r"\b(rector|vice-rector|director|head|professor|president|minister|chairman|chairwoman|deputy|dean|academician|"
     r"secretary|governor|mayor|ambassador|consul|mr|ms|mrs|dr)\b",
     re.I,
 )
 _CAPITALISED = r"[A-ZА-ЯЁ][\w'’-]*"
-_NAME_RUN = re.compile(rf"\b({_CAPITALISED})\s+({_CAPITALISED})(?:\s+({_CAPITALISED}))?")
+_CAPITALISED_RUN = re.compile(rf"\b{_CAPITALISED}(?:\s+{_CAPITALISED})+")
 # Capitalised words that make a run an organisation, place or event rather than a person.
 _NOT_NAME_WORDS = frozenset(
     """
@@ -43,12 +44,18 @@ _NOT_NAME_WORDS = frozenset(
     region council agreement cooperation st st. petersburg great peter branch department new year the of and
     """.split()
 )
-_ACRONYM_QUESTION = re.compile(r"\bwhat\s+(?:does|is|are)\s+(?:the\s+)?([A-Z][A-Z0-9]{1,9})\b", re.I)
+# "What is JITRI?", "What does ATURC stand for / mean?"
+_ACRONYM_QUESTION = re.compile(
+    r"^\s*what\s+(?:is|are)\s+(?:the\s+)?([A-Z][A-Z0-9]{1,9})\s*\??\s*$|"
+    r"^\s*what\s+does\s+(?:the\s+)?([A-Z][A-Z0-9]{1,9})\s+(?:stand\s+for|mean)\b",
+    re.I,
+)
 _NUMBER_QUESTION = re.compile(r"^(how\s+(many|much|long|old|large|big)|what\s+(number|percentage|share))\b", re.I)
 _TIME_QUESTION = re.compile(
     r"^(when|since\s+when|until\s+when)\b|\b(what|which)\s+(year|date|day|month)\b|\bsince\s+what\b", re.I
 )
-_PERSON_QUESTION = re.compile(r"^(who|whom|whose)\b|\bwho\b", re.I)
+# Only a leading "who": "the students who go" is a relative clause, not a question about a person.
+_PERSON_QUESTION = re.compile(r"^(who|whom|whose)\b", re.I)
 _PLACE_QUESTION = re.compile(r"^where\b", re.I)
 _PLACE_PHRASE = re.compile(rf"\b(in|at|to|near)\s+(the\s+)?{_CAPITALISED}")
 
@@ -56,8 +63,7 @@ _PLACE_PHRASE = re.compile(rf"\b(in|at|to|near)\s+(the\s+)?{_CAPITALISED}")
 def expected_kind(question: str) -> AnswerKind | None:
     """The kind of answer a question's wording asks for, when it says."""
     question = question.strip()
-    acronym = _ACRONYM_QUESTION.search(question)
-    if acronym is not None and acronym.group(1).isupper():
+    if _asked_acronym(question):
         return "acronym"
     if _NUMBER_QUESTION.search(question):
         return "number"
@@ -70,11 +76,24 @@ def expected_kind(question: str) -> AnswerKind | None:
     return None
 
 
-def _has_person_name(text: str) -> bool:
-    return any(
-        all(word.lower().rstrip(".,") not in _NOT_NAME_WORDS for word in match.groups() if word)
-        for match in _NAME_RUN.finditer(text)
-    )
+def _asked_acronym(question: str) -> str | None:
+    match = _ACRONYM_QUESTION.search(question)
+    if match is None:
+        return None
+    acronym = match.group(1) or match.group(2)
+    return acronym if acronym.isupper() else None
+
+
+def _has_new_person_name(text: str, question: str) -> bool:
+    """Two adjacent capitalised words, neither an organisation word, not both from the question."""
+    asked = {word.lower() for word in re.findall(r"[\w'’-]+", question)}
+    for run in _CAPITALISED_RUN.finditer(text):
+        words = [word.rstrip(".,") for word in run.group().split()]
+        for first, second in pairwise(words):
+            pair = (first.lower(), second.lower())
+            if not any(word in _NOT_NAME_WORDS for word in pair) and not all(word in asked for word in pair):
+                return True
+    return False
 
 
 def kind_evidence(kind: AnswerKind | None, question: str, text: str) -> float:
@@ -89,11 +108,10 @@ def kind_evidence(kind: AnswerKind | None, question: str, text: str) -> float:
         without_years = _YEAR.sub("", text)
         return 1.0 if _DIGIT.search(without_years) or _NUMBER_WORD.search(without_years) else 0.0
     if kind == "person":
-        if not _has_person_name(text):
+        if not _has_new_person_name(text, question):
             return 0.0
         return 1.0 if _PERSON_TITLE.search(text) else 0.5
     if kind == "acronym":
-        match = _ACRONYM_QUESTION.search(question)
-        acronym = re.escape(match.group(1)) if match else ""
-        return 1.0 if acronym and re.search(rf"\(\s*{acronym}\s*\)", text) else 0.0
+        acronym = _asked_acronym(question)
+        return 1.0 if acronym and re.search(rf"\(\s*{re.escape(acronym)}\s*\)", text) else 0.0
     return 1.0 if _PLACE_PHRASE.search(text) else 0.0

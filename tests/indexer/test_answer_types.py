@@ -19,6 +19,9 @@ from indexer.answer_types import AnswerKind, expected_kind, kind_evidence
         ("What does ATURC stand for?", "acronym"),
         ("What is JITRI?", "acronym"),
         ("What is the plan?", None),
+        ("What does ATURC mean?", "acronym"),
+        ("What does the JITRI Co-op programme offer students?", None),
+        ("How will SPbPU pick the students who go on the programme?", None),
         ("Кто возглавлял делегацию?", None),
     ],
 )
@@ -42,6 +45,14 @@ def test_expected_kind(question: str, kind: AnswerKind | None) -> None:
         ("person", "Who led it?", "Delegation of Nanjing University of Science and Technology arrived.", 0.0),
         ("acronym", "What does ATURC stand for?", "The Association of Technical Universities (ATURC) met.", 1.0),
         ("acronym", "What does ATURC stand for?", "The ATURC summit was held online.", 0.0),
+        (
+            "person",
+            "Who announced it with Vladimir Putin?",
+            "President of the Russian Federation Vladimir Putin and President of China Xi Jingping announced it.",
+            1.0,
+        ),
+        ("person", "Who met Vladimir Putin?", "Vladimir Putin arrived.", 0.0),
+        ("person", "Who runs the office?", "Lu ZHIYUI, Head of the Office, spoke.", 1.0),
         ("place", "Where was it held?", "The summit was held in Xi'an.", 1.0),
     ],
 )
