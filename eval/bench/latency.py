@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from eval.bench.http import Connection
 from eval.bench.stats import Latency, median_of
@@ -19,8 +20,22 @@ from indexer.encoder import Encoder
 FLOOR = "floor"
 
 
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A named request: ``path`` with ``params`` plus the query as ``q``."""
+
+    name: str
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, path: str, **params: str) -> Endpoint:
+        suffix = ",".join(f"{k}={v}" for k, v in params.items())
+        return cls(f"{path}?{suffix}" if suffix else path, path, tuple(params.items()))
+
+
 def side_by_side(
-    url: str, paths: Sequence[str], queries: Sequence[str], encoder: Encoder, *, passes: int
+    url: str, endpoints: Sequence[Endpoint], queries: Sequence[str], encoder: Encoder, *, passes: int
 ) -> dict[str, Latency]:
     """Percentiles per pass over ``queries`` for the floor and each path, then medians over passes.
 
@@ -28,20 +43,20 @@ def side_by_side(
     cost the first time. A warm-up over a few queries (connection, first-call allocations)
     is not counted.
     """
-    return asyncio.run(_side_by_side(url, paths, queries, encoder, passes))
+    return asyncio.run(_side_by_side(url, endpoints, queries, encoder, passes))
 
 
 async def _side_by_side(
-    url: str, paths: Sequence[str], queries: Sequence[str], encoder: Encoder, passes: int
+    url: str, endpoints: Sequence[Endpoint], queries: Sequence[str], encoder: Encoder, passes: int
 ) -> dict[str, Latency]:
-    names = [FLOOR, *paths]
+    names = [FLOOR, *(e.name for e in endpoints)]
     per_pass: dict[str, list[Latency]] = {name: [] for name in names}
     connection = Connection(url)
     try:
         for query in queries[:5]:
             encoder.encode([query])
-            for path in paths:
-                await _get(connection, path, query)
+            for endpoint in endpoints:
+                await _get(connection, endpoint, query)
         for _ in range(passes):
             seconds: dict[str, list[float]] = {name: [] for name in names}
             for query in queries:
@@ -49,10 +64,10 @@ async def _side_by_side(
                 started = time.perf_counter()
                 encoder.encode([query])
                 seconds[FLOOR].append(time.perf_counter() - started)
-                for path in paths:
+                for endpoint in endpoints:
                     started = time.perf_counter()
-                    await _get(connection, path, query)
-                    seconds[path].append(time.perf_counter() - started)
+                    await _get(connection, endpoint, query)
+                    seconds[endpoint.name].append(time.perf_counter() - started)
             for name in names:
                 per_pass[name].append(Latency.of(seconds[name]))
     finally:
@@ -60,7 +75,7 @@ async def _side_by_side(
     return {name: median_of(runs) for name, runs in per_pass.items()}
 
 
-async def _get(connection: Connection, path: str, query: str) -> None:
-    status, body = await connection.get(path, {"q": query})
+async def _get(connection: Connection, endpoint: Endpoint, query: str) -> None:
+    status, body = await connection.get(endpoint.path, {"q": query, **dict(endpoint.params)})
     if status != 200:
-        raise EvalError(f"{path} answered {status}: {body[:200].decode('utf-8', 'replace')}")
+        raise EvalError(f"{endpoint.name} answered {status}: {body[:200].decode('utf-8', 'replace')}")

@@ -13,7 +13,7 @@ from eval.bench import machine
 from eval.bench.corpus import write_corpus
 from eval.bench.floor import Floor, batch_ms, set_torch_threads
 from eval.bench.indexing import IndexingResult, measure_indexing
-from eval.bench.latency import FLOOR, side_by_side
+from eval.bench.latency import FLOOR, Endpoint, side_by_side
 from eval.bench.load import LoadLevel, median_level, run_level
 from eval.bench.queries import distinct_queries, eval_questions
 from eval.bench.server import ServiceProcess, ServiceSettings
@@ -151,7 +151,8 @@ def run_bench(options: BenchOptions) -> BenchResult:
         say(f"sequential latency over {len(questions)} questions next to bare encodes ({threads} torch threads) ...")
         encoder = SentenceTransformerEncoder(manifest.model.name)
         set_torch_threads(threads)
-        latencies = side_by_side(service.url, ["/search", "/ask"], questions, encoder, passes=plan.passes)
+        endpoints = [Endpoint.of("/search"), Endpoint.of("/ask")]
+        latencies = side_by_side(service.url, endpoints, questions, encoder, passes=plan.passes)
         result.sequential = {"search": latencies["/search"], "ask": latencies["/ask"]}
         result.floor = Floor(
             torch_threads=threads,
