@@ -34,7 +34,12 @@ class Retriever:
         self._check_model()
         self._rows = {p.id: row for row, p in enumerate(index.passages)}
         self._sentence_rows = {(s.article_id, s.start, s.end): row for row, s in enumerate(index.sentences)}
-        self._passage_sentences = _passage_sentence_rows(index)
+        # Each passage's sentence rows as spans of one flat array: scoring a candidate list is
+        # then one gather, one matrix product and one segment max, not a Python loop per passage.
+        passage_sentences = _passage_sentence_rows(index)
+        self._sentence_count = np.array([len(rows) for rows in passage_sentences], dtype=np.int64)
+        self._sentence_start = np.cumsum(self._sentence_count) - self._sentence_count
+        self._sentence_flat = np.concatenate([np.zeros(0, dtype=np.int64), *passage_sentences])
         article_ids = sorted(index.articles)
         self._article_code = {article_id: code for code, article_id in enumerate(article_ids)}
         self._row_article = np.array([self._article_code[p.article_id] for p in index.passages], dtype=np.int32)
@@ -173,15 +178,22 @@ class Retriever:
         similarity keeps a precise match from being diluted by the rest of the passage.
         """
         query = np.asarray(vector, dtype=np.float32)
-        passage = self.index.embeddings[list(rows)] @ query
+        candidates = np.asarray(rows, dtype=np.int64)
+        passage = self.index.embeddings[candidates] @ query
         weight = self.fusion.sentence_weight
-        if weight <= 0 or not rows:
+        counts = self._sentence_count[candidates]
+        total = int(counts.sum())
+        if weight <= 0 or total == 0:
             return passage
+        # Output segment i holds the sentences of candidate i: its k-th entry is flat row
+        # start[candidate] + k.
+        segment_start = np.cumsum(counts) - counts
+        within = np.arange(total) - np.repeat(segment_start, counts)
+        flat = self._sentence_flat[np.repeat(self._sentence_start[candidates], counts) + within]
+        similarities = self.index.sentence_embeddings[flat] @ query
         best = passage.copy()
-        for i, row in enumerate(rows):
-            sentence_rows = self._passage_sentences[row]
-            if len(sentence_rows):
-                best[i] = float(np.max(self.index.sentence_embeddings[sentence_rows] @ query))
+        has = counts > 0
+        best[has] = np.maximum.reduceat(similarities, segment_start[has])
         return ((1.0 - weight) * passage + weight * best).astype(np.float32)
 
     @staticmethod
