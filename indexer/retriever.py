@@ -206,7 +206,12 @@ class Retriever:
             keep = candidate > 0
             rows, candidate = rows[keep], candidate[keep]
         if len(rows) > depth:
-            # Stable order (score, then row) before cutting, so ties never depend on argpartition.
+            # Only rows scoring at least the depth-th best score can make the cut: keep those
+            # (ties included) in linear time, then sort that handful by (score, row), so ties
+            # never depend on partition order and the corpus is never sorted whole.
+            threshold = np.partition(candidate, len(candidate) - depth)[len(candidate) - depth]
+            keep = candidate >= threshold
+            rows, candidate = rows[keep], candidate[keep]
             order = np.lexsort((rows, -candidate))[:depth]
             rows, candidate = rows[order], candidate[order]
         return {int(row): float(score) for row, score in zip(rows, candidate)}
