@@ -126,6 +126,8 @@ def compare(
             ms, found = _per_query_ms(hnsw, queries, k)
             yield AnnRow(data, n, "hnsw", f"M={m} efC=80 efSearch={ef}", build, recall_at_10(exact, found), ms, flat_ms)
         del hnsw
+    if not ivf_nprobe:
+        return
     nlist = max(1, int(4 * np.sqrt(n)))
     started = time.perf_counter()
     quantizer = faiss.IndexFlatIP(dimension)

@@ -55,6 +55,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
                 full=args.full,
                 torch_threads=args.torch_threads,
                 questions=args.questions,
+                say=_say,
             )
         )
         _write(args.json, {"command": command, **growth.to_json()})
@@ -73,13 +74,17 @@ def run_bench_command(args: argparse.Namespace) -> int:
         plan=Plan.full() if args.full else Plan.quick(),
         torch_threads=args.torch_threads,
         questions=args.questions,
-        say=lambda line: print(f"... {line}", file=sys.stderr, flush=True),
+        say=_say,
     )
     result = run_bench(options)
     _write(args.json, {"command": command, **result.to_json()})
     print(render(result, command=command))
     print(f"\nwrote {args.json}")
     return 0
+
+
+def _say(line: str) -> None:
+    print(f"... {line}", file=sys.stderr, flush=True)
 
 
 def _write(path: Path, data: dict[str, object]) -> None:
