@@ -181,7 +181,11 @@ def build_index(seeds_dir: Path, out_dir: Path, encoder: Encoder, options: Build
     """Read ``seeds_dir``, chunk and embed what changed, and switch ``out_dir`` to the result."""
     options.validate()
     if not seeds_dir.is_dir():
-        raise BuildError(f"seeds directory {seeds_dir} does not exist")
+        state = "is not a directory" if seeds_dir.exists() else "does not exist"
+        raise BuildError(f"seeds directory {seeds_dir} {state}")
+    if out_dir.exists() and not out_dir.is_dir():
+        # Checked before any encoding, so a typo costs nothing.
+        raise BuildError(f"index directory {out_dir} exists and is not a directory")
     articles = list(read_articles(seeds_dir))
     if not articles:
         raise BuildError(f"no readable .txt or .md articles in {seeds_dir}")

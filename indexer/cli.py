@@ -146,6 +146,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolysearchError as exc:
         print(f"polysearch {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # Disk full, permissions, a vanished directory: say which file, not a traceback.
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"polysearch {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"polysearch {args.command}: interrupted; the previous index is untouched", file=sys.stderr)
         return 130

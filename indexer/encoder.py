@@ -91,7 +91,8 @@ class SentenceTransformerEncoder:
 
             self._model = SentenceTransformer(location, device="cpu")
         except Exception as exc:  # the library raises many types for a missing/broken model
-            raise ModelLoadError(f"cannot load embedding model {self.name!r}: {exc}") from exc
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelLoadError(f"cannot load embedding model {self.name!r}: {reason}") from exc
         dimension = self._model.get_embedding_dimension()
         if dimension is None:
             raise ModelLoadError(f"model {self.name!r} does not report an embedding dimension")

@@ -79,3 +79,28 @@ def test_overlap_not_below_chunk_is_a_clear_error(
     ]
     assert main(argv) == 2
     assert "overlap_tokens" in capsys.readouterr().err
+
+
+def test_out_path_that_is_a_file_is_refused_before_encoding(
+    tiny_seeds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "a-file"
+    target.write_text("x")
+    assert main(["index", "--seeds", str(tiny_seeds), "--out", str(target), "--quiet"]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+
+
+def test_os_errors_are_one_line(
+    tiny_seeds: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+
+    import indexer.store
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "index"))
+
+    monkeypatch.setattr(indexer.store, "_write_files", disk_full)
+    assert main(["index", "--seeds", str(tiny_seeds), "--out", str(tmp_path / "index"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device" in err and "Traceback" not in err
