@@ -1,9 +1,9 @@
 """Cross-request dynamic batching of query encoding: concurrent queries share one model call.
 
-A single worker task owns the model. A query that arrives while the model is idle is encoded
-at once, alone (no timer, no waiting for company); queries that arrive while a model call is
-running queue up and are encoded together by the next call. Under load the batch size grows
-with the queue, so throughput rises; a lone request pays nothing extra.
+Up to ``workers`` model calls run at a time. A query that arrives while a worker is free is
+encoded at once, alone (no timer, no waiting for company); queries that arrive while every
+worker is busy queue up and are encoded together by the next free one. Under load the batch
+size grows with the queue, so throughput rises; a lone request pays nothing extra.
 """
 
 from __future__ import annotations
@@ -45,35 +45,50 @@ _Waiter = tuple[str, "asyncio.Future[Vectors]"]
 class BatchingEncoder:
     """``await encode(text)`` -> one unit vector; concurrent callers are batched together.
 
-    Must be used from one event loop. Model calls run one at a time in ``executor`` (a private
-    single thread by default): on a CPU two concurrent calls only fight over the same cores,
-    while one call over the combined batch uses them fully.
+    Must be used from one event loop. Model calls run in ``executor`` (by default a private
+    pool of ``workers`` threads). With single-threaded torch, one worker per core lets two
+    small batches use both cores at moderate load, where one worker would leave a core idle.
     """
 
     def __init__(
-        self, encode_batch: EncodeBatch, *, max_batch: int = DEFAULT_MAX_BATCH, executor: Executor | None = None
+        self,
+        encode_batch: EncodeBatch,
+        *,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        workers: int = 1,
+        executor: Executor | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
         self._encode_batch = encode_batch
         self.max_batch = max_batch
+        self.workers = workers
         self._owns_executor = executor is None
-        self._executor: Executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-encoder")
+        self._executor: Executor = executor or ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="query-encoder"
+        )
         self._pending: list[_Waiter] = []
-        self._worker: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
         self._closed = False
         self.stats = BatchStats()
 
     @classmethod
     def for_encoder(
-        cls, encoder: Encoder, *, max_batch: int = DEFAULT_MAX_BATCH, executor: Executor | None = None
+        cls,
+        encoder: Encoder,
+        *,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        workers: int = 1,
+        executor: Executor | None = None,
     ) -> BatchingEncoder:
         """Batch calls to ``encoder.encode``, one model forward pass per batch."""
 
         def encode_batch(texts: list[str]) -> Vectors:
             return encoder.encode(texts, batch_size=max(len(texts), 1))
 
-        return cls(encode_batch, max_batch=max_batch, executor=executor)
+        return cls(encode_batch, max_batch=max_batch, workers=workers, executor=executor)
 
     async def encode(self, text: str) -> Vectors:
         """The vector of ``text``, encoded together with whatever else is queued."""
@@ -83,10 +98,12 @@ class BatchingEncoder:
         future: asyncio.Future[Vectors] = loop.create_future()
         self._pending.append((text, future))
         self.stats.requests += 1
-        if self._worker is None or self._worker.done():
-            # Started on demand, so an idle service has no task spinning and a lone query
-            # reaches the model on the next turn of the event loop.
-            self._worker = loop.create_task(self._drain())
+        if len(self._running) < self.workers:
+            # Started on demand, so an idle service has no task spinning and a query that
+            # finds a worker free reaches the model on the next turn of the event loop.
+            worker = loop.create_task(self._drain())
+            self._running.add(worker)
+            worker.add_done_callback(self._running.discard)
         return await future
 
     async def _drain(self) -> None:
@@ -114,11 +131,12 @@ class BatchingEncoder:
                     future.set_result(np.asarray(vector))
 
     async def aclose(self) -> None:
-        """Stop the worker and fail anything still queued; idempotent."""
+        """Stop the workers and fail anything still queued; idempotent."""
         self._closed = True
-        worker, self._worker = self._worker, None
-        if worker is not None and not worker.done():
+        workers, self._running = list(self._running), set()
+        for worker in workers:
             worker.cancel()
+        for worker in workers:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
         pending, self._pending = self._pending, []
@@ -134,9 +152,10 @@ def _fail(waiters: list[_Waiter], exc: BaseException) -> None:
 
 
 def batched_query_encoder(encoder: Encoder, pool: ComputePool) -> BatchingEncoder:
-    """The service's query encoder: cross-request batches on a model thread of their own.
+    """The service's query encoder: cross-request batches on model threads of their own.
 
-    Not the compute pool: a batch waiting there behind searches would delay every query in
-    it, and model calls gain nothing from running two at once.
+    As many workers as the compute pool has threads (one per core, each torch call using one
+    thread by default), but not the pool itself: a batch queued there behind searches would
+    delay every query in it.
     """
-    return BatchingEncoder.for_encoder(encoder)
+    return BatchingEncoder.for_encoder(encoder, workers=pool.threads)

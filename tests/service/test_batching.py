@@ -102,7 +102,7 @@ def test_queries_arriving_during_a_model_call_form_the_next_batch() -> None:
         return fake.encode(texts)
 
     async def run() -> None:
-        batcher = BatchingEncoder(slow_model)  # a real worker thread, as in the service
+        batcher = BatchingEncoder(slow_model, workers=1)  # a real worker thread, as in the service
         first = asyncio.ensure_future(batcher.encode("first"))
         await asyncio.to_thread(started.wait)
         later = [asyncio.ensure_future(batcher.encode(f"later {i}")) for i in range(4)]
@@ -113,6 +113,36 @@ def test_queries_arriving_during_a_model_call_form_the_next_batch() -> None:
 
     asyncio.run(run())
     assert batches == [["first"], ["later 0", "later 1", "later 2", "later 3"]]
+
+
+def test_a_free_second_worker_takes_a_query_at_once_and_the_rest_queue_for_the_next_free_one() -> None:
+    release = threading.Event()
+    started: list[threading.Event] = [threading.Event(), threading.Event()]
+    batches: list[list[str]] = []
+    fake = FakeEncoder()
+
+    def slow_model(texts: list[str]) -> Vectors:
+        batches.append(list(texts))
+        if len(batches) <= 2:
+            started[len(batches) - 1].set()
+            release.wait()
+        return fake.encode(texts)
+
+    async def run() -> None:
+        batcher = BatchingEncoder(slow_model, workers=2)
+        first = asyncio.ensure_future(batcher.encode("first"))
+        await asyncio.to_thread(started[0].wait)
+        second = asyncio.ensure_future(batcher.encode("second"))
+        # The second worker runs the second query while the first call is still going.
+        await asyncio.to_thread(started[1].wait)
+        later = [asyncio.ensure_future(batcher.encode(f"later {i}")) for i in range(3)]
+        await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(first, second, *later)
+        await batcher.aclose()
+
+    asyncio.run(run())
+    assert batches == [["first"], ["second"], ["later 0", "later 1", "later 2"]]
 
 
 def test_batches_never_exceed_max_batch() -> None:
@@ -212,6 +242,8 @@ def test_for_encoder_encodes_the_whole_batch_in_one_model_call() -> None:
     assert (fake.calls, fake.texts_encoded) == (1, 6)
 
 
-def test_max_batch_must_be_positive() -> None:
+def test_max_batch_and_workers_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         BatchingEncoder(RecordingModel(), max_batch=0)
+    with pytest.raises(ValueError, match="workers"):
+        BatchingEncoder(RecordingModel(), workers=0)
