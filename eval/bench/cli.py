@@ -51,7 +51,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
         growth = run_growth(
             GrowthOptions(
                 seeds_dir=args.seeds,
-                work_dir=args.work_dir / "growth",
+                work_dir=args.work_dir,
                 full=args.full,
                 torch_threads=args.torch_threads,
                 questions=args.questions,

@@ -23,6 +23,7 @@ from eval.bench.floor import set_torch_threads
 from eval.bench.latency import FLOOR, Endpoint, side_by_side
 from eval.bench.queries import eval_questions
 from eval.bench.report import table
+from eval.bench.run import prepare_work_dir
 from eval.bench.server import ServiceProcess, ServiceSettings
 from eval.bench.stats import Latency, median
 from indexer.builder import BuildOptions, build_index
@@ -174,7 +175,7 @@ def run_growth(options: GrowthOptions) -> GrowthResult:
     started = time.perf_counter()
     result = GrowthResult(machine=machine.describe(), plan="full" if options.full else "quick")
     options.say(f"machine: {machine.one_line(result.machine)}")
-    options.work_dir.mkdir(parents=True, exist_ok=True)
+    prepare_work_dir(options.work_dir)
     questions = eval_questions(options.questions)
     encoder = SentenceTransformerEncoder()
     sizes = options.sizes or (FULL_SIZES if options.full else QUICK_SIZES)

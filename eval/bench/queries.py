@@ -9,7 +9,7 @@ from pathlib import Path
 from eval.bench.corpus import SentencePool
 from eval.questions import load_questions
 
-_WINDOW_WORDS = (6, 9, 12)
+_WINDOW_WORDS = range(5, 15)
 
 
 def eval_questions(path: Path | None = None) -> list[str]:
@@ -20,7 +20,7 @@ def eval_questions(path: Path | None = None) -> list[str]:
 def distinct_queries(questions: Sequence[str], seeds_dir: Path, *, count: int, seed: int = 0) -> list[str]:
     """``count`` different query strings (fewer only if the material runs out).
 
-    The questions come first; after them, windows of 6-12 consecutive words of the seed
+    The questions come first; after them, windows of 5-14 consecutive words of the seed
     sentences, in a seeded order: query-length text about the archive's real subjects.
     """
     seen: set[str] = set()
@@ -38,7 +38,7 @@ def distinct_queries(questions: Sequence[str], seeds_dir: Path, *, count: int, s
     for sentence in SentencePool.from_seeds(seeds_dir).sentences:
         words = sentence.split()
         for size in _WINDOW_WORDS:
-            windows.extend(" ".join(words[i : i + size]) for i in range(0, max(1, len(words) - size + 1), 3))
+            windows.extend(" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1)))
     random.Random(seed).shuffle(windows)
     for window in windows:
         if len(queries) >= count:

@@ -56,6 +56,9 @@ def render(result: BenchResult, *, command: str) -> str:
         for name, lat in result.sequential.items()
     ]
     parts.append(table(rows, header=["sequential", "requests", "p50 ms", "p95 ms", "p99 ms", "p50/floor", "p99/floor"]))
+    if result.load:
+        reuse = "some reused across runs" if result.queries_reused else "none repeated"
+        parts += ["", f"load: each request a different query ({result.distinct_queries} distinct available; {reuse})"]
     for name, levels in result.load.items():
         base = levels[0].requests_per_s if levels else None
         rows = [

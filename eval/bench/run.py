@@ -62,8 +62,8 @@ class Plan:
             load_repetitions=3,
             load_ask=True,
             cold_starts=5,
-            indexing_passages=1000,
-            indexing_repetitions=5,
+            indexing_passages=500,
+            indexing_repetitions=3,
             indexing_cli=True,
         )
 
@@ -108,6 +108,8 @@ class BenchResult:
     cold_start_s: list[float] = field(default_factory=list)
     ready_memory_mib: list[float] = field(default_factory=list)
     peak_memory_mib: float | None = None
+    distinct_queries: int = 0
+    queries_reused: bool = False
     indexing: IndexingResult | None = None
     targets: list[Target] = field(default_factory=list)
 
@@ -136,9 +138,7 @@ def run_bench(options: BenchOptions) -> BenchResult:
     say(f"machine: {machine.one_line(result.machine)}")
     questions = eval_questions(options.questions)
     settings = ServiceSettings(torch_threads=options.torch_threads)
-    if options.work_dir.exists():
-        shutil.rmtree(options.work_dir)
-    options.work_dir.mkdir(parents=True)
+    prepare_work_dir(options.work_dir)
     log_path = options.work_dir / "service.log"
 
     with ServiceProcess(options.index_dir, log_path, settings) as service:
@@ -164,27 +164,8 @@ def run_bench(options: BenchOptions) -> BenchResult:
 
         paths = ["/search", "/ask"] if plan.load_ask else ["/search"]
         pool = distinct_queries(questions, options.seeds_dir, count=100_000)
-        cursor = 0
-        for path in paths:
-            levels = []
-            for concurrency in options.concurrency:
-                runs = []
-                for _ in range(plan.load_repetitions):
-                    # Each run gets queries no other run sent (they wrap only if the pool runs out).
-                    chunk = pool[cursor:] + pool[:cursor]
-                    say(f"load {path} with {concurrency} clients for {plan.load_seconds:.0f} s ...")
-                    level = run_level(
-                        service.url,
-                        path,
-                        chunk,
-                        options.work_dir,
-                        concurrency=concurrency,
-                        duration_s=plan.load_seconds,
-                    )
-                    cursor = (cursor + level.requests + max(concurrency, 0)) % len(pool)
-                    runs.append(level)
-                levels.append(median_level(runs))
-            result.load[path.strip("/")] = levels
+        result.distinct_queries = len(pool)
+        result.load, result.queries_reused = _load_levels(service.url, paths, pool, options)
         result.peak_memory_mib = service.peak_memory_mib()
 
     for _ in range(plan.cold_starts - 1):
@@ -206,6 +187,31 @@ def run_bench(options: BenchOptions) -> BenchResult:
     return result
 
 
+def _load_levels(
+    url: str, paths: list[str], pool: list[str], options: BenchOptions
+) -> tuple[dict[str, list[LoadLevel]], bool]:
+    """Every path at every concurrency, ``load_repetitions`` times; queries are never resent in a
+    run, and across runs only once the pool is used up (the second value says whether it was)."""
+    plan, cursor, sent = options.plan, 0, 0
+    load: dict[str, list[LoadLevel]] = {}
+    for path in paths:
+        levels = []
+        for concurrency in options.concurrency:
+            runs = []
+            for _ in range(plan.load_repetitions):
+                options.say(f"load {path} with {concurrency} clients for {plan.load_seconds:.0f} s ...")
+                rotated = pool[cursor:] + pool[:cursor]
+                level = run_level(
+                    url, path, rotated, options.work_dir, concurrency=concurrency, duration_s=plan.load_seconds
+                )
+                used = level.requests + concurrency  # the warm-up sends one query per client
+                cursor, sent = (cursor + used) % len(pool), sent + used
+                runs.append(level)
+            levels.append(median_level(runs))
+        load[path.strip("/")] = levels
+    return load, sent > len(pool)
+
+
 def _int(value: object) -> int | None:
     return value if isinstance(value, int) else None
 
@@ -223,6 +229,19 @@ def targets(result: BenchResult) -> list[Target]:
         Target("/ask p50 / floor", ratio(ask.p50 if ask else None, floor), 2.0, False),
         Target("indexing / bare encode", result.indexing.ratio if result.indexing else None, 0.85, True),
     ]
+
+
+_MARKER = ".polysearch-bench"
+
+
+def prepare_work_dir(work_dir: Path) -> None:
+    """Empty ``work_dir`` for this run, but only if it is empty or a previous run made it."""
+    if work_dir.exists():
+        if any(work_dir.iterdir()) and not (work_dir / _MARKER).exists():
+            raise EvalError(f"{work_dir} is not empty and was not made by polysearch bench; choose another --work-dir")
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True)
+    (work_dir / _MARKER).write_text("scratch space of polysearch bench; emptied by each run\n", encoding="utf-8")
 
 
 def require_index(index_dir: Path) -> None:
