@@ -107,9 +107,7 @@ def test_the_address_holds_the_search_for_sharing_and_the_back_button(watched: W
     expect(page.get_by_label(LABEL)).to_have_value("accelerator")
     expect(page.get_by_label("From")).to_have_value("2020-01-01")
     expect(page.get_by_label("To")).to_have_value("2020-12-31")
-    expect(page.locator("li.hit").first).to_be_visible()
-    dates = page.locator("li.hit time").evaluate_all("nodes => nodes.map(n => n.dateTime)")
-    assert dates and all("2020-01-01" <= d <= "2020-12-31" for d in dates), dates
+    _wait_for_hits_dated_2020(page)
 
     page.get_by_label(LABEL).fill(QUESTION)
     page.get_by_label("From").fill("")
@@ -122,9 +120,20 @@ def test_the_address_holds_the_search_for_sharing_and_the_back_button(watched: W
     page.wait_for_url(re.compile(r"q=accelerator"))
     expect(page.get_by_label(LABEL)).to_have_value("accelerator")
     expect(page.get_by_label("From")).to_have_value("2020-01-01")
-    expect(page.locator("li.hit").first).to_be_visible()
-    dates = page.locator("li.hit time").evaluate_all("nodes => nodes.map(n => n.dateTime)")
-    assert all("2020-01-01" <= d <= "2020-12-31" for d in dates), dates
+    _wait_for_hits_dated_2020(page)
+
+
+def _wait_for_hits_dated_2020(page: Page) -> None:
+    # The previous results stay on screen (aria-busy) until the new search returns, so wait
+    # for the settled list rather than the first visible hit; a timeout fails the test.
+    page.wait_for_function(
+        """() => {
+            const results = document.getElementById("results");
+            const dates = [...results.querySelectorAll("li.hit time")].map((n) => n.dateTime);
+            return results.getAttribute("aria-busy") === "false" && dates.length > 0
+                && dates.every((d) => d >= "2020-01-01" && d <= "2020-12-31");
+        }"""
+    )
 
 
 def test_a_date_range_excluding_everything_lists_nothing(watched: Watched, service: Service) -> None:
