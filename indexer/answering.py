@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from indexer.models import Answer, AskResult, Hit, SearchFilters
 from indexer.retriever import Retriever
 
 log = logging.getLogger(__name__)
+_TERMS_CACHE_SIZE = 65_536
 
 # Question words carry no evidence: "who" matching "who" in a sentence says nothing about
 # whether the sentence answers. (The keyword index already drops ordinary English stopwords.)
@@ -99,6 +101,9 @@ class Answerer:
         self.echo_penalty = echo_penalty
         self.min_confidence = min_confidence
         self.min_words = min_words
+        # Corpus sentences and passages come back request after request; their analysed terms
+        # never change for this index, so each text is tokenised and stemmed once (bounded).
+        self._terms = functools.lru_cache(maxsize=_TERMS_CACHE_SIZE)(self._analyse)
 
     def ask(
         self,
@@ -194,7 +199,7 @@ class Answerer:
         return {term: self.retriever.index.keyword.idf(term) for term in self._terms(question)}
 
     @staticmethod
-    def _coverage(weights: dict[str, float], terms: set[str]) -> float:
+    def _coverage(weights: dict[str, float], terms: frozenset[str]) -> float:
         total = sum(weights.values())
         return sum(w for term, w in weights.items() if term in terms) / total if total > 0 else 0.0
 
@@ -213,6 +218,6 @@ class Answerer:
                 spans.append((hit, start, end, text))
         return spans
 
-    def _terms(self, text: str) -> set[str]:
+    def _analyse(self, text: str) -> frozenset[str]:
         # The keyword index's own analyser (stemming, stopwords), so "delegations" meets "delegation".
-        return {t for t in self.retriever.index.keyword.query_terms(text) if t not in _QUESTION_WORDS}
+        return frozenset(t for t in self.retriever.index.keyword.query_terms(text) if t not in _QUESTION_WORDS)
