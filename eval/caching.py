@@ -1,9 +1,8 @@
 """An encoder wrapper that remembers every text it embedded.
 
-Answering embeds the sentences of the retrieved passages for every question, and the same
-few hundred sentences come back question after question (and setting after setting in the
-sweep). The vectors are the wrapped model's own; only repeated work is skipped, which turns
-minutes of CPU per evaluation into seconds.
+Every question is encoded once per search mode and again for ``ask``, and the sweep builds
+the same passages and sentences setting after setting. The vectors are the wrapped model's
+own; only repeated work is skipped, which turns minutes of CPU per sweep into seconds.
 """
 
 from __future__ import annotations
