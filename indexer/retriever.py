@@ -88,7 +88,9 @@ class Retriever:
         return article
 
     def article_passages(self, article_id: str) -> list[Passage]:
-        return [p for p in self.index.passages if p.article_id == self.article(article_id).id]
+        """The article's passages in order; ``NotFoundError`` for an unknown id."""
+        self.article(article_id)
+        return [p for p in self.index.passages if p.article_id == article_id]
 
     def encode_queries(self, queries: Sequence[str]) -> Vectors:
         return self.encoder.encode(list(queries))
