@@ -27,6 +27,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add("--full", action="store_true", help="more repetitions and longer load runs (several minutes)")
     add("--growth", action="store_true", help="instead: indexes of 1k and 10k passages (--full: 100k) and ANN recall")
     add(
+        "--sizes",
+        type=positive_int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="with --growth: only these corpus sizes in passages (e.g. --sizes 100000)",
+    )
+    add(
+        "--ann-sizes",
+        type=positive_int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="with --growth: random-vector counts for the ANN study (default 100k; --full adds 1M)",
+    )
+    add(
         "--torch-threads",
         type=positive_int,
         default=None,
@@ -55,6 +71,8 @@ def run_bench_command(args: argparse.Namespace) -> int:
                 full=args.full,
                 torch_threads=args.torch_threads,
                 questions=args.questions,
+                sizes=tuple(args.sizes) if args.sizes else None,
+                ann_sizes=tuple(args.ann_sizes) if args.ann_sizes else None,
                 say=_say,
             )
         )
