@@ -61,6 +61,10 @@ class Candidate:
 _SENTENCE_FINAL = re.compile(r"[.!?…][\"'»”’)\]]*$")
 
 
+def looks_like_heading(text: str) -> bool:
+    return not _SENTENCE_FINAL.search(text)
+
+
 class Answerer:
     """Picks the sentence of the top passages that best answers a question; thread-safe.
 
@@ -103,7 +107,7 @@ class Answerer:
         self.min_words = min_words
         # Corpus sentences and passages come back request after request; their analysed terms
         # never change for this index, so each text is tokenised and stemmed once (bounded).
-        self._terms = functools.lru_cache(maxsize=_TERMS_CACHE_SIZE)(self._analyse)
+        self.terms = functools.lru_cache(maxsize=_TERMS_CACHE_SIZE)(self._analyse)
 
     def ask(
         self,
@@ -141,9 +145,9 @@ class Answerer:
         """Evidence that the hits answer the question at all, in [0, 1]."""
         if not candidates:
             return 0.0
-        weights = self._term_weights(question)
+        weights = self.term_weights(question)
         coverage = max(
-            (self._coverage(weights, self._terms(f"{hit.passage.title}\n{hit.passage.text}")) for hit in hits),
+            (self.coverage(weights, self.terms(f"{hit.passage.title}\n{hit.passage.text}")) for hit in hits),
             default=0.0,
         )
         cosine = max(c.cosine for c in candidates)
@@ -157,7 +161,7 @@ class Answerer:
         # Sentence vectors were computed at build time: answering costs no extra model call.
         keys = [(hit.passage.article_id, start, end) for hit, start, end, _ in spans]
         cosines = self.retriever.sentence_vectors(keys) @ np.asarray(question_vector, dtype=np.float32)
-        weights = self._term_weights(question)
+        weights = self.term_weights(question)
         kind = expected_kind(question)
         return [
             self._candidate(hit, start, end, text, float(cosine), weights, kind, question)
@@ -175,11 +179,11 @@ class Answerer:
         kind: AnswerKind | None,
         question: str,
     ) -> Candidate:
-        terms = self._terms(text)
-        coverage = self._coverage(weights, terms)
+        terms = self.terms(text)
+        coverage = self.coverage(weights, terms)
         evidence = kind_evidence(kind, question, text)
         penalty = 0.0
-        if not _SENTENCE_FINAL.search(text):
+        if looks_like_heading(text):
             penalty += self.heading_penalty
         if not terms - weights.keys():
             penalty += self.echo_penalty
@@ -195,11 +199,13 @@ class Answerer:
         )
         return Candidate(hit, start, end, text, cosine, coverage, evidence, rank_prior, penalty, score)
 
-    def _term_weights(self, question: str) -> dict[str, float]:
-        return {term: self.retriever.index.keyword.idf(term) for term in self._terms(question)}
+    def term_weights(self, question: str) -> dict[str, float]:
+        """The question's analysed terms with their IDF: rare names and numbers weigh most."""
+        return {term: self.retriever.index.keyword.idf(term) for term in self.terms(question)}
 
     @staticmethod
-    def _coverage(weights: dict[str, float], terms: frozenset[str]) -> float:
+    def coverage(weights: dict[str, float], terms: frozenset[str]) -> float:
+        """The IDF-weighted share of the question's terms that ``terms`` contains."""
         total = sum(weights.values())
         return sum(w for term, w in weights.items() if term in terms) / total if total > 0 else 0.0
 
