@@ -132,21 +132,22 @@ class Retriever:
         if allowed is not None and len(allowed) == 0:
             return []
         depth = max(self.fusion.depth, k)
-        dense: dict[int, float] = {}
+        dense_rows: list[int] = []
         keyword: dict[int, float] = {}
         bm25 = np.zeros(0, dtype=np.float32)
         if mode in ("dense", "hybrid"):
             vector = query_vector if query_vector is not None else self.encoder.encode([query])[0]
-            dense = self._dense(vector, depth, allowed)
+            dense_rows = self._dense_rows(vector, depth, allowed)
         if mode in ("keyword", "hybrid"):
             bm25 = self.index.keyword.scores(query)
             keyword = self._keyword(bm25, depth, allowed, keep_zero=mode == "keyword")
         if mode == "dense":
-            fused, components = dense, {row: ComponentScores(dense=s) for row, s in dense.items()}
+            fused = dict(zip(dense_rows, self._dense_scores(dense_rows, vector).tolist()))
+            components = {row: ComponentScores(dense=s) for row, s in fused.items()}
         elif mode == "keyword":
             fused, components = keyword, {row: ComponentScores(keyword=s) for row, s in keyword.items()}
         else:
-            fused, components = self._hybrid(vector, bm25, dense, keyword)
+            fused, components = self._hybrid(vector, bm25, dense_rows, keyword)
         ranked = sorted(fused, key=lambda row: (-fused[row], row))[:k]
         return [
             Hit(rank=rank, score=float(fused[row]), scores=components[row], passage=self.index.passages[row])
@@ -168,10 +169,10 @@ class Retriever:
                 mask &= self._row_day <= filters.date_to.toordinal()
         return np.flatnonzero(mask).astype(np.int64)
 
-    def _dense(self, vector: Vectors, depth: int, allowed: npt.NDArray[np.int64] | None) -> dict[int, float]:
+    def _dense_rows(self, vector: Vectors, depth: int, allowed: npt.NDArray[np.int64] | None) -> list[int]:
+        """The passages nearest the query by their own vectors; scored by ``_dense_scores``."""
         _, rows = self.index.dense.search(np.asarray(vector, dtype=np.float32), depth, allowed=allowed)
-        candidates = [int(row) for row in rows]
-        return dict(zip(candidates, self._dense_scores(candidates, vector).tolist()))
+        return [int(row) for row in rows]
 
     def _dense_scores(self, rows: Sequence[int], vector: Vectors) -> npt.NDArray[np.float32]:
         """Cosine of each passage, blended with the cosine of its best-matching sentence.
@@ -219,11 +220,12 @@ class Retriever:
         return {int(row): float(score) for row, score in zip(rows, candidate)}
 
     def _hybrid(
-        self, vector: Vectors, bm25: npt.NDArray[np.float32], dense: dict[int, float], keyword: dict[int, float]
+        self, vector: Vectors, bm25: npt.NDArray[np.float32], dense_rows: list[int], keyword: dict[int, float]
     ) -> tuple[dict[int, float], dict[int, ComponentScores]]:
-        union = sorted(dense.keys() | keyword.keys())
+        union = sorted(set(dense_rows) | keyword.keys())
         # Both component scores are known exactly for every candidate: the vectors are in
         # memory and BM25 scored the whole corpus, so fusion never guesses a missing score.
+        # Dense scores are computed here once, over the union, not again per candidate list.
         cosine = self._dense_scores(union, vector)
         dense_full = {row: float(c) for row, c in zip(union, cosine)}
         keyword_full = {row: float(bm25[row]) for row in union if bm25[row] > 0}
