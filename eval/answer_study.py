@@ -82,23 +82,19 @@ class StudyResult:
 
 
 class _Context:
-    """Neighbouring sentences by position in each article, from the index's sentence table."""
+    """Neighbouring sentences: the index stores each article's sentences in order, contiguously."""
 
     def __init__(self, answerer: Answerer) -> None:
         self.answerer = answerer
-        self.position: dict[tuple[str, int, int], int] = {}
-        self.spans: dict[str, list[tuple[int, int]]] = {}
-        for sentence in answerer.retriever.index.sentences:
-            spans = self.spans.setdefault(sentence.article_id, [])
-            self.position[(sentence.article_id, sentence.start, sentence.end)] = len(spans)
-            spans.append((sentence.start, sentence.end))
+        self.sentences = answerer.retriever.index.sentences
+        self.row = {(s.article_id, s.start, s.end): row for row, s in enumerate(self.sentences)}
 
     def neighbour(self, article_id: str, start: int, end: int, step: int) -> tuple[str, int, int] | None:
-        at = self.position.get((article_id, start, end))
-        spans = self.spans.get(article_id, [])
-        if at is None or not 0 <= at + step < len(spans):
+        row = self.row.get((article_id, start, end))
+        if row is None or not 0 <= row + step < len(self.sentences):
             return None
-        return (article_id, *spans[at + step])
+        sentence = self.sentences[row + step]
+        return (article_id, sentence.start, sentence.end) if sentence.article_id == article_id else None
 
 
 def _features(context: _Context, question: str, vector: np.ndarray, candidates: list[Candidate]) -> np.ndarray:
