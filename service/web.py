@@ -47,7 +47,9 @@ def frame_ancestor_sources(values: Iterable[str]) -> tuple[str, ...]:
         if value == "'none'":
             raise ConfigError("POLYSEARCH_FRAME_ANCESTORS: 'none' cannot be combined with 'self'; leave it empty")
         if value not in _KEYWORDS and not _SOURCE.match(value):
-            raise ConfigError(f"POLYSEARCH_FRAME_ANCESTORS: {value!r} is not an origin such as https://intranet.example")
+            raise ConfigError(
+                f"POLYSEARCH_FRAME_ANCESTORS: {value!r} is not an origin such as https://intranet.example"
+            )
         if value not in sources:
             sources.append(value)
     return tuple(sources)
