@@ -87,6 +87,7 @@ def parse_article(article_id: str, text: str, *, source: str, digest: str) -> Ar
         raise ArticleReadError(f"{source}: article is empty")
     title = _HEADING_MARK.sub("", content[0]).strip()
     date: str | None = None
+    date_source: str | None = None
     paragraphs: list[str] = []
     for index, line in enumerate(content[1:]):
         # Only the line right under the title is a dated header; later lines starting
@@ -94,7 +95,8 @@ def parse_article(article_id: str, text: str, *, source: str, digest: str) -> Ar
         header = _header_date(line) if index == 0 else None
         footer = _footer_date(line)
         if header is not None or footer is not None:
-            date = date or header or footer
+            if date is None:
+                date, date_source = (header, "header") if header is not None else (footer, "footer")
             continue
         if _BOILERPLATE.match(line):
             continue
@@ -102,7 +104,9 @@ def parse_article(article_id: str, text: str, *, source: str, digest: str) -> Ar
     body = "\n\n".join(paragraphs)
     if not body:
         raise ArticleReadError(f"{source}: article has a title but no body")
-    return Article(id=article_id, title=title, date=date, body=body, source=source, content_hash=digest)
+    return Article(
+        id=article_id, title=title, date=date, body=body, source=source, content_hash=digest, date_source=date_source
+    )
 
 
 def read_article(path: Path) -> Article:

@@ -12,7 +12,12 @@ SEARCH_MODES: tuple[SearchMode, ...] = ("dense", "keyword", "hybrid")
 
 
 class Article(msgspec.Struct, frozen=True, kw_only=True):
-    """One news article after boilerplate removal; citations index into ``body``."""
+    """One news article after boilerplate removal; citations index into ``body``.
+
+    ``url`` is the original page of a web article; ``lang`` its language code (``en``, ``ru``,
+    ``zh``, ...) when known; ``date_source`` says where ``date`` was read from (``header``,
+    ``footer``, ``json-ld``, ``meta``, ...), so a reader can judge how far to trust it.
+    """
 
     id: str
     title: str
@@ -20,6 +25,9 @@ class Article(msgspec.Struct, frozen=True, kw_only=True):
     body: str
     source: str
     content_hash: str
+    url: str | None = None
+    lang: str | None = None
+    date_source: str | None = None
 
 
 class Passage(msgspec.Struct, frozen=True, kw_only=True):
