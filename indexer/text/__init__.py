@@ -1,0 +1,1 @@
+"""Language-aware text analysis: dates, and what each language needs for search and answers."""
