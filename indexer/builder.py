@@ -81,6 +81,8 @@ def chunk_article(article: Article, chunker: Chunker, encoder: Encoder) -> list[
             end=span.end,
             n_tokens=span.n_tokens,
             text=article.body[span.start : span.end],
+            url=article.url,
+            lang=article.lang,
         )
         for ordinal, span in enumerate(spans)
     ]
@@ -183,12 +185,33 @@ def build_index(seeds_dir: Path, out_dir: Path, encoder: Encoder, options: Build
     if not seeds_dir.is_dir():
         state = "is not a directory" if seeds_dir.exists() else "does not exist"
         raise BuildError(f"seeds directory {seeds_dir} {state}")
-    if out_dir.exists() and not out_dir.is_dir():
-        # Checked before any encoding, so a typo costs nothing.
-        raise BuildError(f"index directory {out_dir} exists and is not a directory")
+    _check_out_dir(out_dir)
     articles = list(read_articles(seeds_dir))
     if not articles:
         raise BuildError(f"no readable .txt or .md articles in {seeds_dir}")
+    return build_from_articles(articles, out_dir, encoder, options)
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        # Checked before any encoding, so a typo costs nothing.
+        raise BuildError(f"index directory {out_dir} exists and is not a directory")
+
+
+def build_from_articles(
+    articles: Sequence[Article], out_dir: Path, encoder: Encoder, options: BuildOptions
+) -> BuildReport:
+    """Chunk and embed the articles whose content hash changed, and switch ``out_dir`` to the result.
+
+    Rows follow the order of ``articles``, so callers hand them over in a stable order (files
+    by name, synced articles by id); an article absent here is removed from the index.
+    """
+    options.validate()
+    _check_out_dir(out_dir)
+    if not articles:
+        raise BuildError("no articles to index")
+    if len({a.id for a in articles}) != len(articles):
+        raise BuildError("two articles share an id")
     chunker = Chunker(
         load_encoding(options.encoding), chunk_tokens=options.chunk_tokens, overlap_tokens=options.overlap_tokens
     )
@@ -206,7 +229,7 @@ def build_index(seeds_dir: Path, out_dir: Path, encoder: Encoder, options: Build
     encoded = _encode_articles(fresh, chunker, encoder, options)
     report.encoded = sum(len(r.passages) for r in encoded.values())
     report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
-    content = _assemble(articles, rows | encoded, encoder.dimension)
+    content = _assemble(list(articles), rows | encoded, encoder.dimension)
     report.passages = len(content.passages)
     dense_kind = options.dense_kind or choose_kind(len(content.passages))
     report.version = index_version(model, chunking, {a.id: a.content_hash for a in articles}, dense_kind)

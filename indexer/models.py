@@ -42,6 +42,10 @@ class Passage(msgspec.Struct, frozen=True, kw_only=True):
     end: int
     n_tokens: int
     text: str
+    # Copied from the article, like title and date, so every hit and citation carries the
+    # original page without a lookup (``None`` for articles read from files).
+    url: str | None = None
+    lang: str | None = None
 
 
 class Sentence(msgspec.Struct, frozen=True, kw_only=True, array_like=True):

@@ -1,0 +1,1 @@
+"""Where articles come from: folders, JSONL exports, feeds and sitemaps, all yielding ``Article`` records."""
