@@ -42,3 +42,11 @@ class NotFoundError(PolysearchError):
 
 class BuildError(PolysearchError):
     """The index build cannot proceed (no readable articles, bad options, disk errors)."""
+
+
+class SourceError(PolysearchError):
+    """A sync source cannot be read or listed (bad path, unreachable site, not a feed or sitemap)."""
+
+
+class FetchError(SourceError):
+    """A web request failed, was refused by robots.txt, or would leave the hosts the sources name."""
