@@ -103,7 +103,8 @@ def _heading_date(tree: lxml.html.HtmlElement) -> str | None:
 def _lang(tree: lxml.html.HtmlElement) -> str | None:
     """The language the page declares (``<html lang>``, Content-Language, og:locale), as a primary subtag."""
     values = [tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang")]
-    values += tree.xpath("//meta[translate(@http-equiv,'CONTENT-LANGUAGE','content-language')='content-language']/@content")
+    lower = "translate(@http-equiv,'CONTENT-LANGUAGE','content-language')"
+    values += tree.xpath(f"//meta[{lower}='content-language']/@content")
     values += tree.xpath("//meta[@property='og:locale']/@content")
     for value in values:
         code = re.split(r"[-_,;\s]", str(value).strip(), maxsplit=1)[0].lower()
