@@ -100,6 +100,24 @@ def _heading_date(tree: lxml.html.HtmlElement) -> str | None:
     return None
 
 
+def _metadata_date(tree: lxml.html.HtmlElement, url: str | None) -> str | None:
+    """The publication date the page's metadata states (meta tags, JSON-LD), read by htmldate.
+
+    htmldate is shown only the ``<head>`` and the JSON-LD blocks: on the whole page it also reads
+    dated elements, and a sidebar's "other news" dates would then pass for the article's.
+    """
+    parts = [lxml.html.tostring(head, encoding="unicode") for head in tree.xpath("//head")]
+    parts += [
+        lxml.html.tostring(s, encoding="unicode") for s in tree.xpath("//body//script[@type='application/ld+json']")
+    ]
+    if not parts:
+        return None
+    found = htmldate.find_date(
+        f"<html>{''.join(parts)}<body></body></html>", original_date=True, extensive_search=False, url=url
+    )
+    return str(found) if found else None
+
+
 def _lang(tree: lxml.html.HtmlElement) -> str | None:
     """The language the page declares (``<html lang>``, Content-Language, og:locale), as a primary subtag."""
     values = [tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang")]
@@ -150,7 +168,7 @@ def extract_page(raw: bytes, *, url: str | None = None, charset: str | None = No
         date = _heading_date(tree)
         date_source = "date-line" if date else None
     if date is None:
-        date = htmldate.find_date(html, original_date=True, extensive_search=False, url=url)
+        date = _metadata_date(tree, url)
         date_source = "metadata" if date else None
     body = "\n\n".join(lines)
     if not title or not body:
