@@ -16,9 +16,10 @@ from pathlib import Path
 import msgspec
 
 from indexer.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions, build_index
-from indexer.errors import PolysearchError
+from indexer.errors import BuildError, PolysearchError
 from indexer.logs import configure_logging
 from indexer.models import SEARCH_MODES, Hit
+from indexer.sync_state import STATE_FILE, holds_sync_state
 
 Handler = Callable[[argparse.Namespace], int]
 DEFAULT_INDEX = Path("index")
@@ -70,6 +71,9 @@ def run_index(args: argparse.Namespace) -> int:
         dense_kind=None if args.dense_index == "auto" else args.dense_index,
     )
     options.validate()
+    if holds_sync_state(args.out):
+        # Rebuilding from seeds would drop every synced article: `polysearch sync` owns this index.
+        raise BuildError(f"{args.out} is kept by `polysearch sync` ({STATE_FILE}); sync it or use another --out")
     report = build_index(args.seeds, args.out, SentenceTransformerEncoder(args.model), options)
     state = "written" if report.written else "already up to date"
     print(
@@ -107,6 +111,8 @@ def hit_record(hit: Hit) -> dict[str, object]:
         "start": passage.start,
         "end": passage.end,
         "text": passage.text,
+        "url": passage.url,
+        "lang": passage.lang,
     }
 
 

@@ -41,6 +41,9 @@ class HitOut(msgspec.Struct, frozen=True, kw_only=True):
     start: int
     end: int
     text: str
+    # The original news page of a web article (None for articles read from files).
+    url: str | None = None
+    lang: str | None = None
 
     @classmethod
     def of(cls, hit: Hit) -> HitOut:
@@ -56,6 +59,8 @@ class HitOut(msgspec.Struct, frozen=True, kw_only=True):
             start=passage.start,
             end=passage.end,
             text=passage.text,
+            url=passage.url,
+            lang=passage.lang,
         )
 
 
@@ -79,10 +84,11 @@ class AnswerOut(msgspec.Struct, frozen=True, kw_only=True):
     start: int
     end: int
     confidence: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+    url: str | None = None
 
     @classmethod
-    def of(cls, answer: Answer) -> AnswerOut:
-        return cls(**msgspec.structs.asdict(answer))
+    def of(cls, answer: Answer, *, url: str | None = None) -> AnswerOut:
+        return cls(**msgspec.structs.asdict(answer), url=url)
 
 
 class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,12 +103,20 @@ class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
     def of(cls, result: AskResult, *, index_version: str, took_ms: float) -> AskResponse:
         return cls(
             question=result.question,
-            answer=None if result.answer is None else AnswerOut.of(result.answer),
+            answer=None if result.answer is None else AnswerOut.of(result.answer, url=_answer_url(result)),
             abstained=result.abstained,
             citations=[HitOut.of(hit) for hit in result.citations],
             index_version=index_version,
             took_ms=took_ms,
         )
+
+
+def _answer_url(result: AskResult) -> str | None:
+    """The answer's page: its passage is among the citations, which carry the url."""
+    answer = result.answer
+    if answer is None:
+        return None
+    return next((hit.passage.url for hit in result.citations if hit.passage.id == answer.passage_id), None)
 
 
 class ArticleOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -112,6 +126,9 @@ class ArticleOut(msgspec.Struct, frozen=True, kw_only=True):
     body: str
     passage_ids: list[str]
     index_version: str
+    url: str | None = None
+    lang: str | None = None
+    date_source: str | None = None
 
     @classmethod
     def of(cls, article: Article, passages: list[Passage], *, index_version: str) -> ArticleOut:
@@ -122,6 +139,9 @@ class ArticleOut(msgspec.Struct, frozen=True, kw_only=True):
             body=article.body,
             passage_ids=[p.id for p in passages],
             index_version=index_version,
+            url=article.url,
+            lang=article.lang,
+            date_source=article.date_source,
         )
 
 
@@ -135,6 +155,8 @@ class PassageOut(msgspec.Struct, frozen=True, kw_only=True):
     end: int
     text: str
     index_version: str
+    url: str | None = None
+    lang: str | None = None
 
     @classmethod
     def of(cls, passage: Passage, *, index_version: str) -> PassageOut:
@@ -148,6 +170,8 @@ class PassageOut(msgspec.Struct, frozen=True, kw_only=True):
             end=passage.end,
             text=passage.text,
             index_version=index_version,
+            url=passage.url,
+            lang=passage.lang,
         )
 
 

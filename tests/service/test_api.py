@@ -26,7 +26,7 @@ def test_search_returns_ranked_hits_with_exact_spans(client: TestClient[Litestar
     assert [h["rank"] for h in hits] == [1, 2]
     assert hits[0]["article_id"] == "c_weatherless"
     assert set(hits[0]) == {
-        "rank", "score", "scores", "passage_id", "article_id", "title", "date", "start", "end", "text",
+        "rank", "score", "scores", "passage_id", "article_id", "title", "date", "start", "end", "text", "url", "lang",
     }  # fmt: skip
     assert set(hits[0]["scores"]) == {"dense", "keyword"}
     for hit in hits:

@@ -74,3 +74,16 @@ export function dateElement(isoDay) {
   const label = Number.isNaN(parsed.getTime()) ? isoDay : DATE_FORMAT.format(parsed);
   return el("time", { className: "date", dateTime: isoDay }, label);
 }
+
+// The label of the link to an article's original news page; kept here, in one place, for translation.
+export const ORIGINAL_PAGE_LABEL = "Original page";
+
+/** A link to the original news page of a web article (opens in a new tab), or null when there is none. */
+export function originalLink(url) {
+  if (typeof url !== "string" || !/^https?:\/\//i.test(url)) return null;
+  return el(
+    "a",
+    { href: url, className: "original-link", target: "_blank", rel: "noopener noreferrer" },
+    ORIGINAL_PAGE_LABEL,
+  );
+}

@@ -1,6 +1,6 @@
 // The article view: the whole article, the cited span marked and scrolled into view.
 import { createClient } from "./api.js";
-import { dateElement, el } from "./dom.js";
+import { dateElement, el, originalLink } from "./dom.js";
 
 const client = createClient("");
 const params = new URLSearchParams(window.location.search);
@@ -92,6 +92,7 @@ async function main() {
   document.title = `${article.title}: Polysearch`;
   title.textContent = article.title;
   meta.replaceChildren(dateElement(article.date));
+  if (originalLink(article.url)) meta.append(" · ", originalLink(article.url));
   const span = requestedSpan(article.body.length);
   const marks = renderBody(article.body, span === "invalid" ? null : span);
   articleNode.setAttribute("aria-busy", "false");

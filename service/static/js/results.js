@@ -1,5 +1,5 @@
 // Rendering of an answer and of ranked passages, shared by the page and the widget.
-import { dateElement, el, highlightTerms } from "./dom.js";
+import { dateElement, el, highlightTerms, originalLink } from "./dom.js";
 
 function linkProps(href, newTab) {
   return newTab ? { href, target: "_blank", rel: "noopener" } : { href };
@@ -39,6 +39,8 @@ export function renderAnswer(result, { client, query, newTab = false }) {
       ", ",
       dateElement(answer.date),
       el("span", { className: "confidence" }, ` · confidence ${percent}%`),
+      answer.url ? " · " : null,
+      originalLink(answer.url),
     ),
   );
 }
@@ -58,7 +60,7 @@ export function renderHits(hits, { client, query, terms, newTab = false, heading
         "li",
         { className: "hit", attrs: { "data-passage-id": hit.passage_id } },
         el("h3", { className: "hit-title" }, el("a", { ...linkProps(href, newTab), className: "hit-link" }, hit.title)),
-        el("p", { className: "meta" }, dateElement(hit.date)),
+        el("p", { className: "meta" }, dateElement(hit.date), hit.url ? " · " : null, originalLink(hit.url)),
         el("p", { className: "passage-text" }, highlightTerms(hit.text, terms)),
       ),
     );
