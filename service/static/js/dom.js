@@ -80,7 +80,8 @@ export const ORIGINAL_PAGE_LABEL = "Original page";
 
 /** A link to the original news page of a web article (opens in a new tab), or null when there is none. */
 export function originalLink(url) {
-  if (typeof url !== "string" || !/^https?:\/\//i.test(url)) return null;
+  // Only web pages: a javascript: or data: url must never become a link.
+  if (typeof url !== "string" || !/^https?:/i.test(url)) return null;
   return el(
     "a",
     { href: url, className: "original-link", target: "_blank", rel: "noopener noreferrer" },
