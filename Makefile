@@ -21,9 +21,14 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# Incremental: an up-to-date index is detected and nothing is re-encoded.
+# Incremental: an up-to-date index is detected and nothing is re-encoded. An index that
+# `polysearch sync` keeps (it holds index/sync-state.sqlite) is served as it is, not rebuilt from seeds/.
 index: $(VENV)/.installed
-	$(BIN)/polysearch index --seeds seeds --out index
+	@if [ -f index/sync-state.sqlite ]; then \
+		echo "index/ is kept by polysearch sync; not rebuilding it from seeds/"; \
+	else \
+		$(BIN)/polysearch index --seeds seeds --out index; \
+	fi
 
 serve: index
 	$(BIN)/polysearch serve --index index --host $(HOST) --port $(PORT)

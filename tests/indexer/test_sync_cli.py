@@ -1,0 +1,70 @@
+"""``polysearch sync`` on the command line: one-line errors, durations, and the end-to-end run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from indexer.cli import main
+from indexer.sync_cli import duration
+from indexer.sync_state import STATE_FILE
+from tests.indexer.sources.site_server import Site, SiteServer
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    with SiteServer() as served:
+        yield served
+
+
+def test_durations() -> None:
+    assert duration("15m") == 900 and duration("2h") == 7200 and duration("90") == 90 and duration("1d") == 86400
+    for bad in ("fast", "10s", "-5m", ""):
+        with pytest.raises(argparse.ArgumentTypeError):
+            duration(bad)
+
+
+def test_bad_source_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sync", "--source", str(tmp_path / "nope"), "--out", str(tmp_path / "index")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("polysearch sync: error:") and "no such" in err[0]
+    assert not (tmp_path / "index").exists()
+
+
+def test_index_refuses_an_index_that_sync_keeps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "index"
+    out.mkdir()
+    (out / STATE_FILE).write_bytes(b"")
+    assert main(["index", "--seeds", str(REPO / "seeds"), "--out", str(out), "--quiet"]) == 2
+    assert "polysearch sync" in capsys.readouterr().err
+
+
+@pytest.mark.model
+def test_sync_then_search_with_the_real_model(site: Site, tmp_path: Path) -> None:
+    """The issue's "done when", end to end: sync a sitemap, then search shows urls and dates."""
+    out = tmp_path / "index"
+    polysearch = str(REPO / ".venv" / "bin" / "polysearch")
+    run = subprocess.run(
+        [polysearch, "sync", "--source", site.page("/sitemap.xml"), "--out", str(out), "--json", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["written"] and len(report["added"]) == 4 and report["pages"]["fetched"] == 4
+    search = subprocess.run(
+        [polysearch, "search", "When was the representative office in Shanghai opened?", "--index", str(out), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    hits = json.loads(search.stdout)
+    assert hits[0]["url"] == site.page("/news/office/") and hits[0]["date"] == "2023-06-01"
