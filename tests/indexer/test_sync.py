@@ -178,8 +178,20 @@ def test_folder_and_jsonl_sources_each_delete_only_their_own(site: Site, tmp_pat
     (folder / "office.html").write_bytes((SITE / "en-office.html").read_bytes())
     export = tmp_path / "export.jsonl"
     lines = [
-        {"id": "j1", "title": "Export one", "date": "17 июля 2025", "body": "First exported article text.", "lang": "ru"},
-        {"id": "j2", "title": "Export two", "date": "2024-01-02", "body": "Second article.", "url": "https://x.example/2"},
+        {
+            "id": "j1",
+            "title": "Export one",
+            "date": "17 июля 2025",
+            "body": "First exported article text.",
+            "lang": "ru",
+        },
+        {
+            "id": "j2",
+            "title": "Export two",
+            "date": "2024-01-02",
+            "body": "Second article.",
+            "url": "https://x.example/2",
+        },
     ]
     export.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), encoding="utf-8")
     out = tmp_path / "index"

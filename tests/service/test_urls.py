@@ -25,7 +25,9 @@ def test_urls_reach_every_response(tmp_path: Path, make_client: ClientFactory, f
             lang="en",
             date_source="date-line",
         ),
-        Article(id="local", title="Library", date=None, body="The library opens at nine.", source="l.txt", content_hash="h2"),
+        Article(
+            id="local", title="Library", date=None, body="The library opens at nine.", source="l.txt", content_hash="h2"
+        ),
     ]
     out = tmp_path / "index"
     build_from_articles(articles, out, fake_encoder, BuildOptions(chunk_tokens=32, overlap_tokens=8))

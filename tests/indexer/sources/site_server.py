@@ -59,7 +59,9 @@ class Site:
         """Rewrite the news sitemap to list ``paths``."""
         lastmods = lastmods or {}
         items = "".join(
-            f"<url><loc>{self.page(p)}</loc>" + (f"<lastmod>{lastmods[p]}</lastmod>" if p in lastmods else "") + "</url>"
+            f"<url><loc>{self.page(p)}</loc>"
+            + (f"<lastmod>{lastmods[p]}</lastmod>" if p in lastmods else "")
+            + "</url>"
             for p in paths
         )
         self.routes["/sitemap-news.xml"] = Route(
@@ -118,7 +120,7 @@ def _default_routes(site: Site) -> None:
 class _Handler(BaseHTTPRequestHandler):
     site: Site
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+    def do_GET(self) -> None:
         site = self.site
         with site.lock:
             site.log.append((self.path, {k.lower(): v for k, v in self.headers.items()}))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from indexer.errors import FetchError
@@ -20,7 +22,7 @@ def test_requests_to_a_host_are_spaced_by_the_crawl_delay(site: Site, fetcher: P
     for path in ("/news/office/", "/news/summit/", "/news/lab/"):
         assert fetcher.get(site.page(path)).status == 200
     times = [t for t, _ in fetcher.history]
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     # robots.txt first (default delay 1 s), then its Crawl-delay of 2 s between pages.
     assert gaps[0] >= 1.0 and all(gap >= 2.0 for gap in gaps[1:]), gaps
 

@@ -29,10 +29,31 @@ CHROME = (
 @pytest.mark.parametrize(
     ("name", "title", "date", "date_source", "lang", "first_words"),
     [
-        ("en-office.html", "Representative office opens in Shanghai", "2023-06-01", "date-line", "en", "The university"),
-        ("ru-summit.html", "Саммит технических университетов прошёл в Сиане", "2025-07-17", "date-line", "ru", "В городе"),
+        (
+            "en-office.html",
+            "Representative office opens in Shanghai",
+            "2023-06-01",
+            "date-line",
+            "en",
+            "The university",
+        ),
+        (
+            "ru-summit.html",
+            "Саммит технических университетов прошёл в Сиане",
+            "2025-07-17",
+            "date-line",
+            "ru",
+            "В городе",
+        ),
         ("ru-lab.html", "Новая лаборатория аддитивных технологий", "2020-10-05", "date-line", "ru", "В университете"),
-        ("en-jsonld.html", "University joins the quantum computing consortium", "2024-09-18", "metadata", "en", "The uni"),
+        (
+            "en-jsonld.html",
+            "University joins the quantum computing consortium",
+            "2024-09-18",
+            "metadata",
+            "en",
+            "The uni",
+        ),
     ],
 )
 def test_pages_give_title_date_text_and_no_chrome(
