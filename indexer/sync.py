@@ -202,4 +202,16 @@ def sync_once(
     if not articles:
         raise BuildError("the sources hold no articles; nothing to index")
     report.build = build_from_articles(articles, out_dir, encoder, options)
+    log.info(
+        "sync_done",
+        extra={
+            "fetched": report.fetched,
+            "not_modified": report.not_modified,
+            "skipped_unchanged": report.skipped_unchanged,
+            "failed_pages": report.failed_pages,
+            "deleted": len(report.deleted),
+            "written": report.build.written,
+            "version": report.build.version,
+        },
+    )
     return report

@@ -142,7 +142,8 @@ def run_sync(args: argparse.Namespace) -> int:
             fetcher.close()
         print_report(report, args.out, as_json=args.json)
         if args.every is None or stop.is_set():
-            return 0 if report.ok and not report.stopped else 1
+            # Stopped on request is a clean end; a source that could not be read is not.
+            return 0 if report.ok else 1
         stop.wait(max(0.0, args.every - (time.monotonic() - started)))
         if stop.is_set():
             return 0

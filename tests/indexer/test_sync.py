@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -262,3 +263,26 @@ def test_kill_9_during_sync_leaves_a_working_index_and_the_next_sync_continues(s
     bodies = " ".join(a.body for a in retriever.index.articles.values())
     assert "five new partner" in bodies and "twelve universities" in bodies
     assert (out / STATE_FILE).is_file()
+
+
+def test_a_stop_request_keeps_the_index_and_the_next_sync_continues(site: Site, tmp_path: Path) -> None:
+    out = tmp_path / "index"
+    sync(site, out, FakeEncoder(), site.page("/rss.xml"))
+    version = load_index(out).version
+    stop = threading.Event()
+    clock = FakeClock()
+    fetcher = PoliteFetcher.for_hosts([site.base.split("//", 1)[1]], clock=clock, sleep=clock.sleep)
+    site.set_page("/news/lab/", (SITE / "en-jsonld.html").read_bytes())
+    report = sync_once(
+        [parse_source(site.page("/atom.xml")), parse_source(site.page("/sitemap.xml"))],
+        out,
+        FakeEncoder(),
+        OPTIONS,
+        fetcher=fetcher,
+        stop=stop,
+        on_listing=lambda source, listing: stop.set() if source.name.endswith("sitemap.xml") else None,
+    )
+    assert report.stopped and report.build is None
+    assert load_index(out).version == version  # nothing half-done reached the index
+    report = sync(site, out, FakeEncoder(), site.page("/atom.xml"), site.page("/sitemap.xml"))
+    assert report.build is not None and report.build.written and report.not_modified >= 2

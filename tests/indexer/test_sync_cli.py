@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,3 +70,30 @@ def test_sync_then_search_with_the_real_model(site: Site, tmp_path: Path) -> Non
     )
     hits = json.loads(search.stdout)
     assert hits[0]["url"] == site.page("/news/office/") and hits[0]["date"] == "2023-06-01"
+
+
+_LOOPING = """
+import sys
+import indexer.encoder
+from indexer.cli import main
+from tests.fakes import FakeEncoder
+indexer.encoder.SentenceTransformerEncoder = lambda model=None: FakeEncoder()
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_every_loops_until_sigterm_and_stops_cleanly(tmp_path: Path) -> None:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Office opens\n\nThe office opened in Shanghai.", encoding="utf-8")
+    out = tmp_path / "index"
+    args = ["sync", "--source", str(folder), "--out", str(out), "--every", "1m", "--json", "--quiet"]
+    child = subprocess.Popen(
+        [sys.executable, "-c", _LOOPING, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    first = json.loads(child.stdout.readline())  # the first pass has finished and is waiting
+    assert first["written"] and first["added"] == ["a"]
+    child.send_signal(signal.SIGTERM)
+    assert child.wait(timeout=60) == 0
+    assert (out / STATE_FILE).is_file() and (out / "CURRENT").is_file()
