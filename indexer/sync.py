@@ -9,9 +9,11 @@ syncs, or a ``.jsonl`` export marks it deleted; a failed or partial listing dele
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +31,7 @@ from indexer.sync_state import STATE_FILE, PageState, SyncState
 
 log = logging.getLogger(__name__)
 
+LOCK_FILE = "sync.lock"
 _GONE = frozenset({404, 410})
 # A page must answer 404/410 on this many syncs before its article is removed: one bad
 # deploy or a moved page answered for a minute must not empty the archive.
@@ -149,6 +152,18 @@ class _Pass:
         return article_id
 
 
+@contextlib.contextmanager
+def _only_sync(out_dir: Path) -> Iterator[None]:
+    """Hold ``out_dir``'s sync lock: a cron run that overlaps a slow one stops with one line."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / LOCK_FILE).open("a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(f"another polysearch sync is running on {out_dir}") from None
+        yield
+
+
 def sync_once(
     sources: Sequence[Source],
     out_dir: Path,
@@ -165,7 +180,7 @@ def sync_once(
         raise BuildError(f"index directory {out_dir} exists and is not a directory")
     report = SyncReport()
     stop = stop or threading.Event()
-    with SyncState(out_dir / STATE_FILE) as state:
+    with _only_sync(out_dir), SyncState(out_dir / STATE_FILE) as state:
         run = _Pass(state, fetcher, report, stop, options.show_progress)
         for source in sources:
             if stop.is_set():
@@ -195,13 +210,13 @@ def sync_once(
             else:
                 report.sources[source.name] = f"ok: {len(listed)} articles, partial listing (nothing deleted)"
         articles = state.articles()
-    if stop.is_set():
-        # Everything taken so far is committed in the state; the next sync builds from it.
-        report.stopped = True
-        return report
-    if not articles:
-        raise BuildError("the sources hold no articles; nothing to index")
-    report.build = build_from_articles(articles, out_dir, encoder, options)
+        if stop.is_set():
+            # Everything taken so far is committed in the state; the next sync builds from it.
+            report.stopped = True
+            return report
+        if not articles:
+            raise BuildError("the sources hold no articles; nothing to index")
+        report.build = build_from_articles(articles, out_dir, encoder, options)
     log.info(
         "sync_done",
         extra={

@@ -51,7 +51,8 @@ class SyncState:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None)
+        # The default (deferred) transactions: each ``with self._db`` block commits as one.
+        self._db = sqlite3.connect(path)
         # Rollback journal + FULL sync: a commit survives a kill or power loss, or never happened.
         self._db.execute("PRAGMA journal_mode=DELETE")
         self._db.execute("PRAGMA synchronous=FULL")

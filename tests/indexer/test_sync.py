@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from indexer.builder import BuildOptions
-from indexer.errors import SourceError
+from indexer.errors import BuildError, SourceError
 from indexer.retriever import Retriever
 from indexer.sources.fetching import PoliteFetcher
 from indexer.sources.resolve import Source, parse_source
 from indexer.store import load_index
-from indexer.sync import SyncReport, sync_once
+from indexer.sync import SyncReport, _only_sync, sync_once
 from indexer.sync_state import STATE_FILE
 from tests.fakes import FakeEncoder
 from tests.indexer.sources.site_server import SITE, FakeClock, Route, Site, SiteServer
@@ -286,3 +286,10 @@ def test_a_stop_request_keeps_the_index_and_the_next_sync_continues(site: Site, 
     assert load_index(out).version == version  # nothing half-done reached the index
     report = sync(site, out, FakeEncoder(), site.page("/atom.xml"), site.page("/sitemap.xml"))
     assert report.build is not None and report.build.written and report.not_modified >= 2
+
+
+def test_a_second_sync_on_the_same_index_is_refused(site: Site, tmp_path: Path) -> None:
+    out = tmp_path / "index"
+    with _only_sync(out), pytest.raises(BuildError, match="another polysearch sync"):
+        sync(site, out, FakeEncoder(), site.page("/rss.xml"))
+    assert sync(site, out, FakeEncoder(), site.page("/rss.xml")).build is not None
