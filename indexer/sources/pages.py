@@ -25,6 +25,8 @@ from indexer.text.dates import parse_date
 
 # A short label before the date ("Дата публикации: 2020.10.05", "Published: 1 June 2023").
 _LABELLED = re.compile(r"^([^\d:]{1,40}):\s*(.+)$")
+# Labels that name a publication ("Published", "Date", "Дата публикации", "Опубликовано").
+_PUBLISHED_LABEL = re.compile(r"publish|posted|date|публик|дата|размещ", re.IGNORECASE)
 # Labels that name a change, not a publication: "last updated", "обновлено", "изменено".
 _UPDATE_LABEL = re.compile(r"updat|modif|chang|обновл|измен|редакт", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.IGNORECASE)
@@ -77,9 +79,12 @@ def date_line(text: str) -> str | None:
     date = parse_date(line)
     if date is None:
         labelled = _LABELLED.match(line)
-        if labelled is None or _UPDATE_LABEL.search(labelled.group(1)):
+        if labelled is None:
             return None
-        date = parse_date(labelled.group(2))
+        label, value = labelled.groups()
+        if not _PUBLISHED_LABEL.search(label) or _UPDATE_LABEL.search(label):
+            return None
+        date = parse_date(value)
     return date.isoformat() if date else None
 
 

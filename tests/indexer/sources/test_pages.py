@@ -93,6 +93,8 @@ def test_a_changed_footer_or_sidebar_extracts_the_same() -> None:
         ("Last updated: 14 November 2025", None),
         ("Последнее обновление: 2 сентября 2025", None),
         ("The office opened on 1 June 2023 in Shanghai.", None),
+        ("Deadline: 1 June 2023", None),
+        ("Опубликовано: 5 мая 2025 г.", "2025-05-05"),
     ],
 )
 def test_date_lines(line: str, expected: str | None) -> None:
