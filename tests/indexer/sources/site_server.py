@@ -159,10 +159,10 @@ class _Handler(BaseHTTPRequestHandler):
 class SiteServer:
     """Serve a ``Site`` on 127.0.0.1 in a background thread (a context manager)."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.site = Site()
         handler = type("Handler", (_Handler,), {"site": self.site})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self.site.base = f"http://127.0.0.1:{self._server.server_address[1]}"
         _default_routes(self.site)
@@ -190,3 +190,23 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+
+def main() -> None:
+    """Serve the fixture site until Ctrl-C, to try ``polysearch sync`` by hand (loopback only)."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(description="serve the fixture news site on 127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    with SiteServer(parser.parse_args().port) as site:
+        print(f"serving the fixture news site at {site.base}/ (sitemap {site.page('/sitemap.xml')})", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
