@@ -95,6 +95,7 @@ class PoliteFetcher:
     max_retry_after: float = 300.0
     retries: int = 3
     timeout: float = 30.0
+    max_bytes: int = 20 * 1024 * 1024
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     transport: httpx.BaseTransport | None = None
@@ -138,16 +139,16 @@ class PoliteFetcher:
         key = origin(url)
         state = self._hosts.setdefault(key, _Host())
         if state.robots is None and state.robots_error is None:
-            response = self._send(f"{key}/robots.txt", {}, follow_robots=False)
+            response, body = self._send(f"{key}/robots.txt", {}, follow_robots=False)
             hops = 0
             while response.status_code in _REDIRECTS and hops < MAX_REDIRECTS:
                 target = urljoin(str(response.url), response.headers.get("location", ""))
                 if origin(target) != key:
                     break
-                response = self._send(target, {}, follow_robots=False)
+                response, body = self._send(target, {}, follow_robots=False)
                 hops += 1
             if response.status_code == 200:
-                state.robots = Protego.parse(response.text)
+                state.robots = Protego.parse(body.decode(response.charset_encoding or "utf-8", errors="replace"))
             elif 400 <= response.status_code < 500:
                 # No robots.txt (or not for us to read): the whole site is open, as RFC 9309 says.
                 state.robots = Protego.parse("")
@@ -173,7 +174,7 @@ class PoliteFetcher:
                 raise FetchError(f"{url}: not on a host the sources name; not fetched")
             if not self.robots(url).can_fetch(url, ROBOTS_AGENT):
                 raise RobotsDisallowed(f"{url}: disallowed by robots.txt")
-            response = self._send(url, headers)
+            response, body = self._send(url, headers)
             if response.status_code in _REDIRECTS and "location" in response.headers:
                 url = urljoin(url, response.headers["location"])
                 continue
@@ -182,7 +183,7 @@ class PoliteFetcher:
             return Fetched(
                 url=url,
                 status=response.status_code,
-                content=response.content,
+                content=body,
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),
                 media_type=media_type,
@@ -190,7 +191,7 @@ class PoliteFetcher:
             )
         raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
 
-    def _send(self, url: str, headers: dict[str, str], *, follow_robots: bool = True) -> httpx.Response:
+    def _send(self, url: str, headers: dict[str, str], *, follow_robots: bool = True) -> tuple[httpx.Response, bytes]:
         """One request, after waiting for the host's turn; retried as 429/503 ``Retry-After`` asks."""
         state = self._hosts.setdefault(origin(url), _Host())
         for attempt in range(self.retries + 1):
@@ -199,14 +200,13 @@ class PoliteFetcher:
                 self.sleep(wait)
             self.history.append((self.clock(), url))
             try:
-                response = self._http().get(url, headers=headers)
-            except httpx.HTTPError as exc:
-                state.next_at = self.clock() + self.delay_for(url)
-                raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
+                response, body = self._read(url, headers)
+            finally:
+                # A failed request still counts: the host gets its pause either way.
+                state.next_at = self.clock() + (self.delay_for(url) if follow_robots else self.min_delay)
             delay = self.delay_for(url) if follow_robots else self.min_delay
-            state.next_at = self.clock() + delay
             if response.status_code not in _BACK_OFF:
-                return response
+                return response, body
             asked = retry_after_seconds(response.headers.get("retry-after"))
             back_off = asked if asked is not None else delay * 2 ** (attempt + 1)
             if back_off > self.max_retry_after or attempt == self.retries:
@@ -214,3 +214,16 @@ class PoliteFetcher:
             log.info("fetch_back_off", extra={"url": url, "status": response.status_code, "seconds": back_off})
             state.next_at = self.clock() + max(back_off, delay)
         raise FetchError(f"{url}: no answer")  # unreachable: the loop returns or raises
+
+    def _read(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+        """Send and read the body, refusing more than ``max_bytes`` (a page is not a disk image)."""
+        try:
+            with self._http().stream("GET", url, headers=headers) as response:
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > self.max_bytes:
+                        raise FetchError(f"{url}: larger than {self.max_bytes} bytes; not read")
+                return response, bytes(body)
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc

@@ -76,3 +76,10 @@ def test_retry_after_forms() -> None:
     assert retry_after_seconds(None) is None
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_an_oversized_page_is_not_read(site: Site, clock: FakeClock) -> None:
+    host = site.base.split("//", 1)[1]
+    small = PoliteFetcher.for_hosts([host], clock=clock, sleep=clock.sleep, max_bytes=500)
+    with pytest.raises(FetchError, match="larger than 500 bytes"):
+        small.get(site.page("/news/office/"))
