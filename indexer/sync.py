@@ -19,14 +19,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from indexer.builder import BuildOptions, BuildReport, build_from_articles
+from indexer.builder import PIPELINE_VERSION, BuildOptions, BuildReport, build_from_articles
 from indexer.encoder import Encoder
-from indexer.errors import ArticleReadError, BuildError, FetchError, SourceError
-from indexer.models import Article
+from indexer.errors import ArticleReadError, BuildError, FetchError, PolysearchError, SourceError
+from indexer.models import Article, ChunkParams
 from indexer.sources.fetching import PoliteFetcher, RobotsDisallowed
 from indexer.sources.listing import Listing, PageRef, url_article_id
 from indexer.sources.pages import extract_page, extracted_hash
 from indexer.sources.resolve import Source
+from indexer.store import load_index
 from indexer.sync_state import STATE_FILE, PageState, SyncState
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,48 @@ class _Pass:
         return article_id
 
 
+@dataclass(slots=True)
+class EncoderLoader:
+    """The model, loaded only when something must be encoded: an unchanged sync never loads it."""
+
+    name: str
+    factory: Callable[[], Encoder]
+    _loaded: Encoder | None = None
+
+    def load(self) -> Encoder:
+        if self._loaded is None:
+            self._loaded = self.factory()
+        return self._loaded
+
+
+def _up_to_date(out_dir: Path, articles: list[Article], model_name: str, options: BuildOptions) -> BuildReport | None:
+    """The build's report when the live index already holds exactly these articles, else ``None``.
+
+    The index is loaded and verified as the builder would, but no model is needed to see that
+    nothing changed: same model name, chunking and article hashes in the same order.
+    """
+    try:
+        live = load_index(out_dir)
+    except PolysearchError:
+        return None
+    manifest = live.manifest
+    chunking = ChunkParams(
+        chunk_tokens=options.chunk_tokens,
+        overlap_tokens=options.overlap_tokens,
+        encoding=options.encoding,
+        pipeline=PIPELINE_VERSION,
+    )
+    same_kind = options.dense_kind is None or options.dense_kind == manifest.dense_index
+    hashes = [(a.id, a.content_hash) for a in articles]
+    if manifest.model.name != model_name or manifest.chunking != chunking or not same_kind:
+        return None
+    if list(manifest.articles.items()) != hashes:
+        return None
+    return BuildReport(
+        version=manifest.version, unchanged=[a.id for a in articles], passages=len(live.passages), written=False
+    )
+
+
 @contextlib.contextmanager
 def _only_sync(out_dir: Path) -> Iterator[None]:
     """Hold ``out_dir``'s sync lock: a cron run that overlaps a slow one stops with one line."""
@@ -167,7 +210,7 @@ def _only_sync(out_dir: Path) -> Iterator[None]:
 def sync_once(
     sources: Sequence[Source],
     out_dir: Path,
-    encoder: Encoder,
+    encoder: Encoder | EncoderLoader,
     options: BuildOptions,
     *,
     fetcher: PoliteFetcher,
@@ -216,7 +259,10 @@ def sync_once(
             return report
         if not articles:
             raise BuildError("the sources hold no articles; nothing to index")
-        report.build = build_from_articles(articles, out_dir, encoder, options)
+        report.build = _up_to_date(out_dir, articles, encoder.name, options)
+        if report.build is None:
+            real = encoder.load() if isinstance(encoder, EncoderLoader) else encoder
+            report.build = build_from_articles(articles, out_dir, real, options)
     log.info(
         "sync_done",
         extra={

@@ -17,7 +17,7 @@ from indexer.cli import DEFAULT_INDEX, non_negative_int, positive_int
 from indexer.errors import SourceError
 from indexer.sources.fetching import USER_AGENT, PoliteFetcher
 from indexer.sources.resolve import parse_source
-from indexer.sync import SyncReport, sync_once
+from indexer.sync import EncoderLoader, SyncReport, sync_once
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +127,10 @@ def run_sync(args: argparse.Namespace) -> int:
         show_progress=not args.quiet,
     )
     options.validate()
-    from indexer.encoder import SentenceTransformerEncoder
+    from indexer.encoder import SentenceTransformerEncoder, resolve_model
 
-    encoder = SentenceTransformerEncoder(args.model)
+    model_name, _ = resolve_model(args.model)
+    encoder = EncoderLoader(model_name, lambda: SentenceTransformerEncoder(args.model))
     stop = threading.Event()
     _stop_on_signals(stop)
     hosts = {s.host for s in sources if s.host}

@@ -20,7 +20,7 @@ from indexer.retriever import Retriever
 from indexer.sources.fetching import PoliteFetcher
 from indexer.sources.resolve import Source, parse_source
 from indexer.store import load_index
-from indexer.sync import SyncReport, _only_sync, sync_once
+from indexer.sync import EncoderLoader, SyncReport, _only_sync, sync_once
 from indexer.sync_state import STATE_FILE
 from tests.fakes import FakeEncoder
 from tests.indexer.sources.site_server import SITE, FakeClock, Route, Site, SiteServer
@@ -293,3 +293,27 @@ def test_a_second_sync_on_the_same_index_is_refused(site: Site, tmp_path: Path) 
     with _only_sync(out), pytest.raises(BuildError, match="another polysearch sync"):
         sync(site, out, FakeEncoder(), site.page("/rss.xml"))
     assert sync(site, out, FakeEncoder(), site.page("/rss.xml")).build is not None
+
+
+def test_an_unchanged_sync_never_loads_the_model(site: Site, tmp_path: Path) -> None:
+    out = tmp_path / "index"
+    loads: list[int] = []
+
+    def load() -> FakeEncoder:
+        loads.append(1)
+        return FakeEncoder()
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Office opens\n\nThe office opened in Shanghai.", encoding="utf-8")
+    clock = FakeClock()
+    fetcher = PoliteFetcher.for_hosts([], clock=clock, sleep=clock.sleep)
+    loader = EncoderLoader("fake-encoder", load)
+    first = sync_once([parse_source(str(folder))], out, loader, OPTIONS, fetcher=fetcher)
+    assert first.build is not None and first.build.written and loads == [1]
+    again = sync_once([parse_source(str(folder))], out, EncoderLoader("fake-encoder", load), OPTIONS, fetcher=fetcher)
+    assert again.build is not None and not again.build.written and loads == [1]
+    assert again.build.unchanged == ["a"] and again.build.version == first.build.version
+    (folder / "a.txt").write_text("Office opens\n\nThe office opened in Shanghai in 2016.", encoding="utf-8")
+    edited = sync_once([parse_source(str(folder))], out, EncoderLoader("fake-encoder", load), OPTIONS, fetcher=fetcher)
+    assert edited.build is not None and edited.build.updated == ["a"] and loads == [1, 1]
