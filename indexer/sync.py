@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 LOCK_FILE = "sync.lock"
 _GONE = frozenset({404, 410})
+_HTML = frozenset({"text/html", "application/xhtml+xml", None})
 # A page must answer 404/410 on this many syncs before its article is removed: one bad
 # deploy or a moved page answered for a minute must not empty the archive.
 GONE_SYNCS = 2
@@ -98,8 +99,8 @@ class _Pass:
         try:
             fetched = self.fetcher.get(
                 ref.url,
-                etag=known.etag if known and have else None,
-                last_modified=known.last_modified if known and have else None,
+                etag=known.etag if known else None,
+                last_modified=known.last_modified if known else None,
             )
         except RobotsDisallowed:
             log.info("page_disallowed", extra={"url": ref.url})
@@ -109,7 +110,11 @@ class _Pass:
             self.report.failed_pages += 1
             return article_id if have else None
         page = PageState(ref.url, article_id, ref.lastmod, fetched.etag, fetched.last_modified, 0)
-        if fetched.not_modified and have:
+        if fetched.not_modified and not have:
+            # A page known to hold no article (a PDF, an index page) and still the same.
+            self.report.not_modified += 1
+            return None
+        if fetched.not_modified:
             self.report.not_modified += 1
             etag = fetched.etag or (known.etag if known else None)
             modified = fetched.last_modified or (known.last_modified if known else None)
@@ -130,9 +135,14 @@ class _Pass:
             return article_id if have else None
         self.report.fetched += 1
         try:
+            if fetched.media_type not in _HTML:
+                raise ArticleReadError(f"{fetched.url}: {fetched.media_type or 'no content type'} is not an HTML page")
             content = extract_page(fetched.content, url=fetched.url, charset=fetched.charset)
         except ArticleReadError as exc:
             log.warning("page_skipped", extra={"url": ref.url, "reason": str(exc)})
+            if not have:
+                # Remember its validators, so the next sync asks conditionally instead of downloading it again.
+                self.state.put_page(page)
             return article_id if have else None
         article = Article(
             id=article_id,

@@ -317,3 +317,16 @@ def test_an_unchanged_sync_never_loads_the_model(site: Site, tmp_path: Path) -> 
     (folder / "a.txt").write_text("Office opens\n\nThe office opened in Shanghai in 2016.", encoding="utf-8")
     edited = sync_once([parse_source(str(folder))], out, EncoderLoader("fake-encoder", load), OPTIONS, fetcher=fetcher)
     assert edited.build is not None and edited.build.updated == ["a"] and loads == [1, 1]
+
+
+def test_a_listed_page_that_is_no_article_is_skipped_and_asked_conditionally(site: Site, tmp_path: Path) -> None:
+    out = tmp_path / "index"
+    site.routes["/files/report.pdf"] = Route(b"%PDF-1.4 not html", "application/pdf")
+    site.routes["/news/"] = Route(b"<html><body><nav><a href='/'>Home</a></nav></body></html>")
+    site.sitemap(["/news/office/", "/files/report.pdf", "/news/"])
+    first = sync(site, out, FakeEncoder(), site.page("/sitemap.xml"))
+    assert first.ok and first.build is not None and len(first.build.added) == 1
+    site.log.clear()
+    again = sync(site, out, FakeEncoder(), site.page("/sitemap.xml"))
+    assert again.fetched == 0 and again.not_modified == 3 and again.failed_pages == 0
+    assert all("if-none-match" in headers for path, headers in site.log if path in ("/files/report.pdf", "/news/"))
