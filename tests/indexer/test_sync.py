@@ -159,7 +159,8 @@ def test_a_page_gone_twice_is_removed_and_once_is_not(site: Site, tmp_path: Path
 
 def test_feed_pages_not_summaries_and_redirects_keep_the_final_url(site: Site, tmp_path: Path) -> None:
     out = tmp_path / "index"
-    sync(site, out, FakeEncoder(), site.page("/rss.xml"))
+    report = sync(site, out, FakeEncoder(), site.page("/rss.xml"))
+    assert report.ok and report.failed_pages == 0
     articles = load_index(out).articles.values()
     assert {a.url for a in articles} == {site.page("/news/office/"), site.page("/news/summit/")}
     assert all("Summary only" not in a.body for a in articles)

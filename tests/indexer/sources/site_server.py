@@ -99,6 +99,8 @@ def _default_routes(site: Site) -> None:
         f"<item><title>t</title><link>{site.page(p)}</link><description>Summary only.</description></item>"
         for p in ("/news/old-office/", "/news/summit/")
     )
+    # A link to another host: never fetched, since no source names that host.
+    items += "<item><title>t</title><link>https://elsewhere.example/news/x/</link></item>"
     site.routes["/rss.xml"] = Route(
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>{items}</channel></rss>'.encode(),
         "application/rss+xml",
