@@ -20,6 +20,7 @@ from litestar.types import ControllerRouterHandler
 
 import indexer
 from indexer.encoder import Encoder
+from service.admission import Admission, DisconnectGuard
 from service.batching import batched_query_encoder
 from service.compute import (
     ComputePool,
@@ -104,6 +105,7 @@ def create_app(
             settings.index_dir, pool=pool, query_encoder_factory=query_encoder_factory, encoder=encoder
         )
         app.state.pool = pool
+        app.state.admission = Admission(settings.max_queue, deadline_s=settings.queue_deadline_ms / 1000)
         app.state.index = index_state
 
         async def start() -> None:
@@ -147,7 +149,9 @@ def create_app(
     )
     # Wrapping the whole ASGI handler (not a per-route middleware) is what lets the request
     # log and metrics see requests that never reach a route: 404s, 405s, CORS preflights.
-    app.asgi_handler = RequestObserver(app.asgi_handler, metrics=metrics, log_queries=settings.log_queries)
+    app.asgi_handler = RequestObserver(
+        DisconnectGuard(app.asgi_handler), metrics=metrics, log_queries=settings.log_queries
+    )
     return app
 
 

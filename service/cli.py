@@ -60,6 +60,8 @@ def environment_of(settings: Settings) -> dict[str, str]:
         "LOG_QUERIES": "true" if settings.log_queries else "false",
         "COMPUTE_THREADS": str(settings.compute_threads),
         "TORCH_THREADS": str(settings.torch_threads),
+        "MAX_QUEUE": str(settings.max_queue),
+        "QUEUE_DEADLINE_MS": str(settings.queue_deadline_ms),
     }
     return {ENV_PREFIX + name: value for name, value in env.items()}
 

@@ -40,6 +40,14 @@ class ReloadError(PolysearchError):
     """A new index could not be loaded; the old one keeps serving."""
 
 
+class OverloadedError(PolysearchError):
+    """Too many requests are already in the compute path; refused at once (503, Retry-After)."""
+
+
+class DeadlineExceededError(PolysearchError):
+    """A request's queued work was not started before its deadline and was dropped (503)."""
+
+
 class UnsupportedMediaError(PolysearchError):
     """A request body in a content type the endpoint does not read."""
 
@@ -56,6 +64,8 @@ _POLYSEARCH_STATUS: dict[type[PolysearchError], tuple[int, str]] = {
     MalformedRequestError: (400, "malformed_request"),
     ReloadError: (409, "reload_failed"),
     NotReadyError: (503, "not_ready"),
+    OverloadedError: (503, "overloaded"),
+    DeadlineExceededError: (503, "overloaded"),
     IndexNotFoundError: (503, "not_ready"),
     IndexCorruptError: (503, "not_ready"),
     IndexMismatchError: (503, "not_ready"),
@@ -79,6 +89,11 @@ def _status_of(exc: PolysearchError) -> tuple[int, str]:
     return 500, "internal_error"
 
 
+def _retry_after(exc: PolysearchError) -> str:
+    # Overload clears within a second once clients back off; a missing index takes longer.
+    return "1" if isinstance(exc, OverloadedError | DeadlineExceededError) else "5"
+
+
 def handle_polysearch_error(request: Request[Any, Any, Any], exc: PolysearchError) -> Response[dict[str, Any]]:
     status, code = _status_of(exc)
     if status >= 500 and status != 503:
@@ -86,7 +101,7 @@ def handle_polysearch_error(request: Request[Any, Any, Any], exc: PolysearchErro
         return error_response(status, code, "the server could not complete the request")
     if isinstance(exc, InvalidQueryError):
         return error_response(status, code, f"{exc.field}: {exc.message}", field=exc.field)
-    headers = {"Retry-After": "5"} if status == 503 else None
+    headers = {"Retry-After": _retry_after(exc)} if status == 503 else None
     return error_response(status, code, str(exc), headers=headers)
 
 

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
 from indexer.models import SearchFilters
+from service.admission import AdmissionMiddleware
 from service.compute import ComputePool
 from service.errors import UnsupportedMediaError
 from service.observability import set_logged_query
@@ -42,6 +43,7 @@ async def answer(
 class AskController(Controller):
     path = "/ask"
     tags = ("ask",)
+    middleware = (AdmissionMiddleware,)
 
     @get(summary="Answer a question (query string)")
     async def ask_get(
