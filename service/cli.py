@@ -62,6 +62,7 @@ def environment_of(settings: Settings) -> dict[str, str]:
         "TORCH_THREADS": str(settings.torch_threads),
         "MAX_QUEUE": str(settings.max_queue),
         "QUEUE_DEADLINE_MS": str(settings.queue_deadline_ms),
+        "FOLLOW_INTERVAL_MS": str(settings.follow_interval_ms),
     }
     return {ENV_PREFIX + name: value for name, value in env.items()}
 

@@ -53,6 +53,8 @@ class Settings:
     max_queue: int = field(default_factory=lambda: QUEUE_PER_CORE * cpu_count())
     # Queued work not started this long after its request arrived is dropped (503).
     queue_deadline_ms: int = 2000
+    # How often each worker looks at CURRENT to follow a new index version (service/follower.py).
+    follow_interval_ms: int = 1000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -62,7 +64,8 @@ class Settings:
         POLYSEARCH_CORS_ORIGINS (comma separated), POLYSEARCH_ADMIN_TOKEN (unset or empty:
         /admin/reload is disabled), POLYSEARCH_LOG_LEVEL, POLYSEARCH_LOG_QUERIES (true/false),
         POLYSEARCH_FRAME_ANCESTORS (comma or space separated), POLYSEARCH_COMPUTE_THREADS,
-        POLYSEARCH_TORCH_THREADS, POLYSEARCH_MAX_QUEUE, POLYSEARCH_QUEUE_DEADLINE_MS.
+        POLYSEARCH_TORCH_THREADS, POLYSEARCH_MAX_QUEUE, POLYSEARCH_QUEUE_DEADLINE_MS,
+        POLYSEARCH_FOLLOW_INTERVAL_MS.
         """
         env = os.environ if environ is None else environ
 
@@ -75,7 +78,15 @@ class Settings:
             values["index_dir"] = Path(index_dir)
         if (host := get("HOST")) is not None:
             values["host"] = host
-        for name in ("PORT", "WORKERS", "COMPUTE_THREADS", "TORCH_THREADS", "MAX_QUEUE", "QUEUE_DEADLINE_MS"):
+        for name in (
+            "PORT",
+            "WORKERS",
+            "COMPUTE_THREADS",
+            "TORCH_THREADS",
+            "MAX_QUEUE",
+            "QUEUE_DEADLINE_MS",
+            "FOLLOW_INTERVAL_MS",
+        ):
             if (raw := get(name)) is not None:
                 values[name.lower()] = _int(ENV_PREFIX + name, raw)
         if (origins := get("CORS_ORIGINS")) is not None:
@@ -95,7 +106,15 @@ class Settings:
         """``self`` when every value is usable; ``ConfigError`` naming the first that is not."""
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be between 1 and 65535, got {self.port}")
-        for name in ("workers", "compute_threads", "torch_threads", "max_body_bytes", "max_queue", "queue_deadline_ms"):
+        for name in (
+            "workers",
+            "compute_threads",
+            "torch_threads",
+            "max_body_bytes",
+            "max_queue",
+            "queue_deadline_ms",
+            "follow_interval_ms",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not isinstance(logging.getLevelName(self.log_level.upper()), int):
