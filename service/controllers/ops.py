@@ -37,5 +37,7 @@ class OpsController(Controller):
         if engine is not None:
             gauges.append(Gauge("index_info", "The serving index version.", 1.0, {"version": engine.version}))
         for outcome, count in sorted(index_state.reloads.items()):
-            gauges.append(Gauge("index_reloads", "Reload requests by outcome.", float(count), {"outcome": outcome}))
+            gauges.append(
+                Gauge("index_reloads_total", "Reloads by outcome.", float(count), {"outcome": outcome}, kind="counter")
+            )
         return Response(metrics.render(gauges), media_type=PROMETHEUS_TEXT)

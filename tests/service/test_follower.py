@@ -37,7 +37,7 @@ def test_a_new_version_on_disk_is_served_without_a_call(
     assert _version_after(client, old) == new
     assert client.get("/articles/d_robots").status_code == 200
     board = client.get("/metrics").text
-    assert 'polysearch_index_reloads_total{outcome="ok"} 1' in board or 'outcome="ok"} 1' in board
+    assert 'polysearch_index_reloads_total{outcome="ok"} 1' in board
 
 
 def test_a_broken_version_is_not_served_and_a_same_named_repair_is(
