@@ -31,6 +31,7 @@ from service.compute import (
 from service.config import Settings
 from service.errors import exception_handlers
 from service.follower import IndexFollower
+from service.headers import SecurityHeaders
 from service.metrics import Metrics
 from service.observability import RequestObserver, configure_service_logging
 from service.routes import route_handlers
@@ -161,7 +162,7 @@ def create_app(
     # Wrapping the whole ASGI handler (not a per-route middleware) is what lets the request
     # log and metrics see requests that never reach a route: 404s, 405s, CORS preflights.
     app.asgi_handler = RequestObserver(
-        DisconnectGuard(app.asgi_handler), metrics=metrics, log_queries=settings.log_queries
+        DisconnectGuard(SecurityHeaders(app.asgi_handler)), metrics=metrics, log_queries=settings.log_queries
     )
     return app
 

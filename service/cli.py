@@ -6,17 +6,21 @@ import argparse
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from indexer.cli import positive_int
 from indexer.store import live_version_dir
 from service.compute import prepare_environment
 from service.config import ENV_PREFIX, Settings
 from service.observability import configure_service_logging
+from service.server import HEADER_TIMEOUT_PROTOCOL
 
 log = logging.getLogger(__name__)
 
 # Seconds a shutdown waits for in-flight requests before closing connections.
 GRACEFUL_SHUTDOWN_S = 10
+# Seconds an idle keep-alive connection stays open.
+KEEP_ALIVE_S = 5
 
 
 def port_number(text: str) -> int:
@@ -94,8 +98,20 @@ def run_serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        **server_options(),
     )
     return 0
+
+
+def server_options() -> dict[str, Any]:
+    """How uvicorn runs the service, shared with the tests that run it in-process."""
+    return {
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
+        "timeout_keep_alive": KEEP_ALIVE_S,
+        # Request headers slower than service.server.HEADER_TIMEOUT_S are cut off (slowloris).
+        "http": HEADER_TIMEOUT_PROTOCOL,
+        # The server's make and version are nobody's business.
+        "server_header": False,
+    }

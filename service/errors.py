@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -89,6 +90,19 @@ def _status_of(exc: PolysearchError) -> tuple[int, str]:
     return 500, "internal_error"
 
 
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/'\"]+/)*([^\s/'\":;,]+)")
+
+
+def redact_paths(text: str, index_dir: Path) -> str:
+    """``text`` without the server's file system layout: index paths relative, other paths by name.
+
+    Error details reach any client; where the index lives on disk is for the operator's log.
+    """
+    for root in {str(index_dir.resolve()), str(index_dir.absolute())}:
+        text = text.replace(root + "/", "").replace(root, "the index")
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1), text)
+
+
 def _retry_after(exc: PolysearchError) -> str:
     # Overload clears within a second once clients back off; a missing index takes longer.
     return "1" if isinstance(exc, OverloadedError | DeadlineExceededError) else "5"
@@ -102,7 +116,7 @@ def handle_polysearch_error(request: Request[Any, Any, Any], exc: PolysearchErro
     if isinstance(exc, InvalidQueryError):
         return error_response(status, code, f"{exc.field}: {exc.message}", field=exc.field)
     headers = {"Retry-After": _retry_after(exc)} if status == 503 else None
-    return error_response(status, code, str(exc), headers=headers)
+    return error_response(status, code, redact_paths(str(exc), request.app.state.settings.index_dir), headers=headers)
 
 
 _MISSING = re.compile(r"Missing required (?:\w+ )?parameter '([^']+)'")
