@@ -34,6 +34,7 @@ from service.follower import IndexFollower
 from service.headers import SecurityHeaders
 from service.metrics import Metrics
 from service.observability import RequestObserver, configure_service_logging
+from service.openapi import make_exact
 from service.routes import route_handlers
 from service.state import Engine, IndexState
 from service.validation import check_encoding
@@ -159,6 +160,7 @@ def create_app(
         logging_config=None,
         debug=False,
     )
+    make_exact(app.openapi_schema)
     # Wrapping the whole ASGI handler (not a per-route middleware) is what lets the request
     # log and metrics see requests that never reach a route: 404s, 405s, CORS preflights.
     app.asgi_handler = RequestObserver(
