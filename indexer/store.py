@@ -14,6 +14,7 @@ and only then replaces ``CURRENT``; a crash at any point leaves the old version 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import logging
 import os
@@ -28,7 +29,7 @@ import numpy as np
 
 from indexer.dense import DenseIndex, DenseKind
 from indexer.encoder import Vectors
-from indexer.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from indexer.errors import BuildError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from indexer.keyword import KeywordIndex
 from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo, Passage, Sentence
 
@@ -122,6 +123,29 @@ def _fsync_tree(root: Path) -> None:
         _fsync_dir(directory)
 
 
+# Below this many free bytes a failed write is taken to be a full disk, whatever the library said.
+_NEARLY_FULL_BYTES = 1 << 20
+
+
+def _write_failure(exc: OSError | RuntimeError, index_dir: Path) -> OSError | BuildError:
+    """The error a failed write should end the build with: one plain sentence, never a library's internals.
+
+    numpy reports a full disk as an OSError without errno ("6592 requested and 2016 written") and
+    faiss as a RuntimeError; both become ``ENOSPC`` naming the index directory.
+    """
+    if isinstance(exc, OSError) and exc.errno is not None and exc.errno != errno.ENOSPC:
+        return exc
+    try:
+        nearly_full = shutil.disk_usage(index_dir).free < _NEARLY_FULL_BYTES
+    except OSError:
+        nearly_full = False
+    if nearly_full or "No space left" in str(exc) or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
+        return OSError(errno.ENOSPC, "No space left on device; the previous index is untouched", str(index_dir))
+    if isinstance(exc, OSError):
+        return exc
+    return BuildError(f"writing the index failed ({str(exc).splitlines()[0][-200:]}); the previous index is untouched")
+
+
 def _write_jsonl(path: Path, records: Iterable[msgspec.Struct]) -> None:
     encoder = msgspec.json.Encoder()
     with path.open("wb") as handle:
@@ -191,6 +215,13 @@ def write_index(
         staging.rename(final)
         _fsync_dir(index_dir)
         _switch_current(index_dir, final.name)
+    except (OSError, RuntimeError) as exc:
+        # Measured before the staging copy is removed: afterwards the disk has room again.
+        failure = _write_failure(exc, index_dir)
+        shutil.rmtree(staging, ignore_errors=True)
+        if failure is exc:
+            raise
+        raise failure from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -88,3 +88,38 @@ def test_the_next_build_removes_leftovers(tiny_seeds: Path, tiny_index: Path, fa
 def test_verify_without_an_index_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["index", "--verify", "--out", str(tmp_path / "none")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        RuntimeError("Error in faiss::write_index: write error in dense.faiss: 4051 != 19456 (No space left)"),
+        OSError("6592 requested and 2016 written"),  # how numpy reports a full disk: no errno
+    ],
+)
+def test_a_full_disk_is_one_plain_error_and_leaves_the_old_index(
+    tiny_seeds: Path,
+    tiny_index: Path,
+    fake_encoder: FakeEncoder,
+    failure: Exception,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import errno
+    import shutil
+    from collections import namedtuple
+
+    from indexer import store
+
+    before = load_index(tiny_index).version
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise failure
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(store.DenseIndex, "save", fail)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6, 0))
+    (tiny_seeds / "d_new.txt").write_text("New lab\n\nA new laboratory opened.", encoding="utf-8")
+    with pytest.raises(OSError) as raised:
+        build_index(tiny_seeds, tiny_index, fake_encoder, OPTIONS)
+    assert raised.value.errno == errno.ENOSPC and "previous index is untouched" in str(raised.value)
+    assert load_index(tiny_index).version == before and not list(tiny_index.glob(".tmp-*"))
