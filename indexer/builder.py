@@ -94,6 +94,10 @@ def _previous(out_dir: Path, model: ModelInfo, chunking: ChunkParams) -> LoadedI
         live_version_dir(out_dir)
     except IndexNotFoundError:
         return None
+    except PolysearchError as exc:
+        # A broken CURRENT is not a reason to refuse the build: the build replaces it.
+        log.warning("current_pointer_unusable", extra={"reason": str(exc)})
+        return None
     try:
         previous = load_index(out_dir)
     except PolysearchError as exc:

@@ -57,12 +57,17 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="FAISS index type (auto: by corpus size)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--verify", action="store_true", help="only check the index at --out (files, counts, vectors) and report"
+    )
     parser.set_defaults(handler=run_index)
 
 
 def run_index(args: argparse.Namespace) -> int:
     from indexer.encoder import SentenceTransformerEncoder
 
+    if args.verify:
+        return run_verify(args.out)
     options = BuildOptions(
         chunk_tokens=args.chunk_tokens,
         overlap_tokens=args.overlap_tokens,
@@ -85,6 +90,23 @@ def run_index(args: argparse.Namespace) -> int:
         for article_id in ids:
             print(f"  {label}: {article_id}")
     return 0
+
+
+def run_verify(index_dir: Path) -> int:
+    """Print the state of an index for operators; exit 1 when it is damaged."""
+    from indexer.store import verify_index
+
+    health = verify_index(index_dir)
+    if health.ok:
+        print(
+            f"index {index_dir}: ok, version {health.version}, {health.articles} articles, "
+            f"{health.passages} passages, {health.files} files match their checksums"
+        )
+    else:
+        print(f"index {index_dir}: damaged: {health.problem}; `polysearch index` rebuilds it")
+    if health.leftovers:
+        print(f"  leftovers the next build removes: {', '.join(health.leftovers)}")
+    return 0 if health.ok else 1
 
 
 def register_search(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -14,6 +14,7 @@ and only then replaces ``CURRENT``; a crash at any point leaves the old version 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import logging
 import os
@@ -28,7 +29,7 @@ import numpy as np
 
 from indexer.dense import DenseIndex, DenseKind
 from indexer.encoder import Vectors
-from indexer.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from indexer.errors import BuildError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from indexer.keyword import KeywordIndex
 from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo, Passage, Sentence
 
@@ -122,6 +123,29 @@ def _fsync_tree(root: Path) -> None:
         _fsync_dir(directory)
 
 
+# Below this many free bytes a failed write is taken to be a full disk, whatever the library said.
+_NEARLY_FULL_BYTES = 1 << 20
+
+
+def _write_failure(exc: OSError | RuntimeError, index_dir: Path) -> OSError | BuildError:
+    """The error a failed write should end the build with: one plain sentence, never a library's internals.
+
+    numpy reports a full disk as an OSError without errno ("6592 requested and 2016 written") and
+    faiss as a RuntimeError; both become ``ENOSPC`` naming the index directory.
+    """
+    if isinstance(exc, OSError) and exc.errno is not None and exc.errno != errno.ENOSPC:
+        return exc
+    try:
+        nearly_full = shutil.disk_usage(index_dir).free < _NEARLY_FULL_BYTES
+    except OSError:
+        nearly_full = False
+    if nearly_full or "No space left" in str(exc) or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
+        return OSError(errno.ENOSPC, "No space left on device; the previous index is untouched", str(index_dir))
+    if isinstance(exc, OSError):
+        return exc
+    return BuildError(f"writing the index failed ({str(exc).splitlines()[0][-200:]}); the previous index is untouched")
+
+
 def _write_jsonl(path: Path, records: Iterable[msgspec.Struct]) -> None:
     encoder = msgspec.json.Encoder()
     with path.open("wb") as handle:
@@ -137,13 +161,26 @@ def _read_jsonl(path: Path, kind: type[RecordT]) -> list[RecordT]:
 
 
 def live_version_dir(index_dir: Path) -> Path:
-    """The directory ``CURRENT`` points at; ``IndexNotFoundError`` when there is none."""
+    """The directory ``CURRENT`` points at; ``IndexNotFoundError`` when there is none.
+
+    A ``CURRENT`` that is empty, not UTF-8, or names no version directory is ``IndexCorruptError``
+    with one sentence: the next build replaces it.
+    """
     pointer = index_dir / CURRENT
     if not pointer.is_file():
         raise IndexNotFoundError(f"no index at {index_dir} (run `polysearch index` first)")
-    name = pointer.read_text(encoding="utf-8").strip()
-    if not name.startswith(_VERSION_PREFIX) or "/" in name or not (index_dir / name).is_dir():
+    try:
+        name = pointer.read_bytes().decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise IndexCorruptError(f"{pointer} is not UTF-8 text; run `polysearch index` to rebuild") from None
+    except OSError as exc:
+        raise IndexCorruptError(f"{pointer} cannot be read ({exc.strerror}); run `polysearch index`") from None
+    if not name:
+        raise IndexCorruptError(f"{pointer} is empty; run `polysearch index` to rebuild")
+    if not name.startswith(_VERSION_PREFIX) or "/" in name or "\\" in name or name in (".", ".."):
         raise IndexCorruptError(f"{pointer} names {name!r}, which is not a version directory")
+    if not (index_dir / name).is_dir():
+        raise IndexCorruptError(f"{pointer} names {name!r}, which does not exist; run `polysearch index` to rebuild")
     return index_dir / name
 
 
@@ -167,14 +204,24 @@ def write_index(
         _fsync_tree(staging)
         final = index_dir / f"{_VERSION_PREFIX}{version}"
         if final.exists():
-            # Left by a build that died between renaming and switching; it is not live.
-            if _live_name(index_dir) == final.name:
+            if _live_name(index_dir) == final.name and _intact(final):
                 shutil.rmtree(staging)
                 return manifest
-            shutil.rmtree(final)
+            # Not live (left by a build that died between renaming and switching), or live but
+            # damaged: the fresh copy replaces it. Moved aside first, so the rename below is atomic.
+            aside = index_dir / f"{_TMP_PREFIX}replaced-{version}-{os.getpid()}"
+            final.rename(aside)
+            shutil.rmtree(aside, ignore_errors=True)
         staging.rename(final)
         _fsync_dir(index_dir)
         _switch_current(index_dir, final.name)
+    except (OSError, RuntimeError) as exc:
+        # Measured before the staging copy is removed: afterwards the disk has room again.
+        failure = _write_failure(exc, index_dir)
+        shutil.rmtree(staging, ignore_errors=True)
+        if failure is exc:
+            raise
+        raise failure from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -230,7 +277,17 @@ def keyword_text(passage: Passage) -> str:
 
 def _live_name(index_dir: Path) -> str | None:
     pointer = index_dir / CURRENT
-    return pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else None
+    # Undecodable bytes cannot name a version; a build then simply replaces the pointer.
+    return pointer.read_bytes().decode("utf-8", "replace").strip() if pointer.is_file() else None
+
+
+def _intact(version_dir: Path) -> bool:
+    try:
+        load_version(version_dir)
+    except (IndexCorruptError, IndexMismatchError) as exc:
+        log.warning("damaged_version_replaced", extra={"dir": str(version_dir), "reason": str(exc)})
+        return False
+    return True
 
 
 def _switch_current(index_dir: Path, name: str) -> None:
@@ -283,7 +340,11 @@ def _verify_files(version_dir: Path, manifest: Manifest) -> None:
 
 def load_index(index_dir: Path) -> LoadedIndex:
     """Load the live version, refusing anything that does not match its manifest."""
-    version_dir = live_version_dir(index_dir)
+    return load_version(live_version_dir(index_dir))
+
+
+def load_version(version_dir: Path) -> LoadedIndex:
+    """Load one version directory, refusing anything that does not match its manifest."""
     manifest = read_manifest(version_dir)
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatchError(
@@ -300,7 +361,7 @@ def load_index(index_dir: Path) -> LoadedIndex:
         kind: DenseKind = "hnsw" if manifest.dense_index == "hnsw" else "flat"
         dense = DenseIndex.load(version_dir / DENSE, kind=kind)
         keyword = KeywordIndex.load(version_dir / KEYWORD_DIR, size=len(passages))
-    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RuntimeError, OSError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RuntimeError, OSError, EOFError) as exc:
         raise IndexCorruptError(f"{version_dir} cannot be read: {exc}") from exc
     loaded = LoadedIndex(
         version_dir, manifest, articles, passages, embeddings, sentences, sentence_embeddings, dense, keyword
@@ -322,6 +383,9 @@ def _check_counts(index: LoadedIndex) -> None:
     ):
         if matrix.shape != (rows, dimension) or matrix.dtype != np.float32:
             problems.append(f"{name} are {matrix.dtype}{list(matrix.shape)}, expected float32[{rows}, {dimension}]")
+        elif not np.isfinite(matrix).all():
+            # A NaN row scores NaN against every query, so answers silently disappear.
+            problems.append(f"{name} contain non-finite values (NaN or infinity)")
     if index.dense.size != len(index.passages) or index.dense.dimension != dimension:
         held = f"{index.dense.size}x{index.dense.dimension}"
         problems.append(f"dense index holds {held}, expected {len(index.passages)}x{dimension}")
@@ -330,3 +394,37 @@ def _check_counts(index: LoadedIndex) -> None:
         problems.append("passages or sentences refer to articles that are not in the index")
     if problems:
         raise IndexCorruptError(f"{index.directory}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class IndexHealth:
+    """What ``verify_index`` found: the live version if intact, the problem if not, the litter."""
+
+    version: str | None
+    articles: int
+    passages: int
+    files: int
+    problem: str | None
+    leftovers: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify_index(index_dir: Path) -> IndexHealth:
+    """Check the live version without the model: pointer, checksums, counts, finite vectors.
+
+    ``leftovers`` lists what a killed build or an older version left behind (the next build
+    removes it). ``IndexNotFoundError`` when there is no index at all.
+    """
+    live = _live_name(index_dir) if index_dir.is_dir() else None
+    names = sorted(p.name for p in index_dir.iterdir()) if index_dir.is_dir() else []
+    leftovers = [n for n in names if n.startswith(_TMP_PREFIX) or (n.startswith(_VERSION_PREFIX) and n != live)]
+    try:
+        loaded = load_index(index_dir)
+    except (IndexCorruptError, IndexMismatchError) as exc:
+        return IndexHealth(None, 0, 0, 0, str(exc), leftovers)
+    return IndexHealth(
+        loaded.version, len(loaded.articles), len(loaded.passages), len(loaded.manifest.files), None, leftovers
+    )

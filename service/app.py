@@ -20,6 +20,7 @@ from litestar.types import ControllerRouterHandler
 
 import indexer
 from indexer.encoder import Encoder
+from service.admission import Admission, DisconnectGuard
 from service.batching import batched_query_encoder
 from service.compute import (
     ComputePool,
@@ -29,8 +30,11 @@ from service.compute import (
 )
 from service.config import Settings
 from service.errors import exception_handlers
+from service.follower import IndexFollower
+from service.headers import SecurityHeaders
 from service.metrics import Metrics
 from service.observability import RequestObserver, configure_service_logging
+from service.openapi import make_exact
 from service.routes import route_handlers
 from service.state import Engine, IndexState
 from service.validation import check_encoding
@@ -52,6 +56,10 @@ def _provide_engine(state: State) -> Engine:
 
 def _provide_pool(state: State) -> ComputePool:
     return cast(ComputePool, state.pool)
+
+
+def _provide_follower(state: State) -> IndexFollower:
+    return cast(IndexFollower, state.follower)
 
 
 def _provide_metrics(state: State) -> Metrics:
@@ -104,13 +112,19 @@ def create_app(
             settings.index_dir, pool=pool, query_encoder_factory=query_encoder_factory, encoder=encoder
         )
         app.state.pool = pool
+        app.state.admission = Admission(settings.max_queue, deadline_s=settings.queue_deadline_ms / 1000)
         app.state.index = index_state
+        follower = IndexFollower(index_state, interval_s=settings.follow_interval_ms / 1000)
+        app.state.follower = follower
 
         async def start() -> None:
             await asyncio.to_thread(configure_threads, settings.torch_threads, load_torch=encoder is None)
-            # A failed first load is kept for /ready to report; /admin/reload can retry it.
+            await follower.prime()
+            # A failed first load is kept for /ready to report; the follower retries it when
+            # the index on disk changes, /admin/reload at once.
             with contextlib.suppress(Exception):
                 await index_state.load()
+            await follower.run()
 
         # Loading runs beside serving, so /health answers at once and /ready says when it is done.
         loading = asyncio.create_task(start())
@@ -135,6 +149,7 @@ def create_app(
             "engine": Provide(_provide_engine, sync_to_thread=False),
             "pool": Provide(_provide_pool, sync_to_thread=False),
             "metrics": Provide(_provide_metrics, sync_to_thread=False),
+            "follower": Provide(_provide_follower, sync_to_thread=False),
         },
         exception_handlers=exception_handlers(),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
@@ -145,9 +160,12 @@ def create_app(
         logging_config=None,
         debug=False,
     )
+    make_exact(app.openapi_schema)
     # Wrapping the whole ASGI handler (not a per-route middleware) is what lets the request
     # log and metrics see requests that never reach a route: 404s, 405s, CORS preflights.
-    app.asgi_handler = RequestObserver(app.asgi_handler, metrics=metrics, log_queries=settings.log_queries)
+    app.asgi_handler = RequestObserver(
+        DisconnectGuard(SecurityHeaders(app.asgi_handler)), metrics=metrics, log_queries=settings.log_queries
+    )
     return app
 
 

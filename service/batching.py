@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.encoder import Encoder, Vectors
+from service.admission import Ticket, check_deadline, current_ticket
 from service.compute import ComputePool
+from service.errors import DeadlineExceededError
 
 EncodeBatch = Callable[[list[str]], Vectors]
 
@@ -39,7 +41,7 @@ class BatchStats:
     largest_batch: int = 0
 
 
-_Waiter = tuple[str, "asyncio.Future[Vectors]"]
+_Waiter = tuple[str, "asyncio.Future[Vectors]", Ticket | None]
 
 
 class BatchingEncoder:
@@ -96,7 +98,7 @@ class BatchingEncoder:
             raise EncoderClosedError("the query encoder is closed")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Vectors] = loop.create_future()
-        self._pending.append((text, future))
+        self._pending.append((text, future, current_ticket()))
         self.stats.requests += 1
         if len(self._running) < self.workers:
             # Started on demand, so an idle service has no task spinning and a query that
@@ -110,14 +112,15 @@ class BatchingEncoder:
         loop = asyncio.get_running_loop()
         while self._pending:
             taken, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
-            # A caller that gave up (client disconnected, timeout) costs no model time.
-            batch = [(text, future) for text, future in taken if not future.done()]
+            # A caller that gave up (client disconnected, timeout) costs no model time, nor
+            # does one whose deadline passed while it queued: it is answered 503 instead.
+            batch = [waiter for waiter in taken if not waiter[1].done() and not _late(waiter)]
             if not batch:
                 continue
             self.stats.batches += 1
             self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
             try:
-                vectors = await loop.run_in_executor(self._executor, self._encode_batch, [text for text, _ in batch])
+                vectors = await loop.run_in_executor(self._executor, self._encode_batch, [text for text, _, _ in batch])
                 if len(vectors) != len(batch):
                     raise RuntimeError(f"encoder returned {len(vectors)} vectors for {len(batch)} texts")
             except asyncio.CancelledError:
@@ -126,7 +129,7 @@ class BatchingEncoder:
             except Exception as exc:  # every waiter of the batch sees the model's own error
                 _fail(batch, exc)
                 continue
-            for (_, future), vector in zip(batch, vectors, strict=True):
+            for (_, future, _), vector in zip(batch, vectors, strict=True):
                 if not future.done():
                     future.set_result(np.asarray(vector))
 
@@ -145,8 +148,17 @@ class BatchingEncoder:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
 
+def _late(waiter: _Waiter) -> bool:
+    try:
+        check_deadline(waiter[2])
+    except DeadlineExceededError as exc:
+        waiter[1].set_exception(exc)
+        return True
+    return False
+
+
 def _fail(waiters: list[_Waiter], exc: BaseException) -> None:
-    for _, future in waiters:
+    for _, future, _ in waiters:
         if not future.done():
             future.set_exception(exc)
 

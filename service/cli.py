@@ -6,17 +6,21 @@ import argparse
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from indexer.cli import positive_int
 from indexer.store import live_version_dir
 from service.compute import prepare_environment
 from service.config import ENV_PREFIX, Settings
 from service.observability import configure_service_logging
+from service.server import HEADER_TIMEOUT_PROTOCOL
 
 log = logging.getLogger(__name__)
 
 # Seconds a shutdown waits for in-flight requests before closing connections.
 GRACEFUL_SHUTDOWN_S = 10
+# Seconds an idle keep-alive connection stays open.
+KEEP_ALIVE_S = 5
 
 
 def port_number(text: str) -> int:
@@ -60,6 +64,9 @@ def environment_of(settings: Settings) -> dict[str, str]:
         "LOG_QUERIES": "true" if settings.log_queries else "false",
         "COMPUTE_THREADS": str(settings.compute_threads),
         "TORCH_THREADS": str(settings.torch_threads),
+        "MAX_QUEUE": str(settings.max_queue),
+        "QUEUE_DEADLINE_MS": str(settings.queue_deadline_ms),
+        "FOLLOW_INTERVAL_MS": str(settings.follow_interval_ms),
     }
     return {ENV_PREFIX + name: value for name, value in env.items()}
 
@@ -91,8 +98,20 @@ def run_serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        **server_options(),
     )
     return 0
+
+
+def server_options() -> dict[str, Any]:
+    """How uvicorn runs the service, shared with the tests that run it in-process."""
+    return {
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
+        "timeout_keep_alive": KEEP_ALIVE_S,
+        # Request headers slower than service.server.HEADER_TIMEOUT_S are cut off (slowloris).
+        "http": HEADER_TIMEOUT_PROTOCOL,
+        # The server's make and version are nobody's business.
+        "server_header": False,
+    }

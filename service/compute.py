@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, Protocol, TypeVar
 
 from indexer.encoder import Encoder, Vectors
+from service.admission import Ticket, check_deadline, current_ticket
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,11 @@ def configure_threads(torch_threads: int, *, load_torch: bool) -> None:
 
 
 class ComputePool:
-    """A fixed number of threads for CPU work; requests beyond it wait their turn in a queue."""
+    """A fixed number of threads for CPU work; requests beyond it wait their turn in a queue.
+
+    The queue is bounded by admission control (service/admission.py), and a job whose
+    request's deadline passed while it waited is dropped when its turn comes, unstarted.
+    """
 
     def __init__(self, threads: int) -> None:
         self.threads = threads
@@ -61,10 +66,17 @@ class ComputePool:
 
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(
+            self._executor, functools.partial(_unless_late, current_ticket(), fn, *args, **kwargs)
+        )
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _unless_late(ticket: Ticket | None, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    check_deadline(ticket)
+    return fn(*args, **kwargs)
 
 
 class QueryEncoder(Protocol):

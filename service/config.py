@@ -13,6 +13,8 @@ from service.errors import ConfigError
 
 ENV_PREFIX = "POLYSEARCH_"
 MAX_BODY_BYTES = 16 * 1024
+# ~16 searches per core finish in about 100 ms on this class of CPU (eval/README.md, bench).
+QUEUE_PER_CORE = 16
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
 
@@ -46,6 +48,13 @@ class Settings:
     # cores, or concurrent requests fight over them and every one gets slower.
     torch_threads: int = 1
     max_body_bytes: int = MAX_BODY_BYTES
+    # Requests allowed in the compute path at once (running or queued), sized from the cores;
+    # beyond it a request is refused at once with 503 rather than queued behind the others.
+    max_queue: int = field(default_factory=lambda: QUEUE_PER_CORE * cpu_count())
+    # Queued work not started this long after its request arrived is dropped (503).
+    queue_deadline_ms: int = 2000
+    # How often each worker looks at CURRENT to follow a new index version (service/follower.py).
+    follow_interval_ms: int = 1000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -55,7 +64,8 @@ class Settings:
         POLYSEARCH_CORS_ORIGINS (comma separated), POLYSEARCH_ADMIN_TOKEN (unset or empty:
         /admin/reload is disabled), POLYSEARCH_LOG_LEVEL, POLYSEARCH_LOG_QUERIES (true/false),
         POLYSEARCH_FRAME_ANCESTORS (comma or space separated), POLYSEARCH_COMPUTE_THREADS,
-        POLYSEARCH_TORCH_THREADS.
+        POLYSEARCH_TORCH_THREADS, POLYSEARCH_MAX_QUEUE, POLYSEARCH_QUEUE_DEADLINE_MS,
+        POLYSEARCH_FOLLOW_INTERVAL_MS.
         """
         env = os.environ if environ is None else environ
 
@@ -68,7 +78,15 @@ class Settings:
             values["index_dir"] = Path(index_dir)
         if (host := get("HOST")) is not None:
             values["host"] = host
-        for name in ("PORT", "WORKERS", "COMPUTE_THREADS", "TORCH_THREADS"):
+        for name in (
+            "PORT",
+            "WORKERS",
+            "COMPUTE_THREADS",
+            "TORCH_THREADS",
+            "MAX_QUEUE",
+            "QUEUE_DEADLINE_MS",
+            "FOLLOW_INTERVAL_MS",
+        ):
             if (raw := get(name)) is not None:
                 values[name.lower()] = _int(ENV_PREFIX + name, raw)
         if (origins := get("CORS_ORIGINS")) is not None:
@@ -88,7 +106,15 @@ class Settings:
         """``self`` when every value is usable; ``ConfigError`` naming the first that is not."""
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be between 1 and 65535, got {self.port}")
-        for name in ("workers", "compute_threads", "torch_threads", "max_body_bytes"):
+        for name in (
+            "workers",
+            "compute_threads",
+            "torch_threads",
+            "max_body_bytes",
+            "max_queue",
+            "queue_deadline_ms",
+            "follow_interval_ms",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not isinstance(logging.getLevelName(self.log_level.upper()), int):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -40,6 +41,14 @@ class ReloadError(PolysearchError):
     """A new index could not be loaded; the old one keeps serving."""
 
 
+class OverloadedError(PolysearchError):
+    """Too many requests are already in the compute path; refused at once (503, Retry-After)."""
+
+
+class DeadlineExceededError(PolysearchError):
+    """A request's queued work was not started before its deadline and was dropped (503)."""
+
+
 class UnsupportedMediaError(PolysearchError):
     """A request body in a content type the endpoint does not read."""
 
@@ -56,6 +65,8 @@ _POLYSEARCH_STATUS: dict[type[PolysearchError], tuple[int, str]] = {
     MalformedRequestError: (400, "malformed_request"),
     ReloadError: (409, "reload_failed"),
     NotReadyError: (503, "not_ready"),
+    OverloadedError: (503, "overloaded"),
+    DeadlineExceededError: (503, "overloaded"),
     IndexNotFoundError: (503, "not_ready"),
     IndexCorruptError: (503, "not_ready"),
     IndexMismatchError: (503, "not_ready"),
@@ -79,6 +90,24 @@ def _status_of(exc: PolysearchError) -> tuple[int, str]:
     return 500, "internal_error"
 
 
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/'\"]+/)*([^\s/'\":;,]+)")
+
+
+def redact_paths(text: str, index_dir: Path) -> str:
+    """``text`` without the server's file system layout: index paths relative, other paths by name.
+
+    Error details reach any client; where the index lives on disk is for the operator's log.
+    """
+    for root in {str(index_dir.resolve()), str(index_dir.absolute())}:
+        text = text.replace(root + "/", "").replace(root, "the index")
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1), text)
+
+
+def _retry_after(exc: PolysearchError) -> str:
+    # Overload clears within a second once clients back off; a missing index takes longer.
+    return "1" if isinstance(exc, OverloadedError | DeadlineExceededError) else "5"
+
+
 def handle_polysearch_error(request: Request[Any, Any, Any], exc: PolysearchError) -> Response[dict[str, Any]]:
     status, code = _status_of(exc)
     if status >= 500 and status != 503:
@@ -86,8 +115,8 @@ def handle_polysearch_error(request: Request[Any, Any, Any], exc: PolysearchErro
         return error_response(status, code, "the server could not complete the request")
     if isinstance(exc, InvalidQueryError):
         return error_response(status, code, f"{exc.field}: {exc.message}", field=exc.field)
-    headers = {"Retry-After": "5"} if status == 503 else None
-    return error_response(status, code, str(exc), headers=headers)
+    headers = {"Retry-After": _retry_after(exc)} if status == 503 else None
+    return error_response(status, code, redact_paths(str(exc), request.app.state.settings.index_dir), headers=headers)
 
 
 _MISSING = re.compile(r"Missing required (?:\w+ )?parameter '([^']+)'")

@@ -2,7 +2,8 @@
 
 Kept in-process and dependency-free: a handful of series, one lock. Routes are labelled by
 their template (``/articles/{article_id}``), never the raw path, so ids cannot blow up the
-number of series; anything that matched no route is ``unmatched``.
+number of series; anything that matched no route is ``unmatched``, and a method outside the
+HTTP standard set is ``OTHER``: a client cannot grow the page by inventing methods.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from dataclasses import dataclass, field
 DEFAULT_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 _Key = tuple[str, str, str]
+# The label values a method may take; anything else a client sends is counted as OTHER.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"})
+OTHER_METHOD = "OTHER"
 
 
 @dataclass(slots=True)
@@ -26,12 +30,17 @@ class _Histogram:
 
 @dataclass(frozen=True, slots=True)
 class Gauge:
-    """A value for the rendered page that lives elsewhere (index size, version)."""
+    """A value for the rendered page that lives elsewhere (index size, version, reload counts).
+
+    Samples sharing a ``name`` are rendered under one HELP/TYPE header, as the format requires;
+    ``kind`` is ``gauge`` or ``counter`` (a counter's name ends in ``_total``).
+    """
 
     name: str
     help: str
     value: float
     labels: dict[str, str] = field(default_factory=dict)
+    kind: str = "gauge"
 
 
 def _escape(value: str) -> str:
@@ -59,7 +68,7 @@ class Metrics:
         self._latency: dict[_Key, _Histogram] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, str(status))
+        key = (method if method in METHODS else OTHER_METHOD, route, str(status))
         with self._lock:
             self._requests[key] = self._requests.get(key, 0) + 1
             histogram = self._latency.get(key)
@@ -94,9 +103,12 @@ class Metrics:
             lines.append(f"{latency}_bucket{_labels((*names, 'le'), (*key, '+Inf'))} {histogram.observations}")
             lines.append(f"{latency}_sum{_labels(names, key)} {histogram.total!r}")
             lines.append(f"{latency}_count{_labels(names, key)} {histogram.observations}")
-        for gauge in gauges:
+        headed: set[str] = set()
+        for gauge in sorted(gauges, key=lambda g: g.name):  # stable sort: samples of a name stay together
             metric = f"{self.prefix}_{gauge.name}"
-            lines += [f"# HELP {metric} {gauge.help}", f"# TYPE {metric} gauge"]
+            if metric not in headed:
+                headed.add(metric)
+                lines += [f"# HELP {metric} {gauge.help}", f"# TYPE {metric} {gauge.kind}"]
             label_names = sorted(gauge.labels)
             label_values = [gauge.labels[n] for n in label_names]
             lines.append(f"{metric}{_labels(label_names, label_values)} {_number(gauge.value)}")

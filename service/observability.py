@@ -16,6 +16,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from indexer.logs import configure_logging
+from service.admission import CLIENT_GONE
 from service.metrics import Metrics
 
 log = logging.getLogger("service.requests")
@@ -24,6 +25,7 @@ REQUEST_ID_HEADER = "x-request-id"
 # A client's own id is reused (so logs join across services) only if it is short and plain.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 UNMATCHED = "unmatched"
+CLIENT_CLOSED = 499
 
 
 def _client_request_id(scope: Scope) -> str | None:
@@ -70,6 +72,8 @@ class RequestObserver:
             await self.app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
+            if scope.get("state", {}).get(CLIENT_GONE):
+                status = CLIENT_CLOSED  # nothing was sent; say why, as nginx does
             route = str(scope.get("path_template") or UNMATCHED)
             self.metrics.observe(method, route, status, seconds)
             fields: dict[str, Any] = {

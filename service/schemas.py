@@ -186,12 +186,22 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True):
     detail: str | None = None
 
 
+class WorkerOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One serving process: the version it serves and its last reload error, if any."""
+
+    worker: str
+    index_version: str | None
+    error: str | None
+
+
 class ReloadResponse(msgspec.Struct, frozen=True, kw_only=True):
     reloaded: bool
     index_version: str
     previous_version: str | None
     passages: int
     took_ms: float
+    # Every worker process with a live heartbeat (this one included), after the reload.
+    workers: list[WorkerOut] = msgspec.field(default_factory=list)
 
 
 class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):

@@ -8,14 +8,18 @@ began with, and each response reports the version it actually used.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
+
 from indexer.answering import Answerer
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import PolysearchError
+from indexer.models import Manifest
 from indexer.retriever import Retriever
 from indexer.store import live_version_dir, read_manifest
 from service.compute import ComputePool, QueryEncoder, QueryEncoderFactory
@@ -43,6 +47,19 @@ class Engine:
     @property
     def encoder(self) -> Encoder:
         return self.retriever.encoder
+
+    @property
+    def fingerprint(self) -> str:
+        return manifest_fingerprint(self.retriever.index.manifest)
+
+
+def manifest_fingerprint(manifest: Manifest) -> str:
+    """Identity of a version's content: the manifest holds every file's checksum and the build time.
+
+    The version name alone is not enough: a damaged version is rebuilt under the same name, and
+    a reload must then replace it.
+    """
+    return hashlib.sha256(msgspec.json.encode(manifest)).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +138,9 @@ class IndexState:
     def live_version_on_disk(self) -> str:
         return read_manifest(live_version_dir(self.index_dir)).version
 
+    def live_fingerprint_on_disk(self) -> str:
+        return manifest_fingerprint(read_manifest(live_version_dir(self.index_dir)))
+
     async def load(self) -> Engine:
         """The first load, at startup; a failure is kept as the reason /ready gives."""
         started = time.perf_counter()
@@ -149,7 +169,8 @@ class IndexState:
             previous = self._engine
             previous_version = previous.version if previous is not None else None
             try:
-                if previous is not None and await asyncio.to_thread(self.live_version_on_disk) == previous_version:
+                on_disk = await asyncio.to_thread(self.live_fingerprint_on_disk)
+                if previous is not None and on_disk == previous.fingerprint:
                     self.reloads["unchanged"] += 1
                     return ReloadOutcome(previous, previous_version, False, time.perf_counter() - started)
                 engine = await asyncio.to_thread(self.build)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 import urllib.parse
 from typing import Any
@@ -18,34 +19,41 @@ from service.schemas import MAX_QUERY_CHARS
 _SPACES = frozenset("\t\n\r\x0b\x0c\x85\u2028\u2029")
 MAX_ARTICLE_IDS = 50
 MAX_ID_CHARS = 200
+# Text means something if it holds one character that is not a space, a control character or an
+# invisible format mark. The OpenAPI document states the same pattern (service/openapi.py).
+# Spelled as explicit ranges (no \s), so Python and the ECMA regexes of JSON Schema read it alike:
+# C0/C1 controls and every Unicode space, soft hyphen, and the invisible marks of U+2000-U+206F.
+MEANINGFUL = (
+    r"[^\u0000-\u0020\u007f-\u00a0\u00ad\u061c\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]"
+)
+_MEANINGFUL = re.compile(MEANINGFUL)
 
 
 def clean_text(raw: str, field: str, *, max_chars: int = MAX_QUERY_CHARS) -> str:
-    """NFC-normalised, control characters removed, trimmed; 1..``max_chars`` characters.
+    """NFC-normalised, control characters removed, trimmed; at most ``max_chars`` as sent.
 
     Any script or emoji is an ordinary query. Lone surrogates (which JSON escapes can
     smuggle in) are dropped with the control characters, so the text is always valid UTF-8.
+    The limits apply to the text as sent, so the OpenAPI document can state them exactly.
     """
+    if len(raw) > max_chars:
+        raise InvalidQueryError(field, f"must be at most {max_chars} characters, got {len(raw)}")
+    if not _MEANINGFUL.search(raw):
+        raise InvalidQueryError(field, "must not be empty")
     kept = []
     for char in raw:
         if char in _SPACES:
             kept.append(" ")
         elif unicodedata.category(char) not in ("Cc", "Cs"):
             kept.append(char)
-    text = unicodedata.normalize("NFC", "".join(kept)).strip()
-    # Only format characters and spaces (a zero-width space, a lone joiner) is no query either.
-    if not any(unicodedata.category(char)[0] not in "CZ" for char in text):
-        raise InvalidQueryError(field, "must not be empty")
-    if len(text) > max_chars:
-        raise InvalidQueryError(field, f"must be at most {max_chars} characters, got {len(text)}")
-    return text
+    return unicodedata.normalize("NFC", "".join(kept)).strip()
 
 
 def search_filters(
     date_from: dt.date | None, date_to: dt.date | None, article_ids: list[str] | None
 ) -> SearchFilters | None:
-    if date_from is not None and date_to is not None and date_from > date_to:
-        raise InvalidQueryError("date_to", f"must not be before date_from ({date_from.isoformat()})")
+    # date_from after date_to is an empty range (no hits), not an error: the OpenAPI document
+    # cannot state a rule between two parameters, and the answer "nothing" is exact.
     ids: frozenset[str] | None = None
     if article_ids:
         if len(article_ids) > MAX_ARTICLE_IDS:

@@ -21,11 +21,18 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
 
 from service.errors import ConfigError
+from service.state import IndexState
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 HTML = "text/html"
 JAVASCRIPT = "text/javascript"
 NOSNIFF = ("X-Content-Type-Options", "nosniff")
+NOT_FOUND_PAGE = (
+    b'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Article not found</title>'
+    b'<link rel="stylesheet" href="/static/css/page.css"></head>\n'
+    b'<body><main><h1>Article not found</h1><p>No article with this id is in the index.</p>'
+    b'<p><a href="/">Search the news</a></p></main></body></html>\n'
+)
 
 # A CSP source expression as frame-ancestors accepts it: a keyword, a scheme ("https:"), or a
 # host with optional scheme, "*." wildcard, port and path. Anything else (a ";" or a space in
@@ -114,9 +121,17 @@ class WebController(Controller):
         return Response(pages.search, media_type=HTML, headers=web_config.page_headers(embeddable=False))
 
     @get("/read/{article_id:str}", media_type=HTML, sync_to_thread=False)
-    def read_page(self, article_id: str, web_config: WebConfig, pages: _Pages) -> Response[bytes]:
-        # The article is fetched by the page from /articles/{id}, which reports an unknown id.
-        return Response(pages.read, media_type=HTML, headers=web_config.page_headers(embeddable=False))
+    def read_page(
+        self, article_id: str, web_config: WebConfig, pages: _Pages, index_state: IndexState
+    ) -> Response[bytes]:
+        # The page fetches the article from /articles/{id}; an id the index does not hold is a
+        # 404 here too, so links to it are reported broken (before the index loads, the page
+        # itself reports what /articles says).
+        engine = index_state.peek()
+        headers = web_config.page_headers(embeddable=False)
+        if engine is not None and article_id not in engine.retriever.index.articles:
+            return Response(NOT_FOUND_PAGE, status_code=404, media_type=HTML, headers=headers)
+        return Response(pages.read, media_type=HTML, headers=headers)
 
     @get("/embed", media_type=HTML, sync_to_thread=False)
     def embed_page(self, web_config: WebConfig, pages: _Pages) -> Response[bytes]:

@@ -11,8 +11,11 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from service.config import Settings
-from service.schemas import ReloadResponse
-from service.state import IndexState
+from service.follower import IndexFollower
+from service.schemas import ReloadResponse, WorkerOut
+
+# How long a reload waits for the other workers to report the version they serve.
+RELOAD_WAIT_S = 30.0
 
 
 def require_admin_token(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -36,8 +39,8 @@ class AdminController(Controller):
     guards = (require_admin_token,)
 
     @post("/reload", summary="Load the index on disk beside the live one, verify it, swap it in", status_code=200)
-    async def reload(self, index_state: IndexState) -> ReloadResponse:
-        outcome = await index_state.reload()
+    async def reload(self, follower: IndexFollower) -> ReloadResponse:
+        outcome, workers = await follower.reload_everywhere(timeout_s=RELOAD_WAIT_S)
         engine = outcome.engine
         return ReloadResponse(
             reloaded=outcome.reloaded,
@@ -45,4 +48,5 @@ class AdminController(Controller):
             previous_version=outcome.previous_version,
             passages=engine.passages,
             took_ms=round(outcome.seconds * 1000, 2),
+            workers=[WorkerOut(worker=w.worker, index_version=w.version, error=w.error) for w in workers],
         )

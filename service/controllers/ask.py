@@ -6,10 +6,11 @@ import datetime as dt
 import time
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, HttpMethod, Request, Response, get, post, route
 from litestar.params import Parameter
 
 from indexer.models import SearchFilters
+from service.admission import AdmissionMiddleware
 from service.compute import ComputePool
 from service.errors import UnsupportedMediaError
 from service.observability import set_logged_query
@@ -42,6 +43,14 @@ async def answer(
 class AskController(Controller):
     path = "/ask"
     tags = ("ask",)
+    middleware = (AdmissionMiddleware,)
+
+    # Litestar answers OPTIONS itself with the methods of the first handler registered for a path,
+    # so for /ask (two handlers) it would leave out POST. This handler comes first (by name and
+    # place) and lists both; without a CORS configuration nothing else answers OPTIONS here.
+    @route(http_method=HttpMethod.OPTIONS, include_in_schema=False, sync_to_thread=False)
+    def ask_allow(self) -> Response[None]:
+        return Response(None, status_code=204, headers={"Allow": "GET, OPTIONS, POST"})
 
     @get(summary="Answer a question (query string)")
     async def ask_get(

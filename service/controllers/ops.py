@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, MediaType, Response, get
 
+from service.errors import redact_paths
 from service.metrics import Gauge, Metrics
 from service.schemas import Health, Readiness
 from service.state import IndexState
@@ -22,7 +23,8 @@ class OpsController(Controller):
     def ready(self, index_state: IndexState) -> Response[Readiness]:
         engine = index_state.peek()
         if engine is None:
-            detail = index_state.load_error or "the index is loading"
+            detail = redact_paths(index_state.load_error, index_state.index_dir) if index_state.load_error else None
+            detail = detail or "the index is loading"
             body = Readiness(ready=False, index_version=None, passages=None, detail=detail)
             return Response(body, status_code=503, headers={"Retry-After": "5"})
         return Response(Readiness(ready=True, index_version=engine.version, passages=engine.passages))
@@ -37,5 +39,7 @@ class OpsController(Controller):
         if engine is not None:
             gauges.append(Gauge("index_info", "The serving index version.", 1.0, {"version": engine.version}))
         for outcome, count in sorted(index_state.reloads.items()):
-            gauges.append(Gauge("index_reloads", "Reload requests by outcome.", float(count), {"outcome": outcome}))
+            gauges.append(
+                Gauge("index_reloads_total", "Reloads by outcome.", float(count), {"outcome": outcome}, kind="counter")
+            )
         return Response(metrics.render(gauges), media_type=PROMETHEUS_TEXT)

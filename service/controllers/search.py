@@ -10,6 +10,7 @@ from litestar import Controller, Request, get
 from litestar.params import Parameter
 
 from indexer.models import SearchMode
+from service.admission import AdmissionMiddleware
 from service.compute import ComputePool
 from service.observability import set_logged_query
 from service.schemas import MAX_K, MAX_QUERY_CHARS, HitOut, SearchResponse
@@ -20,6 +21,7 @@ from service.validation import clean_text, search_filters
 class SearchController(Controller):
     path = "/search"
     tags = ("search",)
+    middleware = (AdmissionMiddleware,)
 
     @get(summary="Ranked passages for a query", description="`k` beyond the corpus size returns every passage.")
     async def search(

@@ -57,7 +57,8 @@ ClientFactory = Callable[..., TestClient[Litestar]]
 
 @pytest.fixture
 def settings(tiny_index: Path) -> Settings:
-    return Settings(index_dir=tiny_index, admin_token=ADMIN_TOKEN, compute_threads=2)
+    # The follower polls rarely here, so a test's own /admin/reload is what swaps the index.
+    return Settings(index_dir=tiny_index, admin_token=ADMIN_TOKEN, compute_threads=2, follow_interval_ms=60_000)
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def test_reload_swaps_in_a_rebuilt_index(
     assert client.get("/articles/d_robots").status_code == 200
     hits = client.get("/search", params={"q": "quadruped robots"}).json()["hits"]
     assert hits[0]["article_id"] == "d_robots"
-    assert 'polysearch_index_reloads{outcome="ok"} 1' in client.get("/metrics").text
+    assert 'polysearch_index_reloads_total{outcome="ok"} 1' in client.get("/metrics").text
 
 
 def test_a_failed_reload_keeps_the_old_index_and_says_why(
@@ -85,7 +85,7 @@ def test_a_failed_reload_keeps_the_old_index_and_says_why(
     assert client.get("/ready").json()["index_version"] == old
     search = client.get("/search", params={"q": "Gao Jun"})
     assert search.status_code == 200 and search.json()["index_version"] == old
-    assert 'polysearch_index_reloads{outcome="failed"} 1' in client.get("/metrics").text
+    assert 'polysearch_index_reloads_total{outcome="failed"} 1' in client.get("/metrics").text
 
 
 def test_a_reload_to_an_index_of_another_model_is_refused(

@@ -145,3 +145,13 @@ def test_web_routes_stay_out_of_the_api_schema(client: TestClient[Litestar]) -> 
     assert "/search" in paths
     assert not paths & {"/", "/embed", "/widget.js", "/read/{article_id}"}
     assert not any(path.startswith("/static") for path in paths)
+
+
+def test_the_article_view_of_an_unknown_id_is_a_404_page(client: TestClient[Litestar]) -> None:
+    known = client.get("/read/a_shanghai")
+    assert known.status_code == 200
+    missing = client.get("/read/no_such_article")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "Article not found" in missing.text
+    assert missing.headers["content-security-policy"] == known.headers["content-security-policy"]

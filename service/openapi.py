@@ -1,0 +1,131 @@
+"""The OpenAPI document made exact: every error status each operation can answer, and the text rules.
+
+Litestar documents a handler's success response and a generic validation error it never sends;
+our errors have one body (``ErrorBody``) and come from several places (validation, the index
+state, admission control, guards, body limits). This module states, in one table, which status
+codes each operation really answers, and gives free-text parameters the constraints the service
+enforces (``clean_text`` uses the same pattern), so a client generated from the spec, or
+schemathesis, finds no difference between the document and the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+
+from litestar.openapi.spec import (
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Operation,
+    Parameter,
+    Reference,
+    Schema,
+)
+from litestar.openapi.spec.enums import OpenAPIType
+
+from service.schemas import MAX_QUERY_CHARS
+from service.validation import MAX_ARTICLE_IDS, MAX_ID_CHARS, MEANINGFUL
+
+ERROR_SCHEMA = "ErrorBody"
+# Every API operation: a query string that is not UTF-8 is refused before any handler runs.
+COMMON = (400,)
+# Status codes each operation answers besides its success and COMMON, with what they mean.
+ERRORS: Mapping[tuple[str, str], Iterable[int]] = {
+    ("/search", "get"): (503,),
+    ("/ask", "get"): (503,),
+    ("/ask", "post"): (413, 415, 503),
+    ("/articles/{article_id}", "get"): (404, 503),
+    ("/passages/{passage_id}", "get"): (404, 503),
+    ("/admin/reload", "post"): (401, 403, 409, 503),
+    ("/ready", "get"): (),  # its 503 has the Readiness body, documented by the handler
+    ("/health", "get"): (),
+    ("/metrics", "get"): (),
+}
+MEANING = {
+    400: "Invalid request: a parameter or the body breaks the rules above; `field` names it",
+    401: "No bearer token was sent",
+    403: "The token is wrong, or admin endpoints are disabled",
+    404: "No such article or passage in the serving index",
+    409: "The index on disk could not be loaded; the old one keeps serving",
+    413: "The body is larger than the service accepts",
+    415: "The body is not JSON",
+    503: "No verified index is loaded yet, or the service is at capacity (see Retry-After)",
+}
+
+
+def _error_schema() -> Schema:
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        properties={
+            "error": Schema(type=OpenAPIType.STRING, description="a stable code, e.g. invalid_request"),
+            "detail": Schema(type=OpenAPIType.STRING, description="what went wrong, for people"),
+            "field": Schema(type=OpenAPIType.STRING, description="the request field to blame, when there is one"),
+        },
+        required=["error", "detail"],
+        additional_properties=False,
+        title=ERROR_SCHEMA,
+        description="Every error response",
+    )
+
+
+def _error_response(status: int) -> OpenAPIResponse:
+    headers = None
+    description = MEANING.get(status, HTTPStatus(status).phrase)
+    return OpenAPIResponse(
+        description=description,
+        headers=headers,
+        content={"application/json": OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{ERROR_SCHEMA}"))},
+    )
+
+
+def _operations(document: OpenAPI) -> Iterable[tuple[str, str, Operation]]:
+    for path, item in (document.paths or {}).items():
+        for method in ("get", "post", "put", "patch", "delete", "head", "options"):
+            operation = getattr(item, method, None)
+            if operation is not None:
+                yield path, method, operation
+
+
+def make_exact(document: OpenAPI) -> OpenAPI:
+    """Replace each operation's error responses by those the service sends; raises on an operation it does not know."""
+    assert document.components is not None
+    schemas = document.components.schemas = dict(document.components.schemas or {})
+    schemas[ERROR_SCHEMA] = _error_schema()
+    for path, method, operation in _operations(document):
+        if (path, method) not in ERRORS:
+            raise KeyError(f"service/openapi.py does not say which errors {method.upper()} {path} answers")
+        responses = {code: r for code, r in (operation.responses or {}).items() if int(code) < 400}
+        if path == "/ready":
+            ready = responses["200"]
+            assert isinstance(ready, OpenAPIResponse)
+            responses["503"] = OpenAPIResponse(description="Not ready yet; `detail` says why", content=ready.content)
+        _constrain_text(operation)
+        for status in (*COMMON, *ERRORS[(path, method)]):
+            responses[str(status)] = _error_response(status)
+        operation.responses = dict(sorted(responses.items()))
+    question = schemas.get("AskRequest")
+    if isinstance(question, Schema) and question.properties and isinstance(question.properties["question"], Schema):
+        _text(question.properties["question"], MAX_QUERY_CHARS)
+    return document
+
+
+def _text(schema: Schema, max_chars: int) -> None:
+    schema.min_length = 1
+    schema.max_length = max_chars
+    schema.pattern = MEANINGFUL
+
+
+def _constrain_text(operation: Operation) -> None:
+    for parameter in operation.parameters or ():
+        if not isinstance(parameter, Parameter) or not isinstance(parameter.schema, Schema):
+            continue
+        if parameter.name == "q":
+            _text(parameter.schema, MAX_QUERY_CHARS)
+        elif parameter.name == "article_id" and parameter.param_in == "query":
+            # Litestar writes list[str] | None as oneOf [array, null]; a query string cannot say null.
+            array = Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING), max_items=MAX_ARTICLE_IDS)
+            assert isinstance(array.items, Schema)
+            _text(array.items, MAX_ID_CHARS)
+            array.description = parameter.schema.description
+            parameter.schema = array

@@ -1,0 +1,70 @@
+"""The index follower: a worker serves each new version CURRENT names, with no call and no failed request."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from indexer.store import live_version_dir
+from service.follower import STATUS_DIR, StatusBoard, WorkerStatus
+from tests.damage import poison_vectors
+from tests.fakes import FakeEncoder
+from tests.service.conftest import AUTH, ClientFactory, add_article
+from tests.service.test_reload import NEW_ARTICLE
+
+# Polls, 20 ms apart, before a test decides the follower did not follow.
+FOLLOW_POLLS = 1000
+
+
+def _version_after(client: TestClient[Litestar], old: str) -> str:
+    for _ in range(FOLLOW_POLLS):
+        version = str(client.get("/ready").json()["index_version"])
+        if version != old:
+            return version
+        time.sleep(0.02)
+    raise AssertionError(f"still on {old}")
+
+
+def test_a_new_version_on_disk_is_served_without_a_call(
+    make_client: ClientFactory, tiny_seeds: Path, tiny_index: Path, fake_encoder: FakeEncoder
+) -> None:
+    client = make_client(follow_interval_ms=20)
+    old = client.get("/ready").json()["index_version"]
+    new = add_article(tiny_seeds, "d_robots.txt", NEW_ARTICLE, tiny_index, fake_encoder)
+    assert _version_after(client, old) == new
+    assert client.get("/articles/d_robots").status_code == 200
+    board = client.get("/metrics").text
+    assert 'polysearch_index_reloads_total{outcome="ok"} 1' in board
+
+
+def test_a_broken_version_is_not_served_and_a_same_named_repair_is(
+    make_client: ClientFactory, tiny_seeds: Path, tiny_index: Path, fake_encoder: FakeEncoder
+) -> None:
+    client = make_client()  # the follower stays idle: each step here is an explicit reload
+    old = client.get("/ready").json()["index_version"]
+    new = add_article(tiny_seeds, "d_robots.txt", NEW_ARTICLE, tiny_index, fake_encoder)
+    version_dir = live_version_dir(tiny_index)
+    # Rewrite the new version's vectors with NaN and re-sign the manifest, as a buggy build would.
+    poison_vectors(version_dir)
+    assert client.post("/admin/reload", headers=AUTH).status_code == 409
+    assert client.get("/ready").json()["index_version"] == old
+    # The next build repairs it under the same name, and a reload of that name now succeeds.
+    assert add_article(tiny_seeds, "d_robots.txt", NEW_ARTICLE, tiny_index, fake_encoder) == new
+    reload = client.post("/admin/reload", headers=AUTH)
+    assert reload.status_code == 200 and reload.json()["index_version"] == new
+    assert client.get("/articles/d_robots").status_code == 200
+
+
+def test_reload_reports_every_live_worker(make_client: ClientFactory, tiny_index: Path) -> None:
+    client = make_client()
+    board = StatusBoard(tiny_index / STATUS_DIR, "other-host-1")
+    # Another worker that answers the reload request as a live one would.
+    board.publish(WorkerStatus(worker="other-host-1", pid=1, version="v1", error=None, handled_request="", updated=0))
+    body = client.post("/admin/reload", headers=AUTH).json()
+    names = [w["worker"] for w in body["workers"]]
+    # The stale heartbeat (updated at the epoch) is not reported; this worker is, on its version.
+    assert "other-host-1" not in names
+    assert len(names) == 1 and body["workers"][0]["index_version"] == body["index_version"]

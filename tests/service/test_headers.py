@@ -1,0 +1,142 @@
+"""Security headers on every response, no file paths in error bodies, and how uvicorn is run."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from indexer.store import CURRENT
+from service.app import create_app
+from service.cli import server_options
+from service.config import Settings
+from service.observability import configure_service_logging
+from service.server import HeaderTimeoutProtocol
+from tests.fakes import FakeEncoder
+from tests.service.conftest import AUTH, ClientFactory
+
+API_PATHS = ["/health", "/ready", "/metrics", "/search?q=", "/search?q=office", "/no/such/page", "/schema/openapi.json"]
+
+
+def _policy(response: httpx.Response) -> dict[str, str]:
+    directives = [d.strip().split(" ", 1) for d in response.headers["content-security-policy"].split(";")]
+    return {d[0]: d[1] if len(d) > 1 else "" for d in directives}
+
+
+@pytest.mark.parametrize("path", API_PATHS)
+def test_api_responses_refuse_sniffing_framing_and_content(client: TestClient[Litestar], path: str) -> None:
+    response = client.get(path)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    policy = _policy(response)
+    assert policy["default-src"] == "'none'" and policy["frame-ancestors"] == "'none'"
+
+
+def test_the_swagger_ui_runs_only_its_own_code_and_cannot_be_framed(client: TestClient[Litestar]) -> None:
+    response = client.get("/schema/swagger")
+    assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    policy = _policy(response)
+    assert policy["frame-ancestors"] == "'none'" and "unsafe-inline" not in response.headers["content-security-policy"]
+    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", response.text, re.DOTALL)
+    assert inline, "the page has its inline start-up script"
+    for code in inline:
+        digest = base64.b64encode(hashlib.sha256(code.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in policy["script-src"]
+
+
+def test_pages_keep_their_own_policy(client: TestClient[Litestar]) -> None:
+    page = client.get("/")
+    assert _policy(page)["script-src"] == "'self'" and page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_not_ready_bodies_name_no_server_paths(make_client: ClientFactory, tmp_path: Path) -> None:
+    client = make_client(index_dir=tmp_path / "missing" / "index", ready=False)
+    for _ in range(200):
+        ready = client.get("/ready").json()
+        if ready["detail"] != "the index is loading":
+            break
+        time.sleep(0.01)
+    search = client.get("/search", params={"q": "office"})
+    assert search.status_code == 503
+    for text in (ready["detail"], search.json()["detail"]):
+        assert str(tmp_path) not in text and "/" not in text.replace("`polysearch index`", ""), text
+
+
+def test_a_failed_reload_names_no_server_paths(client: TestClient[Litestar], tiny_index: Path) -> None:
+    (tiny_index / CURRENT).write_text("v-0000000000000000\n", encoding="utf-8")
+    response = client.post("/admin/reload", headers=AUTH)
+    assert response.status_code == 409
+    detail = response.json()["detail"]
+    assert str(tiny_index) not in detail and "v-0000000000000000" in detail and "/" not in detail, detail
+
+
+@pytest.fixture
+def live_server(tiny_index: Path, fake_encoder: FakeEncoder, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app under uvicorn, configured exactly as ``polysearch serve`` configures it."""
+    monkeypatch.setattr(HeaderTimeoutProtocol, "header_timeout_s", 0.5)
+    configure_service_logging("INFO")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = create_app(Settings(index_dir=tiny_index), encoder=fake_encoder)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **server_options()))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(500):
+        try:
+            if httpx.get(f"{url}/ready").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.02)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+def test_the_server_does_not_name_itself(live_server: str) -> None:
+    response = httpx.get(f"{live_server}/health")
+    assert "server" not in response.headers and response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_slow_request_headers_are_cut_off(live_server: str) -> None:
+    host, port = live_server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.settimeout(30)  # a bound on the test, far above the server's header timeout
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # ...and never the blank line
+        assert sock.recv(100) == b"", "the server kept waiting for the headers"
+    # A complete request on a fresh connection is still served.
+    assert httpx.get(f"{live_server}/health").status_code == 200
+
+
+def test_a_chunked_post_logs_one_json_line(live_server: str, capfd: pytest.CaptureFixture[str]) -> None:
+    configure_service_logging("INFO")  # again, so the log handlers write where this test captures
+    host, port = live_server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.settimeout(30)
+        sock.sendall(
+            b"POST /search HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
+            b"5\r\nhello\r\n0\r\n\r\n"
+        )
+        assert sock.recv(4096).startswith(b"HTTP/1.1 405")
+    httpx.get(f"{live_server}/health")  # logged after the POST: its line is out by now
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
+    lines = [json.loads(line) for line in err.splitlines() if line.strip()]
+    posts = [line for line in lines if line.get("event") == "request" and line.get("method") == "POST"]
+    assert len(posts) == 1 and posts[0]["status"] == 405
