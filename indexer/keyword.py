@@ -1,4 +1,4 @@
-"""The keyword index: BM25 (bm25s) over stemmed passage text with English stopwords removed."""
+"""The keyword index: BM25 (bm25s) over terms from the language-aware analyser in indexer.text.analysis."""
 
 from __future__ import annotations
 
@@ -9,29 +9,28 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import numpy.typing as npt
-import Stemmer
 
-_LANGUAGE = "english"
+from indexer.text.analysis import ANALYZER, analyse
 
-
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer(_LANGUAGE)
+__all__ = ["ANALYZER", "KeywordIndex"]
 
 
 class KeywordIndex:
-    """Row ``i`` is passage ``i``, like the dense index, so scores line up by row."""
+    """Row ``i`` is passage ``i``, like the dense index, so scores line up by row.
+
+    Texts and queries go through the same ``analyse``; bm25s only counts the terms it is given.
+    """
 
     def __init__(self, retriever: bm25s.BM25, size: int) -> None:
         self._retriever = retriever
-        self._stemmer = _stemmer()
         self.size = size
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> KeywordIndex:
         retriever = bm25s.BM25()
         if texts:
-            tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False)
-            retriever.index(tokens, show_progress=False)
+            # A passage with no terms at all (only stopwords) still needs a row.
+            retriever.index([analyse(text) for text in texts], show_progress=False)
         return cls(retriever, len(texts))
 
     @classmethod
@@ -52,10 +51,8 @@ class KeywordIndex:
         return math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
 
     def query_terms(self, query: str) -> list[str]:
-        tokenized = bm25s.tokenize(
-            [query], stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False
-        )
-        return [str(term) for term in tokenized[0]]
+        """The analysed terms of ``query``, exactly as passages were analysed."""
+        return analyse(query)
 
     def scores(self, query: str) -> npt.NDArray[np.float32]:
         """BM25 score of every passage for ``query`` (zeros when no term is in the vocabulary)."""

@@ -29,7 +29,7 @@ import numpy as np
 from indexer.dense import DenseIndex, DenseKind
 from indexer.encoder import Vectors
 from indexer.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
-from indexer.keyword import KeywordIndex
+from indexer.keyword import ANALYZER, KeywordIndex
 from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo, Passage, Sentence
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,7 @@ def index_version(model: ModelInfo, chunking: ChunkParams, article_hashes: dict[
             "chunking": chunking,
             "articles": article_hashes,
             "dense": dense_kind,
+            "analyzer": ANALYZER,
         }
     )
     return hashlib.sha256(payload).hexdigest()[:16]
@@ -218,6 +219,7 @@ def _write_files(
         },
         articles={article.id: article.content_hash for article in content.articles},
         files=files,
+        analyzer=ANALYZER,
     )
     (staging / MANIFEST).write_bytes(msgspec.json.format(msgspec.json.encode(manifest), indent=2))
     return manifest
@@ -289,6 +291,12 @@ def load_index(index_dir: Path) -> LoadedIndex:
         raise IndexMismatchError(
             f"{version_dir} has index format {manifest.format_version}, "
             f"this polysearch reads {FORMAT_VERSION}; rebuild it"
+        )
+    if manifest.analyzer != ANALYZER:
+        # Queries must be analysed exactly as the passages were, or keyword terms never meet.
+        raise IndexMismatchError(
+            f"{version_dir} has a keyword index made by analyser {manifest.analyzer!r}, "
+            f"this polysearch analyses with {ANALYZER!r}; rebuild it"
         )
     _verify_files(version_dir, manifest)
     try:
