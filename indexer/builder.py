@@ -87,9 +87,22 @@ def _passage_language(article: Article, text: str, stated: bool) -> str:
     return article.lang if stated and article.lang else detect_language(text)
 
 
-def chunk_article(article: Article, chunker: Chunker, encoder: Encoder, *, stated_lang: bool = False) -> list[Passage]:
-    """Passages of one article, each fitting the model with its title and cited exactly."""
-    spans = chunker.chunk(article.body, fits=FitsModel(encoder, article.title))
+def chunk_article(
+    article: Article,
+    chunker: Chunker,
+    encoder: Encoder,
+    *,
+    stated_lang: bool = False,
+    model_languages: tuple[str, ...] | None = None,
+) -> list[Passage]:
+    """Passages of one article, each fitting the model with its title and cited exactly.
+
+    An article in a language the model does not cover is cut by the token budget alone: its
+    vectors are never used, and the model's tokenizer (which spells such text letter by
+    letter) would cut it into fragments too short to answer from.
+    """
+    covered = model_languages is None or article.lang is None or article.lang in model_languages
+    spans = chunker.chunk(article.body, fits=FitsModel(encoder, article.title) if covered else None)
     return [
         Passage(
             id=f"{article.id}#{ordinal}",
@@ -160,10 +173,18 @@ def _reusable_rows(previous: LoadedIndex, article_ids: list[str]) -> dict[str, _
 
 
 def _encode_articles(
-    articles: list[Article], chunker: Chunker, encoder: Encoder, options: BuildOptions, stated: frozenset[str]
+    articles: list[Article],
+    chunker: Chunker,
+    encoder: Encoder,
+    options: BuildOptions,
+    stated: frozenset[str],
+    languages: tuple[str, ...],
 ) -> dict[str, _ArticleRows]:
     """Chunk and embed new or changed articles: passages and sentences in one encoder pass."""
-    passages = {a.id: chunk_article(a, chunker, encoder, stated_lang=a.id in stated) for a in articles}
+    passages = {
+        a.id: chunk_article(a, chunker, encoder, stated_lang=a.id in stated, model_languages=languages)
+        for a in articles
+    }
     sentences = {a.id: article_sentences(a) for a in articles}
     bodies = {a.id: a.body for a in articles}
     texts = [passage_input(p.title, p.text) for a in articles for p in passages[a.id]]
@@ -231,7 +252,7 @@ def build_index(seeds_dir: Path, out_dir: Path, encoder: Encoder, options: Build
     report = _diff(articles, previous.manifest.articles if previous else {})
     rows = _reusable_rows(previous, report.unchanged) if previous else {}
     fresh = [a for a in articles if a.id not in rows]
-    encoded = _encode_articles(fresh, chunker, encoder, options, stated)
+    encoded = _encode_articles(fresh, chunker, encoder, options, stated, model.languages)
     report.encoded = sum(len(r.passages) for r in encoded.values())
     report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
     content = _assemble(articles, rows | encoded, encoder.dimension)

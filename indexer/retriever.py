@@ -118,6 +118,10 @@ class Retriever:
         covered = lang in self.languages or not any(char.isalpha() for char in query)
         return QueryReading(lang=lang, dense=mode != "keyword" and covered)
 
+    def covers(self, passage: Passage) -> bool:
+        """Whether the model covers the passage's language (its vectors mean something)."""
+        return passage.lang is None or passage.lang in self.languages
+
     def encode_queries(self, queries: Sequence[str]) -> Vectors:
         return self.encoder.encode(list(queries))
 
