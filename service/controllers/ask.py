@@ -36,7 +36,8 @@ async def answer(
     vector = await engine.queries.encode(question)
     result = await pool.run(engine.answerer.ask, question, k=k, question_vector=vector, filters=filters)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
-    return AskResponse.of(result, index_version=engine.version, took_ms=took_ms)
+    reading = engine.retriever.read_query(question)
+    return AskResponse.of(result, index_version=engine.version, took_ms=took_ms, reading=reading)
 
 
 class AskController(Controller):

@@ -38,8 +38,10 @@ class SearchController(Controller):
         query = clean_text(q, "q")
         set_logged_query(request.scope, query)
         filters = search_filters(date_from, date_to, article_id)
-        # Keyword search needs no vector; the others get theirs from the one query encoder.
-        vector = None if mode == "keyword" else await engine.queries.encode(query)
+        # Keyword search needs no vector, nor does a query in a language the model does not
+        # cover; the others get theirs from the one query encoder.
+        reading = engine.retriever.read_query(query, mode)
+        vector = await engine.queries.encode(query) if reading.dense else None
         hits = await pool.run(engine.retriever.search, query, k, mode, filters, query_vector=vector)
         return SearchResponse(
             query=query,
@@ -48,4 +50,6 @@ class SearchController(Controller):
             index_version=engine.version,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             hits=[HitOut.of(hit) for hit in hits],
+            query_lang=reading.lang,
+            dense_used=reading.dense,
         )

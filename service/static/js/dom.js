@@ -67,10 +67,11 @@ export function highlightTerms(text, terms) {
 
 const DATE_FORMAT = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
 
-/** A <time> for an ISO day, or the word "undated". */
-export function dateElement(isoDay) {
-  if (!isoDay) return el("span", { className: "date undated" }, "undated");
+/** A <time> for an ISO day, or the word "undated", in the translator's language (English without one). */
+export function dateElement(isoDay, t = null) {
+  if (!isoDay) return el("span", { className: "date undated" }, t ? t("date.undated") : "undated");
   const parsed = new Date(`${isoDay}T00:00:00Z`);
-  const label = Number.isNaN(parsed.getTime()) ? isoDay : DATE_FORMAT.format(parsed);
+  const format = t ? t.date : DATE_FORMAT;
+  const label = Number.isNaN(parsed.getTime()) ? isoDay : format.format(parsed);
   return el("time", { className: "date", dateTime: isoDay }, label);
 }

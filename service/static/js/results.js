@@ -1,53 +1,65 @@
 // Rendering of an answer and of ranked passages, shared by the page and the widget.
 import { dateElement, el, highlightTerms } from "./dom.js";
+import { translator } from "./i18n.js";
+
+const ENGLISH = translator("en");
 
 function linkProps(href, newTab) {
   return newTab ? { href, target: "_blank", rel: "noopener" } : { href };
 }
 
 /** The answer card for an /ask result: the cited sentence and its source, or a plain abstention. */
-export function renderAnswer(result, { client, query, newTab = false }) {
+export function renderAnswer(result, { client, query, newTab = false, t = ENGLISH }) {
   const answer = result.answer;
   if (result.abstained || !answer) {
     return el(
       "section",
-      { className: "answer abstained", attrs: { "aria-label": "Answer" } },
-      el("h2", {}, "No answer found"),
-      el(
-        "p",
-        { className: "abstain-text" },
-        "The articles do not answer this question. The closest passages are listed below; they may still help.",
-      ),
+      { className: "answer abstained", attrs: { "aria-label": t("answer.label") } },
+      el("h2", {}, t("answer.none")),
+      el("p", { className: "abstain-text" }, t("answer.noneText")),
+      result.reason ? el("p", { className: "abstain-reason" }, t("answer.reason", { reason: t.reason(result.reason) })) : null,
+      keywordOnlyNote(result, t),
     );
   }
   const href = client.readHref(answer.article_id, answer.start, answer.end, query);
   const percent = Math.round(Math.max(0, Math.min(1, Number(answer.confidence) || 0)) * 100);
   return el(
     "section",
-    { className: "answer", attrs: { "aria-label": "Answer" } },
-    el("h2", {}, "Answer"),
+    { className: "answer", attrs: { "aria-label": t("answer.label") } },
+    el("h2", {}, t("answer.heading")),
     el("blockquote", { className: "answer-text", cite: href }, el("p", {}, answer.text)),
     el(
       "p",
       { className: "citation" },
-      "Source: ",
+      t("answer.source"),
       el(
         "a",
         { ...linkProps(href, newTab), className: "citation-link", attrs: { "data-article-id": answer.article_id } },
         answer.title,
       ),
       ", ",
-      dateElement(answer.date),
-      el("span", { className: "confidence" }, ` · confidence ${percent}%`),
+      dateElement(answer.date, t),
+      answer.url ? " · " : null,
+      answer.url ? el("a", { href: answer.url, className: "original-link", rel: "noopener" }, t("answer.original")) : null,
+      el("span", { className: "confidence" }, t("answer.confidence", { percent })),
     ),
+    keywordOnlyNote(result, t),
   );
 }
 
+/** A note when the model did not rank the query (a language it does not cover). */
+export function keywordOnlyNote(result, t = ENGLISH) {
+  if (!result || result.dense_used !== false || !result.query_lang) return null;
+  const language = t(`language.${result.query_lang}`);
+  return el("p", { className: "keyword-only", attrs: { "data-query-lang": result.query_lang } }, t("keywordOnly", { language }));
+}
+
 /** The ranked passages of a /search result as an ordered list, query terms marked. */
-export function renderHits(hits, { client, query, terms, newTab = false, heading = "Passages" }) {
+export function renderHits(hits, { client, query, terms, newTab = false, heading = null, t = ENGLISH }) {
+  heading = heading ?? t("hits.heading");
   const section = el("section", { className: "passages", attrs: { "aria-label": heading } }, el("h2", {}, heading));
   if (!hits.length) {
-    section.append(el("p", { className: "empty" }, "No passages match."));
+    section.append(el("p", { className: "empty" }, t("hits.empty")));
     return section;
   }
   const list = el("ol", { className: "hits" });
@@ -58,7 +70,13 @@ export function renderHits(hits, { client, query, terms, newTab = false, heading
         "li",
         { className: "hit", attrs: { "data-passage-id": hit.passage_id } },
         el("h3", { className: "hit-title" }, el("a", { ...linkProps(href, newTab), className: "hit-link" }, hit.title)),
-        el("p", { className: "meta" }, dateElement(hit.date)),
+        el(
+          "p",
+          { className: "meta" },
+          dateElement(hit.date, t),
+          hit.url ? " · " : null,
+          hit.url ? el("a", { href: hit.url, className: "original-link", rel: "noopener" }, t("hits.original")) : null,
+        ),
         el("p", { className: "passage-text" }, highlightTerms(hit.text, terms)),
       ),
     );
@@ -68,7 +86,7 @@ export function renderHits(hits, { client, query, terms, newTab = false, heading
 }
 
 /** A short error notice for a failed request. */
-export function renderError(error) {
+export function renderError(error, t = ENGLISH) {
   const text = error && error.message ? error.message : String(error);
-  return el("p", { className: "error", attrs: { role: "alert" } }, `Search failed: ${text}`);
+  return el("p", { className: "error", attrs: { role: "alert" } }, t("error.prefix", { message: text }));
 }
