@@ -17,7 +17,8 @@ RussianKind = Literal["acronym", "number", "time", "person", "place"]
 
 _CYRILLIC = re.compile(r"[а-яё]", re.I)
 _ACRONYM_QUESTION = re.compile(
-    r"^\s*(?:что\s+(?:такое|означает|значит)|как\s+расшифровывается)\s+([A-ZА-ЯЁ][A-ZА-ЯЁ0-9]{1,9})\s*\??\s*$"
+    r"^\s*(?:что\s+(?:такое|означает|значит)|как\s+расшифровывается)\s+([A-ZА-ЯЁ][A-ZА-ЯЁ0-9]{1,9})\s*\??\s*$",
+    re.I,
 )
 _NUMBER_QUESTION = re.compile(
     r"^\s*(сколько|как\s+много|какое\s+количество|какова\s+(сумма|доля|численность)|какой\s+(процент|объ[её]м))\b",
@@ -96,14 +97,6 @@ _NOT_NAME_STEMS = (
     "втор",
     "трет",
     "перв",
-    "сегодня",
-    "по",
-    "за",
-    "во",
-    "на",
-    "в",
-    "с",
-    "и",
 )
 _PLACE_PHRASE = re.compile(rf"(?<!\w)(в|во|на|из|под|около|возле)\s+{_CAPITALISED}")
 
@@ -130,9 +123,13 @@ def asked_acronym(question: str) -> str | None:
     return match.group(1) if match and match.group(1).isupper() else None
 
 
+# Capitalised only because they start a sentence; whole words, not stems.
+_NOT_NAME_WORDS = frozenset({"сегодня", "по", "за", "во", "на", "в", "с", "и", "как", "это", "его", "её", "их"})
+
+
 def _not_name(word: str) -> bool:
     lower = word.lower().rstrip(".,»")
-    return any(lower.startswith(stem) for stem in _NOT_NAME_STEMS)
+    return lower in _NOT_NAME_WORDS or any(lower.startswith(stem) for stem in _NOT_NAME_STEMS)
 
 
 def _has_new_person_name(text: str, question: str) -> bool:
