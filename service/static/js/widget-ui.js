@@ -33,8 +33,11 @@ export function mount(host, { endpoint = "", k = null, label = null, lang = null
   const root = host.shadowRoot || host.attachShadow({ mode: "open" });
   applyStyles(root);
   // data-lang on the element (or the loader's option) wins; else the browser's languages.
-  const t = translator(chooseLanguage(host.getAttribute("data-lang") || lang));
-  const client = createClient(endpoint, { lang: t.lang });
+  const explicit = host.getAttribute("data-lang") || lang;
+  const t = translator(chooseLanguage(explicit));
+  // An explicit language travels to the pages the widget links to; else they choose as it did.
+  const linkLang = explicit ? t.lang : null;
+  const client = createClient(endpoint, { lang: linkLang });
   const passages = positiveInt(k ?? host.getAttribute("data-k"), 5);
   const labelText = label ?? host.getAttribute("data-label") ?? t("widget.label");
 
@@ -47,7 +50,11 @@ export function mount(host, { endpoint = "", k = null, label = null, lang = null
   );
   const status = el("p", { className: "status", attrs: { role: "status", "aria-live": "polite" } });
   const results = el("div", { className: "results", attrs: { "aria-busy": "false" } });
-  const moreLink = el("a", { href: `${client.base}/?lang=${t.lang}`, target: "_blank", rel: "noopener" }, t("widget.more"));
+  const moreLink = el(
+    "a",
+    { href: `${client.base}/${linkLang ? `?lang=${linkLang}` : ""}`, target: "_blank", rel: "noopener" },
+    t("widget.more"),
+  );
   const more = el("p", { className: "more" }, moreLink);
   root.append(el("div", { className: "ps", attrs: { part: "container", lang: t.lang } }, form, status, results, more));
 
@@ -57,7 +64,9 @@ export function mount(host, { endpoint = "", k = null, label = null, lang = null
     const query = input.value.trim();
     if (!query) return;
     const mine = ++generation;
-    moreLink.href = `${client.base}/?${new URLSearchParams({ q: query, lang: t.lang })}`;
+    const moreParams = new URLSearchParams({ q: query });
+    if (linkLang) moreParams.set("lang", linkLang);
+    moreLink.href = `${client.base}/?${moreParams}`;
     status.textContent = t("status.searching");
     results.setAttribute("aria-busy", "true");
     const [ask, search] = await Promise.allSettled([client.ask(query), client.search(query, { k: passages })]);
