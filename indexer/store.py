@@ -198,7 +198,8 @@ def _write_files(
     np.save(staging / EMBEDDINGS, content.embeddings, allow_pickle=False)
     np.save(staging / SENTENCE_EMBEDDINGS, content.sentence_embeddings, allow_pickle=False)
     DenseIndex.build(content.embeddings, kind=dense_kind).save(staging / DENSE)
-    KeywordIndex.build([keyword_text(p) for p in content.passages]).save(staging / KEYWORD_DIR)
+    texts, langs = [keyword_text(p) for p in content.passages], [p.lang for p in content.passages]
+    KeywordIndex.build(texts, langs).save(staging / KEYWORD_DIR)
     files = {
         path.relative_to(staging).as_posix(): FileEntry(bytes=path.stat().st_size, sha256=_sha256(path))
         for path in sorted(staging.rglob("*"))
