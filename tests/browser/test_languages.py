@@ -100,7 +100,8 @@ def test_widget_speaks_the_language_of_its_data_lang(
     )
     url = allowed_host.write(
         "widget-ru.html",
-        f'<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Интранет</title></head><body>{snippet}</body></html>',
+        '<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Интранет</title></head>'
+        f"<body>{snippet}</body></html>",
     )
     page.goto(url)
     widget = page.locator("#search")

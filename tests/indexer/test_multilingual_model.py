@@ -18,8 +18,12 @@ from indexer.retriever import Retriever
 
 QUESTION = "Когда открылось представительство в Шанхае?"
 ARTICLES = {
-    "en_shanghai.txt": "Office opens in Shanghai\n\nThe university opened a representative office in Shanghai in April 2016.",
-    "en_school.txt": "Summer school ends\n\nEighty students from China attended a summer school on robotics and energy.",
+    "en_shanghai.txt": (
+        "Office opens in Shanghai\n\nThe university opened a representative office in Shanghai in April 2016."
+    ),
+    "en_school.txt": (
+        "Summer school ends\n\nEighty students from China attended a summer school on robotics and energy."
+    ),
     "ru_suzhou.txt": "Лаборатория JITRI\n\nЛаборатория аддитивных технологий разместится в научном парке JITRI.",
 }
 TRANSLATIONS = {

@@ -183,3 +183,17 @@ def test_a_query_outside_the_model_languages_says_so(client: TestClient[Litestar
     assert all(hit["scores"]["dense"] is None for hit in hits)
     keyword = client.get("/search", params={"q": "Shanghai office", "mode": "keyword"}).json()
     assert (keyword["query_lang"], keyword["dense_used"]) == ("en", False)
+
+
+def test_date_filters_read_russian_and_written_dates(client: TestClient[Litestar]) -> None:
+    def articles(**params: str) -> set[str]:
+        response = client.get("/search", params={"q": "university summit office", "k": 50, **params})
+        assert response.status_code == 200, response.text
+        return {hit["article_id"] for hit in response.json()["hits"]}
+
+    assert articles(date_from="1 июня 2023") == {"a_shanghai"}
+    assert articles(date_from="June 1, 2023") == articles(date_from="2023-06-01") == {"a_shanghai"}
+    assert articles(date_to="10.06.2022") == {"b_summit"}
+    assert articles(date_from="10 июня 2022 г.", date_to="31 мая 2023") == {"b_summit"}
+    bad = client.get("/ask", params={"q": "office", "date_to": "31 июнья 2023"})
+    assert bad.status_code == 400 and bad.json()["field"] == "date_to"
