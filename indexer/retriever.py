@@ -206,7 +206,8 @@ class Retriever:
             return allowed
         if allowed is None:
             return self._covered_rows
-        return allowed[self._row_covered[allowed]]
+        kept: npt.NDArray[np.int64] = allowed[self._row_covered[allowed]]
+        return kept
 
     def _dense_rows(self, vector: Vectors, depth: int, allowed: npt.NDArray[np.int64] | None) -> list[int]:
         """The passages nearest the query by their own vectors; scored by ``_dense_scores``."""

@@ -56,7 +56,10 @@ def detect_language(text: str) -> Language:
     if known == 0 or known * 2 < len(letters):
         return "other"
     label, _ = _get_identifier().classify(text)
-    return label if label in DETECTED else "other"  # type: ignore[no-any-return]
+    for language in DETECTED:
+        if label == language:
+            return language
+    return "other"
 
 
 def normalise_language(code: str | None) -> Language | None:
