@@ -114,3 +114,29 @@ def test_widget_speaks_the_language_of_its_data_lang(
     assert "lang=ru" in (link.get_attribute("href") or "")
     screenshot(page, "widget-ru.png")
     assert not watched.errors, watched.errors
+
+
+def test_catalogue_reasons_plurals_and_original_links(watched: Watched, service: Service) -> None:
+    page = watched.page
+    page.goto(f"{service.origin}/")
+    result = page.evaluate(
+        """async () => {
+          const { translator } = await import('/static/js/i18n.js');
+          const { webUrl } = await import('/static/js/dom.js');
+          const ru = translator('ru'), en = translator('en');
+          return {
+            reason: ru.reason("no passage mentions 'tuition fee'"),
+            unknown: ru.reason('something else'),
+            english: en.reason("no passage mentions 'tuition fee'"),
+            plurals: [1, 2, 5, 21].map((n) => ru.passages(n)),
+            enPlurals: [1, 2].map((n) => en.passages(n)),
+            urls: [webUrl('https://www.spbstu.ru/media/news/1'), webUrl('javascript:alert(1)'), webUrl('/x')],
+          };
+        }"""
+    )
+    assert result["reason"] == "ни один фрагмент не упоминает 'tuition fee'"
+    assert result["unknown"] == "something else"
+    assert result["english"] == "no passage mentions 'tuition fee'"
+    assert result["plurals"] == ["1 фрагмент", "2 фрагмента", "5 фрагментов", "21 фрагмент"]
+    assert result["enPlurals"] == ["1 passage", "2 passages"]
+    assert result["urls"] == ["https://www.spbstu.ru/media/news/1", None, None]

@@ -65,6 +65,17 @@ export function highlightTerms(text, terms) {
   return fragment;
 }
 
+/** `url` if it is an http(s) address, else null: an article's original page must never be a javascript: link. */
+export function webUrl(url) {
+  if (typeof url !== "string") return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
 const DATE_FORMAT = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
 
 /** A <time> for an ISO day, or the word "undated", in the translator's language (English without one). */

@@ -118,11 +118,16 @@ const CATALOGUE = {
   },
 };
 
-// Reasons the answerer gives for not answering (the /ask `reason` field), by code; a reason
-// without an entry is shown as the service wrote it.
+// The answerer's reasons for not answering (the /ask `reason` field) are English sentences
+// such as "no passage mentions 'tuition fee'"; each known form has its translation here, and a
+// reason of another form is shown as the service wrote it.
 const REASONS = {
-  en: {},
-  ru: {},
+  en: [],
+  ru: [
+    [/^no passage mentions (.+)$/i, "ни один фрагмент не упоминает $1"],
+    [/^no passage answers (.+)$/i, "ни один фрагмент не отвечает на $1"],
+    [/^nothing in the articles (?:supports|answers) (?:an answer|this question)\.?$/i, "в статьях нет ничего, что подтверждало бы ответ"],
+  ],
 };
 
 function supported(tag) {
@@ -155,7 +160,12 @@ export function translator(lang) {
   };
   t.lang = lang;
   t.passages = (n) => t(pluralKey(lang, n), { n });
-  t.reason = (reason) => REASONS[lang]?.[reason] ?? reason;
+  t.reason = (reason) => {
+    for (const [pattern, template] of REASONS[lang] || []) {
+      if (pattern.test(reason)) return String(reason).replace(pattern, template);
+    }
+    return reason;
+  };
   t.date = new Intl.DateTimeFormat(lang === "ru" ? "ru-RU" : "en-GB", {
     day: "numeric",
     month: "long",

@@ -2,6 +2,7 @@
 import { createClient } from "./api.js";
 import { dateElement, el } from "./dom.js";
 import { pageLanguage, renderSwitch, translateDocument, translator } from "./i18n.js";
+import { originalLink } from "./results.js";
 
 const client = createClient("");
 const params = new URLSearchParams(window.location.search);
@@ -100,7 +101,7 @@ async function main() {
   document.title = `${article.title}: Polysearch`;
   title.textContent = article.title;
   meta.replaceChildren(dateElement(article.date, t));
-  if (article.url) meta.append(" · ", el("a", { href: article.url, className: "original-link", rel: "noopener" }, t("hits.original")));
+  meta.append(...originalLink(article.url, t("hits.original")));
   const span = requestedSpan(article.body.length);
   const marks = renderBody(article.body, span === "invalid" ? null : span);
   articleNode.setAttribute("aria-busy", "false");

@@ -1,5 +1,5 @@
 // Rendering of an answer and of ranked passages, shared by the page and the widget.
-import { dateElement, el, highlightTerms } from "./dom.js";
+import { dateElement, el, highlightTerms, webUrl } from "./dom.js";
 import { translator } from "./i18n.js";
 
 const ENGLISH = translator("en");
@@ -39,12 +39,17 @@ export function renderAnswer(result, { client, query, newTab = false, t = ENGLIS
       ),
       ", ",
       dateElement(answer.date, t),
-      answer.url ? " · " : null,
-      answer.url ? el("a", { href: answer.url, className: "original-link", rel: "noopener" }, t("answer.original")) : null,
+      ...originalLink(answer.url, t("answer.original")),
       el("span", { className: "confidence" }, t("answer.confidence", { percent })),
     ),
     keywordOnlyNote(result, t),
   );
+}
+
+/** " · original page" for a web article's own address (http(s) only), or nothing. */
+export function originalLink(url, label) {
+  const href = webUrl(url);
+  return href ? [" · ", el("a", { href, className: "original-link", rel: "noopener" }, label)] : [];
 }
 
 /** A note when the model did not rank the query (a language it does not cover). */
@@ -74,8 +79,7 @@ export function renderHits(hits, { client, query, terms, newTab = false, heading
           "p",
           { className: "meta" },
           dateElement(hit.date, t),
-          hit.url ? " · " : null,
-          hit.url ? el("a", { href: hit.url, className: "original-link", rel: "noopener" }, t("hits.original")) : null,
+          ...originalLink(hit.url, t("hits.original")),
         ),
         el("p", { className: "passage-text" }, highlightTerms(hit.text, terms)),
       ),
