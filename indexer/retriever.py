@@ -25,7 +25,7 @@ from indexer.models import (
     SearchMode,
 )
 from indexer.store import LoadedIndex, load_index
-from indexer.text.language import detect_language
+from indexer.text.language import detect_language, load_detector
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class Retriever:
         # Passages in a language the model does not cover have vectors that mean nothing: they
         # never enter dense candidates and never get a dense score (keyword evidence alone).
         self.languages = frozenset(index.manifest.model.languages)
+        load_detector()
         covered = np.array([p.lang is None or p.lang in self.languages for p in index.passages], dtype=bool)
         self._covered_rows: npt.NDArray[np.int64] | None = None if covered.all() else np.flatnonzero(covered)
         self._row_covered = covered

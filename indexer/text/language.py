@@ -8,6 +8,7 @@ what keeps "визит JITRI в Сучжоу" Russian and "JITRI" English.
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import TYPE_CHECKING, Literal
 
@@ -49,6 +50,13 @@ def script_of(char: str) -> str:
     return "other"
 
 
+def load_detector() -> None:
+    """Load the detector's model now, so the first query does not wait a second for it."""
+    _get_identifier()
+
+
+# Queries repeat (the answerer and the service ask about the same one several times).
+@functools.lru_cache(maxsize=8192)
 def detect_language(text: str) -> Language:
     """The language ``text`` is written in; ``other`` when its letters are mostly of other scripts."""
     letters = [script_of(char) for char in text if char.isalpha()]
