@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
+import numpy as np
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
@@ -32,10 +33,12 @@ async def answer(
     started = time.perf_counter()
     question = clean_text(raw, "question" if request.method == "POST" else "q")
     set_logged_query(request.scope, question)
-    vector = await engine.queries.encode(question)
+    reading = engine.retriever.read_query(question)
+    # A question the model does not cover needs no model call: its vector would not be used.
+    dimension = engine.retriever.encoder.dimension
+    vector = await engine.queries.encode(question) if reading.dense else np.zeros(dimension, dtype=np.float32)
     result = await pool.run(engine.answerer.ask, question, k=k, question_vector=vector, filters=filters)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
-    reading = engine.retriever.read_query(question)
     return AskResponse.of(result, index_version=engine.version, took_ms=took_ms, reading=reading)
 
 
