@@ -12,6 +12,8 @@ import re
 from itertools import pairwise
 from typing import Literal
 
+from indexer.text.questions import russian_evidence, russian_kind
+
 AnswerKind = Literal["acronym", "number", "time", "person", "place"]
 
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
@@ -63,6 +65,9 @@ _PLACE_PHRASE = re.compile(rf"\b(in|at|to|near)\s+(the\s+)?{_CAPITALISED}")
 def expected_kind(question: str) -> AnswerKind | None:
     """The kind of answer a question's wording asks for, when it says."""
     question = question.strip()
+    russian = russian_kind(question)  # Russian question words: indexer/text/questions.py
+    if russian is not None:
+        return russian
     if _asked_acronym(question):
         return "acronym"
     if _NUMBER_QUESTION.search(question):
@@ -100,6 +105,9 @@ def kind_evidence(kind: AnswerKind | None, question: str, text: str) -> float:
     """How strongly ``text`` holds an answer of ``kind``: 0 none, 0.5 weak, 1 strong."""
     if kind is None:
         return 0.0
+    russian = russian_evidence(kind, question, text)
+    if russian is not None:
+        return russian
     if kind == "time":
         if _YEAR.search(text) or (_MONTH_OR_SEASON.search(text) and _DIGIT.search(text)):
             return 1.0

@@ -150,6 +150,9 @@ class Answerer:
             (self.coverage(weights, self.terms(f"{hit.passage.title}\n{hit.passage.text}")) for hit in hits),
             default=0.0,
         )
+        if not self.retriever.read_query(question).dense:
+            # The model does not cover the question's language: its cosines are noise.
+            return min(1.0, max(0.0, coverage))
         cosine = max(c.cosine for c in candidates)
         return min(1.0, max(0.0, (cosine + coverage) / 2))
 
@@ -161,6 +164,9 @@ class Answerer:
         # Sentence vectors were computed at build time: answering costs no extra model call.
         keys = [(hit.passage.article_id, start, end) for hit, start, end, _ in spans]
         cosines = self.retriever.sentence_vectors(keys) @ np.asarray(question_vector, dtype=np.float32)
+        # A question or sentence outside the model's languages has no meaningful cosine.
+        covered = self.retriever.read_query(question).dense
+        cosines *= np.array([covered and self.retriever.covers(hit.passage) for hit, *_ in spans], dtype=np.float32)
         weights = self.term_weights(question)
         kind = expected_kind(question)
         return [

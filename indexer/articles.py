@@ -12,33 +12,15 @@ from pathlib import Path
 
 from indexer.errors import ArticleReadError
 from indexer.models import Article
+from indexer.text.dates import month_number
 
 log = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = frozenset({".txt", ".md"})
 
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        (
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ),
-        start=1,
-    )
-}
-# "1 June 2023 International activities 542": date, news category, view counter.
-_HEADER_DATE = re.compile(r"^(\d{1,2}) ([A-Za-z]+) (\d{4})\b.*$")
+# "1 June 2023 International activities 542": date, news category, view counter; Russian
+# pages write "17 июля 2025 Международная деятельность 312" or "3 июня 2024 г. ...".
+_HEADER_DATE = re.compile(r"^(\d{1,2}) ([^\W\d_]+) (\d{4})(?:\s*г\.)?(?=\s|$)")
 # "Дата публикации: 2020.10.05" ("publication date") in the footer of older pages.
 _FOOTER_DATE = re.compile(r"^Дата публикации:\s*(\d{4})\.(\d{2})\.(\d{2})\s*$")
 # Navigation left over from the site: "print version", "go to the news", "go to all news".
@@ -59,7 +41,7 @@ def _header_date(line: str) -> str | None:
     if match is None:
         return None
     day, month_name, year = match.groups()
-    month = _MONTHS.get(month_name.lower())
+    month = month_number(month_name)
     if month is None:
         return None
     try:

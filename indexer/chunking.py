@@ -12,8 +12,12 @@ import tiktoken
 from indexer.errors import BuildError
 
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) when whitespace and an
-# uppercase letter, digit or opening quote follow; newlines always end one.
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'»”’)\]*]*(?=\s+[\"'«“(\[*]*[A-ZА-ЯЁ0-9])")
+# uppercase letter, digit, Han character or opening quote follow; newlines always end one.
+# Chinese full stops (。！？) end a sentence wherever they stand: Chinese puts no space after them.
+_SENTENCE_END = re.compile(
+    r"[.!?…]+[\"'»”’)\]*]*(?=\s+[\"'«“„(\[*]*[A-ZА-ЯЁ0-9\u4e00-\u9fff])"
+    r"|[。！？]+[”’」』）)]*"
+)
 # Tokens before a period that do not end a sentence ("St. Petersburg", "Prof. Ivanov").
 _ABBREVIATIONS = frozenset(
     {
@@ -43,9 +47,34 @@ _ABBREVIATIONS = frozenset(
         "vol",
         "p",
         "pp",
+        # Russian: "т. е.", "г." (year: "в 2016 г. Политех..." goes on), "им." (named after),
+        # titles and units that are always followed by more of the same sentence.
         "т",
         "г",
+        "гг",
         "им",
+        "т.е",
+        "т.к",
+        "т.д",
+        "т.п",
+        "и.о",
+        "проф",
+        "акад",
+        "доц",
+        "зав",
+        "ул",
+        "пр",
+        "просп",
+        "д",
+        "см",
+        "стр",
+        "рис",
+        "млн",
+        "млрд",
+        "тыс",
+        "руб",
+        "англ",
+        "кит",
     }
 )
 _WORD = re.compile(r"\S+")
@@ -71,7 +100,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     word_start = dot
     while word_start > 0 and not text[word_start - 1].isspace():
         word_start -= 1
-    word = text[word_start:dot].lstrip("(«“\"'").lower()
+    word = text[word_start:dot].lstrip("(«“„\"'").lower()
     # A lone capital letter before a period is an initial ("V. Putin").
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 

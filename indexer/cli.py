@@ -56,6 +56,12 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         default="auto",
         help="FAISS index type (auto: by corpus size)",
     )
+    parser.add_argument(
+        "--model-languages",
+        default=None,
+        help="languages the model embeds, e.g. 'en,ru,zh' (default: en/ru/zh for known multilingual models, "
+        "else en); text in others is ranked by keywords alone",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--verify", action="store_true", help="only check the index at --out (files, counts, vectors) and report"
@@ -65,15 +71,18 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 def run_index(args: argparse.Namespace) -> int:
     from indexer.encoder import SentenceTransformerEncoder
+    from indexer.text.coverage import parse_languages
 
     if args.verify:
         return run_verify(args.out)
+    languages = None if args.model_languages is None else parse_languages(args.model_languages)
     options = BuildOptions(
         chunk_tokens=args.chunk_tokens,
         overlap_tokens=args.overlap_tokens,
         batch_size=args.batch_size,
         show_progress=not args.quiet,
         dense_kind=None if args.dense_index == "auto" else args.dense_index,
+        model_languages=languages,
     )
     options.validate()
     if holds_sync_state(args.out):
@@ -141,10 +150,17 @@ def hit_record(hit: Hit) -> dict[str, object]:
 def run_search(args: argparse.Namespace) -> int:
     from indexer.retriever import Retriever
 
-    hits = Retriever.open(args.index).search(args.query, k=args.k, mode=args.mode)
+    retriever = Retriever.open(args.index)
+    hits = retriever.search(args.query, k=args.k, mode=args.mode)
+    reading = retriever.read_query(args.query, args.mode)
     if args.json:
-        print(json.dumps([hit_record(hit) for hit in hits], ensure_ascii=False, indent=2))
+        # Each hit says how its query was read, so the output stays a plain list of hits.
+        extra = {"query_lang": reading.lang, "dense_used": reading.dense}
+        print(json.dumps([hit_record(hit) | extra for hit in hits], ensure_ascii=False, indent=2))
         return 0
+    if args.mode != "keyword" and not reading.dense:
+        covered = ", ".join(sorted(retriever.languages))
+        print(f"query read as {reading.lang}; ranked by keywords alone (the model covers {covered})\n")
     if not hits:
         print("no passages match")
     for hit in hits:

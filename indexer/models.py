@@ -45,6 +45,8 @@ class Passage(msgspec.Struct, frozen=True, kw_only=True):
     # Copied from the article, like title and date, so every hit and citation carries the
     # original page without a lookup (``None`` for articles read from files).
     url: str | None = None
+    # The passage's language (``ru``, ``en``, ``zh``, ``other``); ``None`` in indexes built
+    # before languages were recorded, read as covered by the model.
     lang: str | None = None
 
 
@@ -116,6 +118,8 @@ class ModelInfo(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     dimension: int
     max_seq_length: int
+    # Languages the model embeds meaningfully; text in any other is ranked by keyword evidence alone.
+    languages: tuple[str, ...] = ("en",)
 
 
 class FileEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -137,6 +141,15 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     counts: dict[str, int]
     articles: dict[str, str]
     files: dict[str, FileEntry]
+    # The keyword analyser's name and version (indexer.text.analysis.ANALYZER); ``None`` before it was recorded.
+    analyzer: str | None = None
+
+
+class QueryReading(msgspec.Struct, frozen=True, kw_only=True):
+    """How a query was read: its language, and whether its dense (model) score was used."""
+
+    lang: str
+    dense: bool
 
 
 class Answer(msgspec.Struct, frozen=True, kw_only=True):

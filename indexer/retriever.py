@@ -14,8 +14,18 @@ import numpy.typing as npt
 from indexer.encoder import Encoder, SentenceTransformerEncoder, Vectors, passage_input
 from indexer.errors import IndexMismatchError, InvalidQueryError, NotFoundError
 from indexer.fusion import FusionConfig, fuse
-from indexer.models import SEARCH_MODES, Article, ComponentScores, Hit, Passage, SearchFilters, SearchMode
+from indexer.models import (
+    SEARCH_MODES,
+    Article,
+    ComponentScores,
+    Hit,
+    Passage,
+    QueryReading,
+    SearchFilters,
+    SearchMode,
+)
 from indexer.store import LoadedIndex, load_index
+from indexer.text.language import detect_language, load_detector
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +56,13 @@ class Retriever:
         self._row_day = np.array(
             [dt.date.fromisoformat(p.date).toordinal() if p.date else _NO_DATE for p in index.passages], dtype=np.int32
         )
+        # Passages in a language the model does not cover have vectors that mean nothing: they
+        # never enter dense candidates and never get a dense score (keyword evidence alone).
+        self.languages = frozenset(index.manifest.model.languages)
+        load_detector()
+        covered = np.array([p.lang is None or p.lang in self.languages for p in index.passages], dtype=bool)
+        self._covered_rows: npt.NDArray[np.int64] | None = None if covered.all() else np.flatnonzero(covered)
+        self._row_covered = covered
 
     @classmethod
     def open(cls, index_dir: Path, *, encoder: Encoder | None = None, fusion: FusionConfig | None = None) -> Retriever:
@@ -92,6 +109,20 @@ class Retriever:
         self.article(article_id)
         return [p for p in self.index.passages if p.article_id == article_id]
 
+    def read_query(self, query: str, mode: SearchMode = "hybrid") -> QueryReading:
+        """The query's language, and whether ``mode`` ranks it by the model (dense) at all.
+
+        A query outside the model's languages is ranked by keywords alone; so is one without
+        any letters ("2016") only if the mode is keyword: a number means the same in any language.
+        """
+        lang = detect_language(query)
+        covered = lang in self.languages or not any(char.isalpha() for char in query)
+        return QueryReading(lang=lang, dense=mode != "keyword" and covered)
+
+    def covers(self, passage: Passage) -> bool:
+        """Whether the model covers the passage's language (its vectors mean something)."""
+        return passage.lang is None or passage.lang in self.languages
+
     def encode_queries(self, queries: Sequence[str]) -> Vectors:
         return self.encoder.encode(list(queries))
 
@@ -132,12 +163,14 @@ class Retriever:
         if allowed is not None and len(allowed) == 0:
             return []
         depth = max(self.fusion.depth, k)
+        if mode != "keyword" and not self.read_query(query, mode).dense:
+            mode = "keyword"
         dense_rows: list[int] = []
         keyword: dict[int, float] = {}
         bm25 = np.zeros(0, dtype=np.float32)
         if mode in ("dense", "hybrid"):
             vector = query_vector if query_vector is not None else self.encoder.encode([query])[0]
-            dense_rows = self._dense_rows(vector, depth, allowed)
+            dense_rows = self._dense_rows(vector, depth, self._dense_allowed(allowed))
         if mode in ("keyword", "hybrid"):
             bm25 = self.index.keyword.scores(query)
             keyword = self._keyword(bm25, depth, allowed, keep_zero=mode == "keyword")
@@ -168,6 +201,14 @@ class Retriever:
             if filters.date_to is not None:
                 mask &= self._row_day <= filters.date_to.toordinal()
         return np.flatnonzero(mask).astype(np.int64)
+
+    def _dense_allowed(self, allowed: npt.NDArray[np.int64] | None) -> npt.NDArray[np.int64] | None:
+        if self._covered_rows is None:
+            return allowed
+        if allowed is None:
+            return self._covered_rows
+        kept: npt.NDArray[np.int64] = allowed[self._row_covered[allowed]]
+        return kept
 
     def _dense_rows(self, vector: Vectors, depth: int, allowed: npt.NDArray[np.int64] | None) -> list[int]:
         """The passages nearest the query by their own vectors; scored by ``_dense_scores``."""
@@ -227,10 +268,10 @@ class Retriever:
         # memory and BM25 scored the whole corpus, so fusion never guesses a missing score.
         # Dense scores are computed here once, over the union, not again per candidate list.
         cosine = self._dense_scores(union, vector)
-        dense_full = {row: float(c) for row, c in zip(union, cosine)}
+        dense_full = {row: float(c) for row, c in zip(union, cosine) if self._row_covered[row]}
         keyword_full = {row: float(bm25[row]) for row in union if bm25[row] > 0}
         fused = fuse(dense_full, keyword_full, self.fusion)
-        components = {row: ComponentScores(dense=dense_full[row], keyword=float(bm25[row])) for row in union}
+        components = {row: ComponentScores(dense=dense_full.get(row), keyword=float(bm25[row])) for row in union}
         return fused, components
 
 

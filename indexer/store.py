@@ -30,7 +30,7 @@ import numpy as np
 from indexer.dense import DenseIndex, DenseKind
 from indexer.encoder import Vectors
 from indexer.errors import BuildError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
-from indexer.keyword import KeywordIndex
+from indexer.keyword import ANALYZER, KeywordIndex
 from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo, Passage, Sentence
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ def index_version(model: ModelInfo, chunking: ChunkParams, article_hashes: dict[
             "chunking": chunking,
             "articles": article_hashes,
             "dense": dense_kind,
+            "analyzer": ANALYZER,
         }
     )
     return hashlib.sha256(payload).hexdigest()[:16]
@@ -244,7 +245,8 @@ def _write_files(
     np.save(staging / EMBEDDINGS, content.embeddings, allow_pickle=False)
     np.save(staging / SENTENCE_EMBEDDINGS, content.sentence_embeddings, allow_pickle=False)
     DenseIndex.build(content.embeddings, kind=dense_kind).save(staging / DENSE)
-    KeywordIndex.build([keyword_text(p) for p in content.passages]).save(staging / KEYWORD_DIR)
+    texts, langs = [keyword_text(p) for p in content.passages], [p.lang for p in content.passages]
+    KeywordIndex.build(texts, langs).save(staging / KEYWORD_DIR)
     files = {
         path.relative_to(staging).as_posix(): FileEntry(bytes=path.stat().st_size, sha256=_sha256(path))
         for path in sorted(staging.rglob("*"))
@@ -265,6 +267,7 @@ def _write_files(
         },
         articles={article.id: article.content_hash for article in content.articles},
         files=files,
+        analyzer=ANALYZER,
     )
     (staging / MANIFEST).write_bytes(msgspec.json.format(msgspec.json.encode(manifest), indent=2))
     return manifest
@@ -350,6 +353,12 @@ def load_version(version_dir: Path) -> LoadedIndex:
         raise IndexMismatchError(
             f"{version_dir} has index format {manifest.format_version}, "
             f"this polysearch reads {FORMAT_VERSION}; rebuild it"
+        )
+    if manifest.analyzer != ANALYZER:
+        # Queries must be analysed exactly as the passages were, or keyword terms never meet.
+        raise IndexMismatchError(
+            f"{version_dir} has a keyword index made by analyser {manifest.analyzer!r}, "
+            f"this polysearch analyses with {ANALYZER!r}; rebuild it"
         )
     _verify_files(version_dir, manifest)
     try:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from indexer.models import Answer, Article, AskResult, Hit, Passage, SearchMode
+from indexer.models import Answer, Article, AskResult, Hit, Passage, QueryReading, SearchMode
 
 MAX_QUERY_CHARS = 1000
 MAX_K = 50
@@ -64,6 +64,10 @@ class HitOut(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+LANG_DOC = "the language the query was read as: ru, en, zh or other"
+DENSE_DOC = "whether the embedding model ranked this query (false: keywords alone, e.g. a language it does not cover)"
+
+
 class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
     query: str
     mode: SearchMode
@@ -71,6 +75,8 @@ class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
     index_version: str
     took_ms: float
     hits: list[HitOut]
+    query_lang: Annotated[str, msgspec.Meta(description=LANG_DOC)]
+    dense_used: Annotated[bool, msgspec.Meta(description=DENSE_DOC)]
 
 
 class AnswerOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -98,10 +104,14 @@ class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
     citations: list[HitOut]
     index_version: str
     took_ms: float
+    query_lang: Annotated[str, msgspec.Meta(description=LANG_DOC)]
+    dense_used: Annotated[bool, msgspec.Meta(description=DENSE_DOC)]
 
     @classmethod
-    def of(cls, result: AskResult, *, index_version: str, took_ms: float) -> AskResponse:
+    def of(cls, result: AskResult, *, index_version: str, took_ms: float, reading: QueryReading) -> AskResponse:
         return cls(
+            query_lang=reading.lang,
+            dense_used=reading.dense,
             question=result.question,
             answer=None if result.answer is None else AnswerOut.of(result.answer, url=_answer_url(result)),
             abstained=result.abstained,

@@ -12,6 +12,7 @@ from litestar import Request
 
 from indexer.errors import InvalidQueryError
 from indexer.models import SearchFilters
+from indexer.text.dates import parse_date
 from service.errors import MalformedRequestError
 from service.schemas import MAX_QUERY_CHARS
 
@@ -47,6 +48,19 @@ def clean_text(raw: str, field: str, *, max_chars: int = MAX_QUERY_CHARS) -> str
         elif unicodedata.category(char) not in ("Cc", "Cs"):
             kept.append(char)
     return unicodedata.normalize("NFC", "".join(kept)).strip()
+
+
+DATE_HELP = "ISO (2020-10-05) or as written (17 июля 2025, 05.10.2020, June 1, 2023)"
+
+
+def read_date(text: str | None, field: str) -> dt.date | None:
+    """A date filter as a person writes it, English or Russian; a 400 naming ``field`` otherwise."""
+    if text is None or not text.strip():
+        return None
+    date = parse_date(text)
+    if date is None:
+        raise InvalidQueryError(field, f"must be {DATE_HELP}")
+    return date
 
 
 def search_filters(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from typing import Annotated, Any
 
+import numpy as np
 from litestar import Controller, HttpMethod, Request, Response, get, post, route
 from litestar.params import Parameter
 
@@ -16,7 +16,7 @@ from service.errors import UnsupportedMediaError
 from service.observability import set_logged_query
 from service.schemas import MAX_K, MAX_QUERY_CHARS, AskRequest, AskResponse
 from service.state import Engine
-from service.validation import check_encoding, clean_text, search_filters
+from service.validation import DATE_HELP, check_encoding, clean_text, read_date, search_filters
 
 
 async def require_json(request: Request[Any, Any, Any]) -> None:
@@ -34,10 +34,13 @@ async def answer(
     started = time.perf_counter()
     question = clean_text(raw, "question" if request.method == "POST" else "q")
     set_logged_query(request.scope, question)
-    vector = await engine.queries.encode(question)
+    reading = engine.retriever.read_query(question)
+    # A question the model does not cover needs no model call: its vector would not be used.
+    dimension = engine.retriever.encoder.dimension
+    vector = await engine.queries.encode(question) if reading.dense else np.zeros(dimension, dtype=np.float32)
     result = await pool.run(engine.answerer.ask, question, k=k, question_vector=vector, filters=filters)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
-    return AskResponse.of(result, index_version=engine.version, took_ms=took_ms)
+    return AskResponse.of(result, index_version=engine.version, took_ms=took_ms, reading=reading)
 
 
 class AskController(Controller):
@@ -60,11 +63,14 @@ class AskController(Controller):
         pool: ComputePool,
         q: Annotated[str, Parameter(description=f"the question, 1 to {MAX_QUERY_CHARS} characters after trimming")],
         k: Annotated[int, Parameter(ge=1, le=MAX_K, description="passages to answer from")] = 5,
-        date_from: Annotated[dt.date | None, Parameter(description="earliest article date, inclusive")] = None,
-        date_to: Annotated[dt.date | None, Parameter(description="latest article date, inclusive")] = None,
+        date_from: Annotated[
+            str | None, Parameter(description=f"earliest article date (inclusive): {DATE_HELP}")
+        ] = None,
+        date_to: Annotated[str | None, Parameter(description=f"latest article date (inclusive): {DATE_HELP}")] = None,
         article_id: Annotated[list[str] | None, Parameter(description="only these articles (repeatable)")] = None,
     ) -> AskResponse:
-        return await answer(request, engine, pool, q, k, search_filters(date_from, date_to, article_id))
+        filters = search_filters(read_date(date_from, "date_from"), read_date(date_to, "date_to"), article_id)
+        return await answer(request, engine, pool, q, k, filters)
 
     @post(summary="Answer a question (JSON body)", status_code=200, before_request=require_json)
     async def ask_post(

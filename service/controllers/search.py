@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from typing import Annotated, Any
 
@@ -15,7 +14,7 @@ from service.compute import ComputePool
 from service.observability import set_logged_query
 from service.schemas import MAX_K, MAX_QUERY_CHARS, HitOut, SearchResponse
 from service.state import Engine
-from service.validation import clean_text, search_filters
+from service.validation import DATE_HELP, clean_text, read_date, search_filters
 
 
 class SearchController(Controller):
@@ -32,16 +31,20 @@ class SearchController(Controller):
         q: Annotated[str, Parameter(description=f"the query, 1 to {MAX_QUERY_CHARS} characters after trimming")],
         k: Annotated[int, Parameter(ge=1, le=MAX_K, description="number of passages")] = 10,
         mode: Annotated[SearchMode, Parameter(description="dense, keyword or hybrid ranking")] = "hybrid",
-        date_from: Annotated[dt.date | None, Parameter(description="earliest article date, inclusive")] = None,
-        date_to: Annotated[dt.date | None, Parameter(description="latest article date, inclusive")] = None,
+        date_from: Annotated[
+            str | None, Parameter(description=f"earliest article date (inclusive): {DATE_HELP}")
+        ] = None,
+        date_to: Annotated[str | None, Parameter(description=f"latest article date (inclusive): {DATE_HELP}")] = None,
         article_id: Annotated[list[str] | None, Parameter(description="only these articles (repeatable)")] = None,
     ) -> SearchResponse:
         started = time.perf_counter()
         query = clean_text(q, "q")
         set_logged_query(request.scope, query)
-        filters = search_filters(date_from, date_to, article_id)
-        # Keyword search needs no vector; the others get theirs from the one query encoder.
-        vector = None if mode == "keyword" else await engine.queries.encode(query)
+        filters = search_filters(read_date(date_from, "date_from"), read_date(date_to, "date_to"), article_id)
+        # Keyword search needs no vector, nor does a query in a language the model does not
+        # cover; the others get theirs from the one query encoder.
+        reading = engine.retriever.read_query(query, mode)
+        vector = await engine.queries.encode(query) if reading.dense else None
         hits = await pool.run(engine.retriever.search, query, k, mode, filters, query_vector=vector)
         return SearchResponse(
             query=query,
@@ -50,4 +53,6 @@ class SearchController(Controller):
             index_version=engine.version,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             hits=[HitOut.of(hit) for hit in hits],
+            query_lang=reading.lang,
+            dense_used=reading.dense,
         )

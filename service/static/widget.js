@@ -5,7 +5,8 @@
  *
  * Options on the <script>: data-endpoint (the service origin; default: where this file came
  * from), data-target (a CSS selector for the element(s) to fill; default: [data-polysearch]).
- * Options on a target: data-k (passages shown, default 5), data-label (the search box label).
+ * Options on a target: data-k (passages shown, default 5), data-label (the search box label),
+ * data-lang (en or ru; default: the browser's preferred language).
  * The widget lives in a shadow root, defines no globals and adds no styles to the host page.
  * The host's origin must be in the service's POLYSEARCH_CORS_ORIGINS.
  */

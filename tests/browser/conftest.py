@@ -27,6 +27,9 @@ from playwright.sync_api import Browser, BrowserContext, Dialog, Page, sync_play
 
 from tests.conftest import REPO, SEEDS
 
+# The Russian test articles sit beside the English seeds, as in a real mixed archive.
+RUSSIAN_ARTICLES = REPO / "eval" / "ru" / "articles"
+
 CHROMIUM = Path(os.environ.get("POLYSEARCH_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
@@ -127,6 +130,8 @@ def stranger_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostSite
 def browser_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     seeds = tmp_path_factory.mktemp("browser-seeds") / "seeds"
     shutil.copytree(SEEDS, seeds)
+    for article in sorted(RUSSIAN_ARTICLES.glob("*.txt")):
+        shutil.copy(article, seeds / article.name)
     (seeds / f"{HOSTILE_ID}.txt").write_text(HOSTILE_ARTICLE, encoding="utf-8")
     out = seeds.parent / "index"
     built = subprocess.run(
@@ -213,8 +218,11 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-def open_page(browser: Browser, *, width: int = 1100, height: int = 900) -> tuple[BrowserContext, Watched]:
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
+def open_page(
+    browser: Browser, *, width: int = 1100, height: int = 900, locale: str = "en-GB"
+) -> tuple[BrowserContext, Watched]:
+    # The locale is what the browser sends as Accept-Language (and navigator.languages).
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
     page = context.new_page()
     watched = Watched(page=page)
 

@@ -22,7 +22,7 @@ from indexer.answer_types import AnswerKind, expected_kind, kind_evidence
         ("What does ATURC mean?", "acronym"),
         ("What does the JITRI Co-op programme offer students?", None),
         ("How will SPbPU pick the students who go on the programme?", None),
-        ("Кто возглавлял делегацию?", None),
+        ("Кто возглавлял делегацию?", "person"),  # Russian question words: indexer/text/questions.py
     ],
 )
 def test_expected_kind(question: str, kind: AnswerKind | None) -> None:

@@ -31,12 +31,19 @@ WORDS = st.sampled_from(
         "🙂",
         "a",
         "Dr.",
+        "г.",
+        "т.",
+        "В.",
+        "上海。",
+        "好！",
+        "„цитата“",
+        "Сучжоу",
     ]
 )
 SENTENCE = st.builds(
     lambda words, end: " ".join(words) + end,
     st.lists(WORDS, min_size=1, max_size=40),
-    st.sampled_from([".", "!", "?", "", "…", ".»"]),
+    st.sampled_from([".", "!", "?", "", "…", ".»", "。", "！", "？", "。”"]),
 )
 PARAGRAPH = st.builds(lambda sentences: " ".join(sentences), st.lists(SENTENCE, min_size=1, max_size=8))
 BODY = st.builds(
@@ -125,3 +132,28 @@ def test_one_giant_word_is_split_inside_the_word() -> None:
 def test_bad_parameters_are_refused(chunk: int, overlap: int) -> None:
     with pytest.raises(BuildError):
         Chunker(ENC, chunk_tokens=chunk, overlap_tokens=overlap)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Initials, "т. е." and "г." after a year do not end a sentence.
+        (
+            "Ректор В. В. Иванов подписал соглашение, т. е. меморандум. Затем делегация уехала.",
+            ["Ректор В. В. Иванов подписал соглашение, т. е. меморандум.", "Затем делегация уехала."],
+        ),
+        (
+            "В 2016 г. Политех открыл офис. Проф. Петров сказал «Да».",
+            ["В 2016 г. Политех открыл офис.", "Проф. Петров сказал «Да»."],
+        ),
+        # Chinese stops end a sentence with no space after them.
+        (
+            "在2016年4月，上海代表处成立。它位于市中心！真的吗？是的",
+            ["在2016年4月，上海代表处成立。", "它位于市中心！", "真的吗？", "是的"],
+        ),
+        ("“代表处成立。”它位于上海。", ["“代表处成立。”", "它位于上海。"]),
+        ("The office opened in 2016. 上海 is its city.", ["The office opened in 2016.", "上海 is its city."]),
+    ],
+)
+def test_russian_and_chinese_sentences(text: str, expected: list[str]) -> None:
+    assert [text[a:b] for a, b in sentence_spans(text)] == expected

@@ -104,3 +104,21 @@ def test_os_errors_are_one_line(
     assert main(["index", "--seeds", str(tiny_seeds), "--out", str(tmp_path / "index"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left on device" in err and "Traceback" not in err
+
+
+def test_search_json_says_how_the_query_was_read(tiny_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "Шанхай", "--index", str(tiny_index), "-k", "1", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert (hits[0]["query_lang"], hits[0]["dense_used"]) == ("ru", False)
+    assert main(["search", "Шанхай", "--index", str(tiny_index), "-k", "1"]) == 0
+    assert "query read as ru; ranked by keywords alone (the model covers en)" in capsys.readouterr().out
+
+
+def test_unknown_model_language_is_one_line(
+    tiny_seeds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["index", "--seeds", str(tiny_seeds), "--out", str(tmp_path / "i"), "--model-languages", "en,fr", "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown model language(s) fr" in err
+    assert not (tmp_path / "i").exists()

@@ -8,6 +8,7 @@ import pytest
 
 from indexer.builder import PIPELINE_VERSION
 from indexer.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from indexer.keyword import ANALYZER
 from indexer.retriever import Retriever
 from indexer.store import CURRENT, live_version_dir, load_index
 from tests.fakes import FakeEncoder
@@ -23,7 +24,8 @@ def test_layout_is_plain_files_with_a_manifest(tiny_index: Path) -> None:
     assert {"manifest.json", "articles.jsonl", "passages.jsonl", "embeddings.npy", "dense.faiss"} <= names
     assert any(name.startswith("keyword/") for name in names)
     manifest = json.loads((live / "manifest.json").read_text())
-    assert manifest["model"] == {"name": "fake-encoder", "dimension": 64, "max_seq_length": 512}
+    assert manifest["model"] == {"name": "fake-encoder", "dimension": 64, "max_seq_length": 512, "languages": ["en"]}
+    assert manifest["analyzer"] == ANALYZER
     assert manifest["chunking"] == {
         "chunk_tokens": 32,
         "overlap_tokens": 8,

@@ -19,7 +19,8 @@ def test_search_returns_ranked_hits_with_exact_spans(client: TestClient[Litestar
     response = client.get("/search", params={"q": "Gao Jun delegation", "k": 2})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"query", "mode", "k", "index_version", "took_ms", "hits"}
+    assert set(body) == {"query", "mode", "k", "index_version", "took_ms", "hits", "query_lang", "dense_used"}
+    assert (body["query_lang"], body["dense_used"]) == ("en", True)
     assert (body["query"], body["mode"], body["k"]) == ("Gao Jun delegation", "hybrid", 2)
     assert body["took_ms"] >= 0
     hits = body["hits"]
@@ -70,7 +71,9 @@ def test_ask_get_and_post_answer_with_an_exact_citation(client: TestClient[Lites
     ):
         assert response.status_code == 200
         body = response.json()
-        assert set(body) == {"question", "answer", "abstained", "citations", "index_version", "took_ms"}
+        assert set(body) == {
+        "question", "answer", "abstained", "citations", "index_version", "took_ms", "query_lang", "dense_used",
+    }  # fmt: skip
         assert body["question"] == question and body["abstained"] is False
         answer = body["answer"]
         assert "Gao Jun" in answer["text"] and 0 <= answer["confidence"] <= 1
@@ -170,3 +173,27 @@ def test_cors_is_off_by_default_and_follows_the_allowlist(make_client: ClientFac
     assert response.headers["access-control-allow-origin"] == "https://intranet.example"
     other = allowed.get("/search", params={"q": "office"}, headers={"Origin": "https://evil.example"})
     assert other.headers.get("access-control-allow-origin") != "https://evil.example"
+
+
+def test_a_query_outside_the_model_languages_says_so(client: TestClient[Litestar]) -> None:
+    for path in ("/search", "/ask"):
+        body = client.get(path, params={"q": "Когда открылось представительство в Шанхае?"}).json()
+        assert (body["query_lang"], body["dense_used"]) == ("ru", False)
+    hits = client.get("/search", params={"q": "Когда открылось представительство в Шанхае?"}).json()["hits"]
+    assert all(hit["scores"]["dense"] is None for hit in hits)
+    keyword = client.get("/search", params={"q": "Shanghai office", "mode": "keyword"}).json()
+    assert (keyword["query_lang"], keyword["dense_used"]) == ("en", False)
+
+
+def test_date_filters_read_russian_and_written_dates(client: TestClient[Litestar]) -> None:
+    def articles(**params: str) -> set[str]:
+        response = client.get("/search", params={"q": "university summit office", "k": 50, **params})
+        assert response.status_code == 200, response.text
+        return {hit["article_id"] for hit in response.json()["hits"]}
+
+    assert articles(date_from="1 июня 2023") == {"a_shanghai"}
+    assert articles(date_from="June 1, 2023") == articles(date_from="2023-06-01") == {"a_shanghai"}
+    assert articles(date_to="10.06.2022") == {"b_summit"}
+    assert articles(date_from="10 июня 2022 г.", date_to="31 мая 2023") == {"b_summit"}
+    bad = client.get("/ask", params={"q": "office", "date_to": "31 июнья 2023"})
+    assert bad.status_code == 400 and bad.json()["field"] == "date_to"

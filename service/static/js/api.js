@@ -9,8 +9,8 @@ export class ApiError extends Error {
   }
 }
 
-/** Requests against the service at `endpoint` (an origin, or "" for the page's own). */
-export function createClient(endpoint = "") {
+/** Requests against the service at `endpoint` (an origin, or "" for the page's own); `lang` travels to the article view. */
+export function createClient(endpoint = "", { lang = null } = {}) {
   const base = endpoint.replace(/\/+$/, "");
 
   async function getJson(path, params) {
@@ -54,6 +54,7 @@ export function createClient(endpoint = "") {
         params.set("end", String(end));
       }
       if (query) params.set("q", query);
+      if (lang) params.set("lang", lang);
       return `${base}/read/${encodeURIComponent(articleId)}?${params}`;
     },
   };

@@ -1,12 +1,19 @@
 // The search page: the address holds the search (q, from, to), so results can be shared,
 // bookmarked and walked with the back button; the form only changes the address.
 import { createClient } from "./api.js";
-import { queryTerms } from "./dom.js";
+import { el, queryTerms } from "./dom.js";
+import { pageLanguage, renderSwitch, translateDocument, translator } from "./i18n.js";
 import { renderAnswer, renderError, renderHits } from "./results.js";
 
 const PASSAGES = 10;
-const BASE_TITLE = document.title;
-const client = createClient("");
+const t = translator(pageLanguage());
+translateDocument(t);
+renderSwitch(document.getElementById("lang-switch"), t, el);
+const BASE_TITLE = t("page.title");
+document.title = BASE_TITLE;
+// An explicit ?lang= choice is kept in every address the page makes.
+const explicitLang = new URLSearchParams(window.location.search).get("lang") ? t.lang : null;
+const client = createClient("", { lang: explicitLang });
 
 const form = document.getElementById("search-form");
 const input = document.getElementById("q");
@@ -29,6 +36,7 @@ function urlFor(state) {
   if (state.q) params.set("q", state.q);
   if (state.from) params.set("from", state.from);
   if (state.to) params.set("to", state.to);
+  if (explicitLang) params.set("lang", explicitLang);
   const query = params.toString();
   return query ? `/?${query}` : "/";
 }
@@ -40,12 +48,9 @@ function fillForm(state) {
 }
 
 function summary(ask, search) {
-  const count = search ? search.hits.length : 0;
-  const passages = `${count} passage${count === 1 ? "" : "s"}`;
-  if (!ask) return `Showing ${passages}; the answer could not be fetched.`;
-  return ask.abstained || !ask.answer
-    ? `The articles do not answer this question. Showing the ${passages} closest to it.`
-    : `Answer found, with ${passages}.`;
+  const passages = t.passages(search ? search.hits.length : 0);
+  if (!ask) return t("status.askFailed", { passages });
+  return ask.abstained || !ask.answer ? t("status.noAnswer", { passages }) : t("status.answer", { passages });
 }
 
 // Each run is numbered so a slow response for an old search never overwrites a newer one.
@@ -61,7 +66,7 @@ async function run(state) {
   }
   document.title = `${state.q}: ${BASE_TITLE}`;
   results.setAttribute("aria-busy", "true");
-  status.textContent = "Searching…";
+  status.textContent = t("status.searching");
   const options = { dateFrom: state.from, dateTo: state.to };
   const [ask, search] = await Promise.allSettled([
     client.ask(state.q, options),
@@ -69,23 +74,23 @@ async function run(state) {
   ]);
   if (mine !== generation) return;
   const terms = queryTerms(state.q);
-  const context = { client, query: state.q, terms };
+  const context = { client, query: state.q, terms, t };
   const nodes = [];
   if (ask.status === "fulfilled") nodes.push(renderAnswer(ask.value, context));
-  else nodes.push(renderError(ask.reason));
+  else nodes.push(renderError(ask.reason, t));
   if (search.status === "fulfilled") nodes.push(renderHits(search.value.hits, context));
-  else if (ask.status === "fulfilled") nodes.push(renderError(search.reason));
+  else if (ask.status === "fulfilled") nodes.push(renderError(search.reason, t));
   results.replaceChildren(...nodes);
   results.setAttribute("aria-busy", "false");
   status.textContent =
     ask.status === "rejected" && search.status === "rejected"
-      ? "Search failed."
+      ? t("status.failed")
       : summary(ask.status === "fulfilled" ? ask.value : null, search.status === "fulfilled" ? search.value : null);
 }
 
 function datesAreOrdered() {
   const ordered = !dateFrom.value || !dateTo.value || dateFrom.value <= dateTo.value;
-  dateTo.setCustomValidity(ordered ? "" : "The end date must not be before the start date.");
+  dateTo.setCustomValidity(ordered ? "" : t("form.datesOrder"));
   return ordered;
 }
 

@@ -24,9 +24,22 @@ export function el(tag, props = {}, ...children) {
 const STOPWORDS = new Set(
   ("a an and are as at be been but by can could did do does for from had has have how i in into is it its " +
     "of on or our over she so than that the their them then there these they this to too was we were what " +
-    "when where which who whom why will with would you your")
+    "when where which who whom why will with would you your " +
+    // Russian function and question words.
+    "без был была были было быть все всех где для его если есть еще или как какая какие какой когда кто между " +
+    "над она они оно при про сколько так также там тем только что чтобы это этот эти")
     .split(" "),
 );
+
+// Russian inflects: "Шанхае" should mark "Шанхай". A Cyrillic term of six letters or more is
+// matched by its first letters without the last two (a rough stem); ё is read as е throughout.
+function normalise(word) {
+  return word.toLocaleLowerCase().replaceAll("ё", "е");
+}
+
+function stemPrefix(term) {
+  return /[а-я]/.test(term) && term.length >= 6 ? term.slice(0, -2) : term;
+}
 
 const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu;
 
@@ -34,7 +47,7 @@ const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu;
 export function queryTerms(query) {
   const terms = new Set();
   for (const match of (query || "").matchAll(WORD)) {
-    const term = match[0].toLocaleLowerCase();
+    const term = normalise(match[0]);
     if (term.length >= 2 && !STOPWORDS.has(term)) terms.add(term);
   }
   return [...terms].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
@@ -43,8 +56,8 @@ export function queryTerms(query) {
 // A passage word matches a term exactly, or by prefix for terms long enough that the prefix
 // is meaningful ("accelerator" marks "accelerators"; "art" does not mark "article").
 function matchesTerm(word, terms) {
-  const lower = word.toLocaleLowerCase();
-  return terms.some((term) => lower === term || (term.length >= 4 && lower.startsWith(term)));
+  const lower = normalise(word);
+  return terms.some((term) => lower === term || (term.length >= 4 && lower.startsWith(stemPrefix(term))));
 }
 
 /** `text` as a fragment of text nodes, with words matching `terms` wrapped in <mark>. */
@@ -65,26 +78,24 @@ export function highlightTerms(text, terms) {
   return fragment;
 }
 
-const DATE_FORMAT = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
-
-/** A <time> for an ISO day, or the word "undated". */
-export function dateElement(isoDay) {
-  if (!isoDay) return el("span", { className: "date undated" }, "undated");
-  const parsed = new Date(`${isoDay}T00:00:00Z`);
-  const label = Number.isNaN(parsed.getTime()) ? isoDay : DATE_FORMAT.format(parsed);
-  return el("time", { className: "date", dateTime: isoDay }, label);
+/** `url` if it is an http(s) address, else null: an article's original page must never be a javascript: link. */
+export function webUrl(url) {
+  if (typeof url !== "string") return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch {
+    return null;
+  }
 }
 
-// The label of the link to an article's original news page; kept here, in one place, for translation.
-export const ORIGINAL_PAGE_LABEL = "Original page";
+const DATE_FORMAT = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
 
-/** A link to the original news page of a web article (opens in a new tab), or null when there is none. */
-export function originalLink(url) {
-  // Only web pages: a javascript: or data: url must never become a link.
-  if (typeof url !== "string" || !/^https?:/i.test(url)) return null;
-  return el(
-    "a",
-    { href: url, className: "original-link", target: "_blank", rel: "noopener noreferrer" },
-    ORIGINAL_PAGE_LABEL,
-  );
+/** A <time> for an ISO day, or the word "undated", in the translator's language (English without one). */
+export function dateElement(isoDay, t = null) {
+  if (!isoDay) return el("span", { className: "date undated" }, t ? t("date.undated") : "undated");
+  const parsed = new Date(`${isoDay}T00:00:00Z`);
+  const format = t ? t.date : DATE_FORMAT;
+  const label = Number.isNaN(parsed.getTime()) ? isoDay : format.format(parsed);
+  return el("time", { className: "date", dateTime: isoDay }, label);
 }

@@ -1,9 +1,15 @@
 // The article view: the whole article, the cited span marked and scrolled into view.
 import { createClient } from "./api.js";
-import { dateElement, el, originalLink } from "./dom.js";
+import { dateElement, el } from "./dom.js";
+import { pageLanguage, renderSwitch, translateDocument, translator } from "./i18n.js";
+import { originalLink } from "./results.js";
 
 const client = createClient("");
 const params = new URLSearchParams(window.location.search);
+const t = translator(pageLanguage());
+translateDocument(t);
+renderSwitch(document.getElementById("lang-switch"), t, el);
+document.title = t("read.title");
 const articleId = decodeURIComponent(window.location.pathname.replace(/^\/read\//, ""));
 const query = params.get("q") || "";
 
@@ -61,7 +67,10 @@ function renderBody(body, span) {
 }
 
 function setUpBackLink() {
-  if (query) back.href = `/?${new URLSearchParams({ q: query })}`;
+  const backParams = new URLSearchParams();
+  if (query) backParams.set("q", query);
+  if (params.get("lang")) backParams.set("lang", t.lang);
+  if (backParams.size) back.href = `/?${backParams}`;
   // Coming straight from the results, going back keeps the filters and scroll position.
   back.addEventListener("click", (event) => {
     let fromSearch = false;
@@ -84,31 +93,31 @@ async function main() {
   try {
     article = await client.article(articleId);
   } catch (error) {
-    title.textContent = error.status === 404 ? "Article not found" : "The article could not be loaded";
+    title.textContent = error.status === 404 ? t("read.notFound") : t("read.failed");
     status.textContent = error.message;
     articleNode.setAttribute("aria-busy", "false");
     return;
   }
   document.title = `${article.title}: Polysearch`;
   title.textContent = article.title;
-  meta.replaceChildren(dateElement(article.date));
-  if (originalLink(article.url)) meta.append(" · ", originalLink(article.url));
+  meta.replaceChildren(dateElement(article.date, t));
+  meta.append(...originalLink(article.url, t("hits.original")));
   const span = requestedSpan(article.body.length);
   const marks = renderBody(article.body, span === "invalid" ? null : span);
   articleNode.setAttribute("aria-busy", "false");
   if (span === "invalid") {
-    note.textContent = "The cited span is not inside this article, so the whole article is shown unmarked.";
+    note.textContent = t("read.invalidSpan");
     note.hidden = false;
   } else if (marks.length) {
     marks[0].id = "cited";
     marks[0].tabIndex = -1;
-    note.replaceChildren("The cited text is highlighted. ", el("a", { href: "#cited" }, "Jump to it"));
+    note.replaceChildren(t("read.cited"), el("a", { href: "#cited" }, t("read.jump")));
     note.hidden = false;
     marks[0].scrollIntoView({ block: "center" });
     marks[0].focus({ preventScroll: true });
-    status.textContent = "Article loaded; the cited text is highlighted.";
+    status.textContent = t("read.loadedCited");
   } else {
-    status.textContent = "Article loaded.";
+    status.textContent = t("read.loaded");
   }
 }
 

@@ -2,6 +2,7 @@
 // never meet. Mounted by /widget.js on a host page and by the /embed iframe page.
 import { createClient } from "./api.js";
 import { el, queryTerms } from "./dom.js";
+import { chooseLanguage, translator } from "./i18n.js";
 import { renderAnswer, renderError, renderHits } from "./results.js";
 import { WIDGET_CSS } from "./widget-style.js";
 
@@ -27,26 +28,35 @@ function positiveInt(text, fallback) {
 }
 
 /** Render a search box into `host` (an element); `endpoint` is the service origin. */
-export function mount(host, { endpoint = "", k = null, label = null } = {}) {
+export function mount(host, { endpoint = "", k = null, label = null, lang = null } = {}) {
   if (host.shadowRoot && host.shadowRoot.querySelector(".ps")) return host.shadowRoot;
   const root = host.shadowRoot || host.attachShadow({ mode: "open" });
   applyStyles(root);
-  const client = createClient(endpoint);
+  // data-lang on the element (or the loader's option) wins; else the browser's languages.
+  const explicit = host.getAttribute("data-lang") || lang;
+  const t = translator(chooseLanguage(explicit));
+  // An explicit language travels to the pages the widget links to; else they choose as it did.
+  const linkLang = explicit ? t.lang : null;
+  const client = createClient(endpoint, { lang: linkLang });
   const passages = positiveInt(k ?? host.getAttribute("data-k"), 5);
-  const labelText = label ?? host.getAttribute("data-label") ?? "Search university news";
+  const labelText = label ?? host.getAttribute("data-label") ?? t("widget.label");
 
   const input = el("input", { id: "ps-q", type: "search", name: "q", autocomplete: "off", required: true });
   const form = el(
     "form",
     { attrs: { role: "search" } },
     el("label", { htmlFor: "ps-q" }, labelText),
-    el("div", { className: "row" }, input, el("button", { type: "submit" }, "Search")),
+    el("div", { className: "row" }, input, el("button", { type: "submit" }, t("form.submit"))),
   );
   const status = el("p", { className: "status", attrs: { role: "status", "aria-live": "polite" } });
   const results = el("div", { className: "results", attrs: { "aria-busy": "false" } });
-  const moreLink = el("a", { href: `${client.base}/`, target: "_blank", rel: "noopener" }, "Open the full search page");
+  const moreLink = el(
+    "a",
+    { href: `${client.base}/${linkLang ? `?lang=${linkLang}` : ""}`, target: "_blank", rel: "noopener" },
+    t("widget.more"),
+  );
   const more = el("p", { className: "more" }, moreLink);
-  root.append(el("div", { className: "ps", attrs: { part: "container" } }, form, status, results, more));
+  root.append(el("div", { className: "ps", attrs: { part: "container", lang: t.lang } }, form, status, results, more));
 
   let generation = 0;
   form.addEventListener("submit", async (event) => {
@@ -54,21 +64,23 @@ export function mount(host, { endpoint = "", k = null, label = null } = {}) {
     const query = input.value.trim();
     if (!query) return;
     const mine = ++generation;
-    moreLink.href = `${client.base}/?${new URLSearchParams({ q: query })}`;
-    status.textContent = "Searching…";
+    const moreParams = new URLSearchParams({ q: query });
+    if (linkLang) moreParams.set("lang", linkLang);
+    moreLink.href = `${client.base}/?${moreParams}`;
+    status.textContent = t("status.searching");
     results.setAttribute("aria-busy", "true");
     const [ask, search] = await Promise.allSettled([client.ask(query), client.search(query, { k: passages })]);
     if (mine !== generation) return;
-    const context = { client, query, terms: queryTerms(query), newTab: true };
-    const nodes = [ask.status === "fulfilled" ? renderAnswer(ask.value, context) : renderError(ask.reason)];
+    const context = { client, query, terms: queryTerms(query), newTab: true, t };
+    const nodes = [ask.status === "fulfilled" ? renderAnswer(ask.value, context) : renderError(ask.reason, t)];
     if (search.status === "fulfilled") nodes.push(renderHits(search.value.hits, context));
     results.replaceChildren(...nodes);
     results.setAttribute("aria-busy", "false");
-    const count = search.status === "fulfilled" ? search.value.hits.length : 0;
+    const n = search.status === "fulfilled" ? search.value.hits.length : 0;
     status.textContent =
       ask.status === "fulfilled" && !ask.value.abstained
-        ? `Answer found, with ${count} passages.`
-        : `No answer found; ${count} closest passages.`;
+        ? t("status.widgetAnswer", { n })
+        : t("status.widgetNoAnswer", { n });
   });
   return root;
 }

@@ -1,0 +1,85 @@
+"""The keyword analyser: one function turning text into search terms, for indexing and queries alike.
+
+Each word is analysed by its script, so mixed text ("визит JITRI в Сучжоу") works:
+
+- Latin words (and numbers) as before: lower-cased, English stopwords dropped, English Snowball stem;
+- Cyrillic words: lower-cased, ё read as е, Russian stopwords dropped, Russian Snowball stem;
+- Han runs as overlapping character bigrams (a lone character stays a unigram). Chinese has no
+  spaces; bigrams need no dictionary and find any name a segmenter would, at the cost of a few
+  spurious pairs that BM25's IDF weighs down.
+
+``ANALYZER`` names this behaviour; the index manifest records it, so changing any rule here
+(bump the version) makes the next build write a new keyword index.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_RUSSIAN
+
+from indexer.text.language import script_of
+
+ANALYZER = "polysearch-script-analyser/1"
+
+_WORD = re.compile(r"\w+")
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_ENGLISH_STOPWORDS = frozenset(STOPWORDS_EN)
+# The common Russian list, less the number words: "сколько" questions are answered by them.
+_RUSSIAN_STOPWORDS = frozenset(w.replace("ё", "е") for w in STOPWORDS_RUSSIAN) - {"один", "два", "три"}
+_local = threading.local()
+
+
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    # PyStemmer objects keep a cache and are not safe to share between threads.
+    stemmers: dict[str, Stemmer.Stemmer] | None = getattr(_local, "stemmers", None)
+    if stemmers is None:
+        stemmers = _local.stemmers = {}
+    if language not in stemmers:
+        stemmers[language] = Stemmer.Stemmer(language)
+    return stemmers[language]
+
+
+@functools.lru_cache(maxsize=262_144)
+def _term(word: str) -> str | None:
+    """The term one lower-cased, non-Han word becomes, or ``None`` for a stopword or a lone letter."""
+    if len(word) < 2:
+        return None
+    if any(script_of(char) == "cyrillic" for char in word):
+        word = word.replace("ё", "е")
+        return None if word in _RUSSIAN_STOPWORDS else str(_stemmer("russian").stemWord(word))
+    if word in _ENGLISH_STOPWORDS:
+        return None
+    if all(char.isascii() or script_of(char) == "latin" for char in word):
+        return str(_stemmer("english").stemWord(word))
+    return word
+
+
+def _han_terms(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def analyse(text: str) -> list[str]:
+    """The search terms of ``text``, in order (repeats kept: BM25 counts them)."""
+    terms: list[str] = []
+    for match in _WORD.finditer(text.lower()):
+        word = match.group()
+        cursor = 0
+        for han in _HAN_RUN.finditer(word):
+            _add(terms, word[cursor : han.start()])
+            terms.extend(_han_terms(han.group()))
+            cursor = han.end()
+        _add(terms, word[cursor:])
+    return terms
+
+
+def _add(terms: list[str], word: str) -> None:
+    if word:
+        term = _term(word)
+        if term is not None:
+            terms.append(term)

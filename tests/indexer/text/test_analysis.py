@@ -1,0 +1,48 @@
+"""The keyword analyser: per-script rules, one function for passages and queries."""
+
+from __future__ import annotations
+
+import bm25s
+import Stemmer
+
+from indexer.keyword import KeywordIndex
+from indexer.text.analysis import analyse
+
+
+def test_english_terms_are_what_bm25s_made_before() -> None:
+    # The English part of the analyser must not move the English figures: compare it with
+    # bm25s's own English tokenizer, stemmer and stopwords, which built the index until now.
+    text = "When was the representative office in Shanghai opened? Delegations, the 2016 co-operation, it's e.g. ATURC"
+    reference = bm25s.tokenize(
+        [text], stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False, show_progress=False
+    )[0]
+    assert analyse(text) == list(reference)
+
+
+def test_russian_is_stemmed_without_stopwords_and_yo_reads_as_ye() -> None:
+    assert analyse("Когда открылось представительство в Шанхае?") == ["откр", "представительств", "шанха"]
+    assert analyse("Ковалёва") == analyse("Ковалева")
+    # Inflected forms meet: the question's "Шанхае" finds the title's "Шанхай".
+    assert analyse("Шанхай") == analyse("в Шанхае")
+    # Number words are kept: "сколько" questions are answered by them.
+    assert "два" in analyse("два года")
+
+
+def test_chinese_runs_become_bigrams_and_mixed_text_works() -> None:
+    assert analyse("上海代表处") == ["上海", "海代", "代表", "表处"]
+    assert analyse("海") == ["海"]
+    assert analyse("苏州JITRI访问") == ["苏州", "jitri", "访问"]
+    assert analyse("визит JITRI в Сучжоу") == ["виз", "jitri", "сучжо"]
+
+
+def test_keyword_index_finds_russian_and_chinese_across_inflection() -> None:
+    index = KeywordIndex.build(
+        ["Представительство открылось в Шанхае", "上海代表处成立", "The office in Shanghai", "Летняя школа"]
+    )
+    russian = index.scores("представительства в Шанхае")
+    assert int(russian.argmax()) == 0 and russian[1] == 0 and russian[3] == 0
+    chinese = index.scores("上海代表处")
+    assert int(chinese.argmax()) == 1 and chinese[0] == 0
+    assert index.query_terms("Шанхай") == ["шанха"]
+    # An unseen term has the highest IDF, a common one less.
+    assert index.idf("неизвестн") > index.idf("шанха")
