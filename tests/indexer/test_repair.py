@@ -31,8 +31,9 @@ def test_rebuilding_repairs_a_damaged_live_version(
     version_dir = live_version_dir(tiny_index)
     target = version_dir / victim
     if target.is_dir():
-        for path in target.iterdir():
-            path.unlink()
+        # Every file below it (the keyword index keeps a part per language in subfolders).
+        for path in sorted(target.rglob("*"), reverse=True):
+            path.rmdir() if path.is_dir() else path.unlink()
     else:
         target.unlink()
     with pytest.raises(IndexCorruptError):
