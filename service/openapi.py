@@ -22,7 +22,7 @@ from litestar.openapi.spec import (
     Reference,
     Schema,
 )
-from litestar.openapi.spec.enums import OpenAPIType
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
 from service.schemas import MAX_QUERY_CHARS
 from service.validation import MAX_ARTICLE_IDS, MAX_ID_CHARS, MEANINGFUL
@@ -122,6 +122,13 @@ def _constrain_text(operation: Operation) -> None:
             continue
         if parameter.name == "q":
             _text(parameter.schema, MAX_QUERY_CHARS)
+        elif parameter.name in ("date_from", "date_to") and parameter.param_in == "query":
+            # The handlers also read dates as people write them (17 июля 2025, 05.10.2020), but an
+            # OpenAPI schema cannot say "a real calendar day" for those forms: the document promises
+            # the ISO day, which every client can send and the service always accepts.
+            parameter.schema = Schema(
+                type=OpenAPIType.STRING, format=OpenAPIFormat.DATE, description=parameter.schema.description
+            )
         elif parameter.name == "article_id" and parameter.param_in == "query":
             # Litestar writes list[str] | None as oneOf [array, null]; a query string cannot say null.
             array = Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING), max_items=MAX_ARTICLE_IDS)

@@ -55,7 +55,9 @@ DATE_HELP = "ISO (2020-10-05) or as written (17 июля 2025, 05.10.2020, June 
 
 def read_date(text: str | None, field: str) -> dt.date | None:
     """A date filter as a person writes it, English or Russian; a 400 naming ``field`` otherwise."""
-    if text is None or not text.strip():
+    # An empty value is not "no filter": the OpenAPI document promises a date when the parameter
+    # is sent, and the page leaves out filters it does not set.
+    if text is None:
         return None
     date = parse_date(text)
     if date is None:
