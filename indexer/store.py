@@ -322,8 +322,11 @@ def read_manifest(version_dir: Path) -> Manifest:
         return msgspec.json.decode(path.read_bytes(), type=Manifest)
     except FileNotFoundError as exc:
         raise IndexCorruptError(f"{path} is missing") from exc
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
+        # A flipped byte can make the file invalid UTF-8, which msgspec reports as UnicodeDecodeError.
         raise IndexCorruptError(f"{path} is not a valid manifest: {exc}") from exc
+    except OSError as exc:
+        raise IndexCorruptError(f"{path} cannot be read ({exc.strerror})") from exc
 
 
 def _verify_files(version_dir: Path, manifest: Manifest) -> None:

@@ -123,3 +123,13 @@ def test_a_full_disk_is_one_plain_error_and_leaves_the_old_index(
         build_index(tiny_seeds, tiny_index, fake_encoder, OPTIONS)
     assert raised.value.errno == errno.ENOSPC and "previous index is untouched" in str(raised.value)
     assert load_index(tiny_index).version == before and not list(tiny_index.glob(".tmp-*"))
+
+
+def test_a_manifest_that_is_not_utf8_is_corrupt_not_a_crash(tiny_index: Path) -> None:
+    manifest = live_version_dir(tiny_index) / "manifest.json"
+    data = bytearray(manifest.read_bytes())
+    data[0] = 0x94  # what a flipped bit can do to the opening brace
+    manifest.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match="not a valid manifest"):
+        load_index(tiny_index)
+    assert not verify_index(tiny_index).ok
