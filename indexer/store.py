@@ -309,6 +309,18 @@ def remove_stale_builds(index_dir: Path) -> None:
             path.unlink(missing_ok=True)
 
 
+def remove_leftovers(index_dir: Path) -> None:
+    """Staging copies and versions other than the live one, left by builds killed before cleaning up.
+
+    Run by a build even when it finds the index up to date: a build killed after switching
+    ``CURRENT`` but before removing the old version leaves the right index and an old folder.
+    """
+    live = _live_name(index_dir)
+    remove_stale_builds(index_dir)
+    if live is not None and (index_dir / live).is_dir():
+        _remove_old_versions(index_dir, keep=live)
+
+
 def _remove_old_versions(index_dir: Path, *, keep: str) -> None:
     # A running service holds its index in memory, so older directories are safe to drop.
     for path in index_dir.glob(f"{_VERSION_PREFIX}*"):

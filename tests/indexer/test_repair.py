@@ -85,6 +85,17 @@ def test_the_next_build_removes_leftovers(tiny_seeds: Path, tiny_index: Path, fa
     assert verify_index(tiny_index).leftovers == []
 
 
+def test_an_up_to_date_build_still_removes_leftovers(
+    tiny_seeds: Path, tiny_index: Path, fake_encoder: FakeEncoder
+) -> None:
+    # What a build killed after switching CURRENT but before cleaning up leaves: the right index
+    # and an older version folder (found by the campaign's kill at the last fsync).
+    (tiny_index / "v-0123456789abcdef").mkdir()
+    (tiny_index / ".tmp-deadbeef-123").mkdir()
+    report = build_index(tiny_seeds, tiny_index, fake_encoder, OPTIONS)
+    assert not report.written and verify_index(tiny_index).leftovers == []
+
+
 def test_verify_without_an_index_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["index", "--verify", "--out", str(tmp_path / "none")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
