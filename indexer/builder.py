@@ -17,7 +17,15 @@ from indexer.dense import DenseKind, choose_kind
 from indexer.encoder import Encoder, FitsModel, Vectors, passage_input
 from indexer.errors import BuildError, IndexNotFoundError, PolysearchError
 from indexer.models import Article, ChunkParams, ModelInfo, Passage, Sentence
-from indexer.store import IndexContent, LoadedIndex, index_version, live_version_dir, load_index, write_index
+from indexer.store import (
+    IndexContent,
+    LoadedIndex,
+    index_version,
+    live_version_dir,
+    load_index,
+    remove_leftovers,
+    write_index,
+)
 from indexer.text.coverage import model_languages
 from indexer.text.language import detect_language, normalise_language
 
@@ -287,6 +295,7 @@ def build_from_articles(
     dense_kind = options.dense_kind or choose_kind(len(content.passages))
     report.version = index_version(model, chunking, {a.id: a.content_hash for a in articles}, dense_kind)
     if previous is not None and previous.version == report.version:
+        remove_leftovers(out_dir)
         return report
     write_index(out_dir, model=model, chunking=chunking, content=content, dense_kind=dense_kind)
     report.written = True

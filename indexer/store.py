@@ -312,6 +312,18 @@ def remove_stale_builds(index_dir: Path) -> None:
             path.unlink(missing_ok=True)
 
 
+def remove_leftovers(index_dir: Path) -> None:
+    """Staging copies and versions other than the live one, left by builds killed before cleaning up.
+
+    Run by a build even when it finds the index up to date: a build killed after switching
+    ``CURRENT`` but before removing the old version leaves the right index and an old folder.
+    """
+    live = _live_name(index_dir)
+    remove_stale_builds(index_dir)
+    if live is not None and (index_dir / live).is_dir():
+        _remove_old_versions(index_dir, keep=live)
+
+
 def _remove_old_versions(index_dir: Path, *, keep: str) -> None:
     # A running service holds its index in memory, so older directories are safe to drop.
     for path in index_dir.glob(f"{_VERSION_PREFIX}*"):
@@ -325,8 +337,11 @@ def read_manifest(version_dir: Path) -> Manifest:
         return msgspec.json.decode(path.read_bytes(), type=Manifest)
     except FileNotFoundError as exc:
         raise IndexCorruptError(f"{path} is missing") from exc
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
+        # A flipped byte can make the file invalid UTF-8, which msgspec reports as UnicodeDecodeError.
         raise IndexCorruptError(f"{path} is not a valid manifest: {exc}") from exc
+    except OSError as exc:
+        raise IndexCorruptError(f"{path} cannot be read ({exc.strerror})") from exc
 
 
 def _verify_files(version_dir: Path, manifest: Manifest) -> None:

@@ -62,6 +62,10 @@ def _provide_follower(state: State) -> IndexFollower:
     return cast(IndexFollower, state.follower)
 
 
+def _provide_admission(state: State) -> Admission:
+    return cast(Admission, state.admission)
+
+
 def _provide_metrics(state: State) -> Metrics:
     return cast(Metrics, state.metrics)
 
@@ -150,6 +154,7 @@ def create_app(
             "pool": Provide(_provide_pool, sync_to_thread=False),
             "metrics": Provide(_provide_metrics, sync_to_thread=False),
             "follower": Provide(_provide_follower, sync_to_thread=False),
+            "admission": Provide(_provide_admission, sync_to_thread=False),
         },
         exception_handlers=exception_handlers(),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,

@@ -24,9 +24,7 @@ MAX_ID_CHARS = 200
 # invisible format mark. The OpenAPI document states the same pattern (service/openapi.py).
 # Spelled as explicit ranges (no \s), so Python and the ECMA regexes of JSON Schema read it alike:
 # C0/C1 controls and every Unicode space, soft hyphen, and the invisible marks of U+2000-U+206F.
-MEANINGFUL = (
-    r"[^\u0000-\u0020\u007f-\u00a0\u00ad\u061c\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]"
-)
+MEANINGFUL = r"[^\u0000-\u0020\u007f-\u00a0\u00ad\u061c\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]"
 _MEANINGFUL = re.compile(MEANINGFUL)
 
 

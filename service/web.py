@@ -30,7 +30,7 @@ NOSNIFF = ("X-Content-Type-Options", "nosniff")
 NOT_FOUND_PAGE = (
     b'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Article not found</title>'
     b'<link rel="stylesheet" href="/static/css/page.css"></head>\n'
-    b'<body><main><h1>Article not found</h1><p>No article with this id is in the index.</p>'
+    b"<body><main><h1>Article not found</h1><p>No article with this id is in the index.</p>"
     b'<p><a href="/">Search the news</a></p></main></body></html>\n'
 )
 

@@ -26,6 +26,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add("--questions", type=Path, default=None, help="question set (default: eval/questions.jsonl)")
     add("--full", action="store_true", help="more repetitions and longer load runs (several minutes)")
     add("--growth", action="store_true", help="instead: indexes of 1k and 10k passages (--full: 100k) and ANN recall")
+    add("--faults", action="store_true", help="instead: the fault campaign (kills, corruption, full disk, overload)")
     add(
         "--sizes",
         type=positive_int,
@@ -61,6 +62,12 @@ def run_bench_command(args: argparse.Namespace) -> int:
     from eval.bench.run import BenchOptions, Plan, require_index
 
     command = _command_line()
+    if args.faults:
+        from eval.faults.run import CampaignOptions, render_campaign, run_campaign
+
+        rows, seconds = run_campaign(CampaignOptions(seeds=args.seeds), say=_say)
+        print(render_campaign(rows, seconds=seconds, command=command))
+        return 1 if any(row.failures for row in rows) else 0
     if args.growth:
         from eval.bench.growth import GrowthOptions, render_growth, run_growth
 

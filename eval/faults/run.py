@@ -67,7 +67,7 @@ def run_campaign(options: CampaignOptions, *, say: Callable[[str], None] = print
     return rows, time.perf_counter() - started
 
 
-def render(rows: Sequence[Row], *, seconds: float, command: str) -> str:
+def render_campaign(rows: Sequence[Row], *, seconds: float, command: str) -> str:
     lines = [
         f"`{command}` ({seconds:.0f} s, {platform.machine()}, Python {platform.python_version()}, "
         f"strace {'present' if shutil.which('strace') else 'absent'})",
@@ -91,5 +91,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = CampaignOptions(seeds=args.seeds, service=not args.no_service)
     rows, seconds = run_campaign(options)
     command = "python -m eval.faults" + (" --no-service" if args.no_service else "")
-    print(render(rows, seconds=seconds, command=command))
+    print(render_campaign(rows, seconds=seconds, command=command))
     return 1 if any(row.failures for row in rows) else 0

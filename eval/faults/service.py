@@ -108,7 +108,8 @@ def reload_under_load(seeds: Path, index: Path, work: Path, *, rebuilds: int, cl
                 n += 1
                 try:
                     response = http.get(f"{served.url}/search", params={"q": f"university office {n}"})
-                    version = str(response.json().get("index_version")) if response.status_code == 200 else ""
+                    body = response.json()
+                    version = str(body.get("index_version") if response.status_code == 200 else body.get("detail"))
                     seen.append((time.monotonic(), response.status_code, version))
                 except (httpx.HTTPError, ValueError) as exc:
                     seen.append((time.monotonic(), -1, type(exc).__name__))

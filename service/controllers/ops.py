@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, MediaType, Response, get
 
+from service.admission import Admission
 from service.errors import redact_paths
 from service.metrics import Gauge, Metrics
 from service.schemas import Health, Readiness
@@ -30,7 +31,7 @@ class OpsController(Controller):
         return Response(Readiness(ready=True, index_version=engine.version, passages=engine.passages))
 
     @get("/metrics", summary="Prometheus metrics", media_type=MediaType.TEXT, sync_to_thread=False)
-    def metrics(self, metrics: Metrics, index_state: IndexState) -> Response[str]:
+    def metrics(self, metrics: Metrics, index_state: IndexState, admission: Admission) -> Response[str]:
         engine = index_state.peek()
         gauges = [
             Gauge("index_ready", "1 when a verified index is serving.", 1.0 if engine else 0.0),
@@ -42,4 +43,11 @@ class OpsController(Controller):
             gauges.append(
                 Gauge("index_reloads_total", "Reloads by outcome.", float(count), {"outcome": outcome}, kind="counter")
             )
+        gauges += [
+            Gauge("compute_requests_in_progress", "Search and ask requests admitted and not finished.",
+                  float(admission.in_flight)),
+            Gauge("compute_requests_capacity", "Admission limit (POLYSEARCH_MAX_QUEUE).", float(admission.capacity)),
+            Gauge("compute_requests_rejected_total", "Requests refused with 503 at the admission gate.",
+                  float(admission.rejected), kind="counter"),
+        ]  # fmt: skip
         return Response(metrics.render(gauges), media_type=PROMETHEUS_TEXT)

@@ -86,6 +86,17 @@ def test_the_next_build_removes_leftovers(tiny_seeds: Path, tiny_index: Path, fa
     assert verify_index(tiny_index).leftovers == []
 
 
+def test_an_up_to_date_build_still_removes_leftovers(
+    tiny_seeds: Path, tiny_index: Path, fake_encoder: FakeEncoder
+) -> None:
+    # What a build killed after switching CURRENT but before cleaning up leaves: the right index
+    # and an older version folder (found by the campaign's kill at the last fsync).
+    (tiny_index / "v-0123456789abcdef").mkdir()
+    (tiny_index / ".tmp-deadbeef-123").mkdir()
+    report = build_index(tiny_seeds, tiny_index, fake_encoder, OPTIONS)
+    assert not report.written and verify_index(tiny_index).leftovers == []
+
+
 def test_verify_without_an_index_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["index", "--verify", "--out", str(tmp_path / "none")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
@@ -124,3 +135,13 @@ def test_a_full_disk_is_one_plain_error_and_leaves_the_old_index(
         build_index(tiny_seeds, tiny_index, fake_encoder, OPTIONS)
     assert raised.value.errno == errno.ENOSPC and "previous index is untouched" in str(raised.value)
     assert load_index(tiny_index).version == before and not list(tiny_index.glob(".tmp-*"))
+
+
+def test_a_manifest_that_is_not_utf8_is_corrupt_not_a_crash(tiny_index: Path) -> None:
+    manifest = live_version_dir(tiny_index) / "manifest.json"
+    data = bytearray(manifest.read_bytes())
+    data[0] = 0x94  # what a flipped bit can do to the opening brace
+    manifest.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match="not a valid manifest"):
+        load_index(tiny_index)
+    assert not verify_index(tiny_index).ok

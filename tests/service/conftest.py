@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ from litestar.testing import TestClient
 from indexer.builder import BuildOptions, build_index
 from service.app import create_app
 from service.config import Settings
+from tests.conftest import REPO, SEEDS
 from tests.fakes import FakeEncoder
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
@@ -53,6 +56,22 @@ async def concurrent_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 
 
 ClientFactory = Callable[..., TestClient[Litestar]]
+
+
+@pytest.fixture(scope="session")
+def session_real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed articles indexed once per test run by ``polysearch index`` with the packaged model.
+
+    Tests only read it; one that changes an index copies it first.
+    """
+    out = tmp_path_factory.mktemp("real") / "index"
+    subprocess.run(
+        [sys.executable, "-m", "indexer.cli", "index", "--seeds", str(SEEDS), "--out", str(out), "--quiet"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
+    return out
 
 
 @pytest.fixture

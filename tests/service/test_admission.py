@@ -76,6 +76,9 @@ def test_beyond_capacity_is_refused_at_once_with_retry_after(tiny_index: Path) -
             assert (await queued).status_code == 200
             # The slots are free again once the load is gone.
             assert (await client.get("/search", params={"q": "shanghai"})).status_code == 200
+            metrics = (await client.get("/metrics")).text
+            assert "polysearch_compute_requests_rejected_total 1" in metrics
+            assert "polysearch_compute_requests_in_progress 0" in metrics
 
     asyncio.run(scenario())
     assert not any("shanghai" in text for text in encoder.seen[:-1])

@@ -41,11 +41,11 @@ def _index(seeds: Path, out: Path) -> None:
 
 
 @pytest.fixture
-def two_workers(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
+def two_workers(tmp_path: Path, session_real_index: Path) -> Iterator[tuple[str, Path, Path]]:
     seeds = tmp_path / "seeds"
     shutil.copytree(SEEDS, seeds)
     index = tmp_path / "index"
-    _index(seeds, index)
+    shutil.copytree(session_real_index, index)
     port = _free_port()
     env = {**os.environ, "POLYSEARCH_ADMIN_TOKEN": TOKEN}
     env.pop("POLYSEARCH_INDEX_DIR", None)

@@ -63,7 +63,7 @@ def served(real_index: Path, tmp_path: Path) -> Iterator[str]:  # noqa: F811 - t
 @pytest.mark.model
 @pytest.mark.timeout(900)
 @pytest.mark.skipif(not ST.exists(), reason="schemathesis is not installed (pip install -e '.[test]')")
-def test_the_service_conforms_to_its_openapi_document(served: str) -> None:
+def test_the_service_conforms_to_its_openapi_document(served: str, tmp_path: Path) -> None:
     result = subprocess.run(
         [
             str(ST),
@@ -79,7 +79,7 @@ def test_the_service_conforms_to_its_openapi_document(served: str) -> None:
             f"Authorization: Bearer {TOKEN}",
             "--no-color",
         ],
-        cwd=REPO,
+        cwd=tmp_path,  # schemathesis keeps its cache of failures in the working directory
         capture_output=True,
         text=True,
         timeout=850,

@@ -34,16 +34,9 @@ def _polysearch(*args: str) -> list[str]:
     return [sys.executable, "-m", "indexer.cli", *args]
 
 
-@pytest.fixture(scope="module")
-def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("serve") / "index"
-    subprocess.run(
-        _polysearch("index", "--seeds", str(REPO / "seeds"), "--out", str(out), "--quiet"),
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-    )
-    return out
+@pytest.fixture
+def real_index(session_real_index: Path) -> Path:
+    return session_real_index
 
 
 @pytest.fixture
