@@ -16,6 +16,7 @@ from pathlib import Path
 import msgspec
 
 from indexer.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions, build_index
+from indexer.encoder import Encoder
 from indexer.errors import PolysearchError
 from indexer.logs import configure_logging
 from indexer.models import SEARCH_MODES, Hit
@@ -56,6 +57,11 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="FAISS index type (auto: by corpus size)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--engine", choices=["local", "ray"], default="local", help="where embedding runs (ray: a Ray cluster)"
+    )
+    parser.add_argument("--ray-address", default=None, help="head of the Ray cluster (default: start one here)")
+    parser.add_argument("--ray-workers", type=positive_int, default=2, help="model actors on the cluster")
     parser.set_defaults(handler=run_index)
 
 
@@ -70,7 +76,13 @@ def run_index(args: argparse.Namespace) -> int:
         dense_kind=None if args.dense_index == "auto" else args.dense_index,
     )
     options.validate()
-    report = build_index(args.seeds, args.out, SentenceTransformerEncoder(args.model), options)
+    encoder: Encoder = SentenceTransformerEncoder(args.model)
+    if args.engine == "ray":
+        # Imported here: ray is an optional extra and the default build never loads it.
+        from indexer.engines.ray_embed import cluster_encoder
+
+        encoder = cluster_encoder(encoder, args.model, workers=args.ray_workers, address=args.ray_address)
+    report = build_index(args.seeds, args.out, encoder, options)
     state = "written" if report.written else "already up to date"
     print(
         f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "

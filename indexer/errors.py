@@ -42,3 +42,7 @@ class NotFoundError(PolysearchError):
 
 class BuildError(PolysearchError):
     """The index build cannot proceed (no readable articles, bad options, disk errors)."""
+
+
+class EngineError(PolysearchError):
+    """An optional engine (Ray) is not installed, cannot be reached, or failed a job."""
