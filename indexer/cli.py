@@ -76,12 +76,14 @@ def run_index(args: argparse.Namespace) -> int:
         dense_kind=None if args.dense_index == "auto" else args.dense_index,
     )
     options.validate()
-    encoder: Encoder = SentenceTransformerEncoder(args.model)
+    encoder: Encoder
     if args.engine == "ray":
         # Imported here: ray is an optional extra and the default build never loads it.
         from indexer.engines.ray_embed import cluster_encoder
 
-        encoder = cluster_encoder(encoder, args.model, workers=args.ray_workers, address=args.ray_address)
+        encoder = cluster_encoder(args.model, workers=args.ray_workers, address=args.ray_address)
+    else:
+        encoder = SentenceTransformerEncoder(args.model)
     report = build_index(args.seeds, args.out, encoder, options)
     state = "written" if report.written else "already up to date"
     print(

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from indexer.encoder import Encoder, Vectors
 from indexer.engines.batch_plan import length_sorted_batches
-from indexer.engines.ray_cluster import connect
+from indexer.engines.ray_cluster import connect, import_ray
 from indexer.errors import EngineError
 
 log = logging.getLogger(__name__)
@@ -111,8 +111,10 @@ class RayEncoder:
         return vectors
 
 
-def cluster_encoder(local: Encoder, model: str | None, *, workers: int, address: str | None) -> RayEncoder:
-    """The ``--engine ray`` encoder: each actor loads the model ``local`` was loaded from."""
+def cluster_encoder(model: str | None, *, workers: int, address: str | None) -> RayEncoder:
+    """The ``--engine ray`` encoder: the local model chunks, each actor loads the same model."""
     from indexer.encoder import SentenceTransformerEncoder
 
+    import_ray()  # a missing extra fails here, before the model loads
+    local = SentenceTransformerEncoder(model)
     return RayEncoder(local, functools.partial(SentenceTransformerEncoder, model), workers=workers, address=address)
