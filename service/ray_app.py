@@ -6,7 +6,6 @@ Imported only by ``polysearch serve --engine ray``; ``ray`` itself is imported i
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +27,13 @@ def _build_app(settings: Settings, encoder_factory: Callable[[], Encoder] | None
 
 def application(settings: Settings, *, replicas: int, encoder_factory: Callable[[], Encoder] | None = None) -> Any:
     """The bound Serve application; ``encoder_factory`` replaces the model (tests pass a fake)."""
-    return ray_serve.app_deployment(functools.partial(_build_app, settings, encoder_factory), replicas=replicas)
+
+    # A plain function, not a functools.partial: Ray Serve calls a builder only when
+    # inspect.isfunction says it is one, and takes anything else for the ASGI app itself.
+    def build() -> Litestar:
+        return _build_app(settings, encoder_factory)
+
+    return ray_serve.app_deployment(build, replicas=replicas)
 
 
 def serve_on_ray(settings: Settings, *, replicas: int, address: str | None) -> int:

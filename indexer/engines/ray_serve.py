@@ -31,7 +31,10 @@ def app_deployment(
     cpus_per_replica: float = 1.0,
     max_ongoing_requests: int = MAX_ONGOING_REQUESTS,
 ) -> Any:
-    """A bound Ray Serve application: ``replicas`` copies of the ASGI app ``app_factory`` builds."""
+    """A bound Ray Serve application: ``replicas`` copies of the ASGI app ``app_factory`` builds.
+
+    ``app_factory`` must be a plain function (Serve treats any other callable as the app).
+    """
     if replicas < 1:
         raise EngineError(f"replicas must be at least 1, got {replicas}")
     import_ray()
