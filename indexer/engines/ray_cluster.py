@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 from types import ModuleType
 
 from indexer.errors import EngineError
@@ -44,3 +47,39 @@ def connect(address: str | None) -> ModuleType:
         where = address or "a local cluster"
         raise EngineError(f"cannot join Ray at {where}: {str(exc).strip().splitlines()[0]}") from exc
     return ray
+
+
+def _ray_cli() -> str:
+    return str(Path(sys.executable).parent / "ray")
+
+
+def _ray_start(*args: str) -> None:
+    done = subprocess.run([_ray_cli(), "start", *args], capture_output=True, text=True, timeout=180)
+    if done.returncode != 0:
+        raise EngineError(f"ray start {' '.join(args)} failed: {done.stderr.strip()[-2000:]}")
+
+
+def start_local_nodes(
+    nodes: int, *, temp_dir: Path, port: int, cpus_per_node: int = 1, object_store_bytes: int = 150_000_000
+) -> str:
+    """A head and ``nodes - 1`` more nodes on this machine, all on 127.0.0.1; returns the address.
+
+    For tests and benchmarks, run inside a network namespace: one machine standing in for
+    several, with each node's CPUs capped so work has to spread across them.
+    """
+    common = [
+        "--node-ip-address=127.0.0.1",
+        f"--num-cpus={cpus_per_node}",
+        f"--object-store-memory={object_store_bytes}",
+        "--disable-usage-stats",
+    ]
+    _ray_start("--head", f"--port={port}", "--include-dashboard=false", f"--temp-dir={temp_dir}", *common)
+    address = f"127.0.0.1:{port}"
+    for _ in range(nodes - 1):
+        _ray_start(f"--address={address}", *common)
+    return address
+
+
+def stop_local_nodes() -> None:
+    """Stop every Ray process this machine (or this PID namespace) runs."""
+    subprocess.run([_ray_cli(), "stop", "--force"], capture_output=True, timeout=120)

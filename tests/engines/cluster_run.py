@@ -13,7 +13,6 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -39,19 +38,12 @@ SEEDS = REPO / "seeds"
 HEAD_PORT = 6399
 HTTP_PORT = 8470
 BATCH = 16  # small batches so the seeds make enough of them for both nodes
-RAY = str(Path(sys.executable).parent / "ray")
-
-
-def sh(*args: str, timeout: float = 120) -> None:
-    done = subprocess.run(args, timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
 
 
 def start_cluster(temp: Path) -> None:
-    common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--object-store-memory=150000000", "--disable-usage-stats"]
-    sh(RAY, "start", "--head", f"--port={HEAD_PORT}", "--include-dashboard=false", f"--temp-dir={temp}", *common)
-    sh(RAY, "start", f"--address=127.0.0.1:{HEAD_PORT}", *common)
+    from indexer.engines.ray_cluster import start_local_nodes
+
+    start_local_nodes(2, temp_dir=temp, port=HEAD_PORT)
 
 
 def wait_nodes(ray: Any, n: int, timeout_s: float = 60) -> list[str]:
@@ -312,7 +304,9 @@ def main() -> None:
             serve.shutdown()
         except Exception:
             pass
-        subprocess.run([RAY, "stop", "--force"], timeout=60, capture_output=True)
+        from indexer.engines.ray_cluster import stop_local_nodes
+
+        stop_local_nodes()
         shutil.rmtree(temp, ignore_errors=True)
 
 
