@@ -87,6 +87,7 @@ def scenario_build(out: Path) -> dict[str, Any]:
         "passages": [[p.id for p in a.passages] == [p.id for p in b.passages], len(a.passages)],
         "file_names": [sorted(files_a), sorted(files_b)],
         "identical_files": sorted(n for n in files_a if files_a[n] == files_b.get(n)),
+        "manifests_equal_but_built_at": _manifest(files_a) == _manifest(files_b),
         "max_vector_diff": float(np.abs(a.embeddings - b.embeddings).max()),
         "max_sentence_vector_diff": float(np.abs(a.sentence_embeddings - b.sentence_embeddings).max()),
         "texts": len(encoder.last_nodes),
@@ -94,6 +95,12 @@ def scenario_build(out: Path) -> dict[str, Any]:
         "top10_equal": top10,
         "seconds": seconds,
     }
+
+
+def _manifest(files: dict[str, bytes]) -> dict[str, Any]:
+    manifest: dict[str, Any] = json.loads(files["manifest.json"])
+    manifest.pop("built_at")
+    return manifest
 
 
 def _strip(body: Any) -> Any:
@@ -215,15 +222,23 @@ def scenario_kill(client: httpx.Client, ray: Any) -> dict[str, Any]:
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(one, work))
-    ray_serve.wait_replicas(2, timeout_s=120)
+    victim_id = sorted(before)[0]
+    # Serve notices the death at its next health check and starts a new replica: wait (bounded)
+    # until the victim is gone from the live actors and two replicas run again.
+    deadline = time.monotonic() + 120
     after = replica_nodes(ray)
+    while (victim_id in after or len(after) < 2) and time.monotonic() < deadline:
+        time.sleep(1)
+        after = replica_nodes(ray)
+    ray_serve.wait_replicas(2, timeout_s=120)
     ready_again = wait_ready_http(client)
     settled = [_call(client, *r)[0] for r in _requests()]
     return {
         "requests": len(statuses),
         "failed": sum(1 for s in statuses if s != 200),
         "concurrency": 4,
-        "replaced": len(after) == 2 and set(after) != set(before),
+        "killed": killed.is_set(),
+        "replaced": len(after) == 2 and victim_id not in after,
         "ready_again": ready_again,
         "after_ok": sum(1 for s in settled if s == 200),
         "after_total": len(settled),
