@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.ray, pytest.mark.timeout(900)]
+# `model` too: the build scenario embeds with the real packaged model, which is its point.
+pytestmark = [pytest.mark.ray, pytest.mark.model, pytest.mark.timeout(900)]
 NAMESPACE = ["unshare", "--net", "--pid", "--fork", "--mount-proc"]
 
 
