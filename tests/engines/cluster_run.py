@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -37,6 +38,7 @@ REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "seeds"
 HEAD_PORT = 6399
 HTTP_PORT = 8470
+CLI_PORT = 8471
 BATCH = 16  # small batches so the seeds make enough of them for both nodes
 
 
@@ -285,6 +287,39 @@ def scenario_shards(out: Path) -> dict[str, Any]:
     }
 
 
+def scenario_cli(out: Path) -> dict[str, Any]:
+    """``polysearch serve --engine ray`` itself, on the cluster, over the real-model index of the build."""
+    from ray import serve
+
+    serve.shutdown()  # HTTP options are cluster-wide; the command starts Serve its own way
+    index_dir = out / "local"
+    log = (out / "serve-cli.log").open("w")
+    command = [sys.executable, "-m", "indexer.cli", "serve", "--engine", "ray", "--replicas", "2"]
+    command += ["--ray-address", f"127.0.0.1:{HEAD_PORT}", "--index", str(index_dir), "--port", str(CLI_PORT)]
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{CLI_PORT}", timeout=30) as client:
+            ready = wait_ready_http(client, timeout_s=240)
+            search = client.get("/search", params={"q": "When was the office in Shanghai opened?"})
+            ask = client.get("/ask", params={"q": "When was the office in Shanghai opened?"})
+        return {
+            "ready": ready,
+            "search_status": search.status_code,
+            "search_version": search.json().get("index_version") if search.status_code == 200 else None,
+            "search_hits": len(search.json().get("hits", [])) if search.status_code == 200 else 0,
+            "ask_status": ask.status_code,
+            "version": load_index(index_dir).version,
+            "log_tail": (out / "serve-cli.log").read_text()[-1500:],
+        }
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
 def main() -> None:
     out = Path(sys.argv[1])
     temp = Path(sys.argv[2])
@@ -310,6 +345,7 @@ def main() -> None:
         timed("build", lambda: scenario_build(out))
         timed("serve", lambda: scenario_serve(out, ray))
         timed("shards", lambda: scenario_shards(out))
+        timed("cli", lambda: scenario_cli(out))
     finally:
         results["timings"] = timings
         (out / "results.json").write_text(json.dumps(results, indent=2))

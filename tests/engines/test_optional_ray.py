@@ -48,6 +48,7 @@ SCRIPT = textwrap.dedent(
     assert "ray" not in sys.modules, "a default command imported ray"
     code = main(["index", "--seeds", seeds, "--out", out, "--engine", "ray", "--quiet"])
     assert code == 2, code
+    assert main(["serve", "--index", out, "--engine", "ray"]) == 2
     print("OK")
     """
 )

@@ -111,3 +111,10 @@ def test_two_shards_give_the_single_index_results(cluster: dict[str, Any]) -> No
     shards = scenario(cluster, "shards")
     assert shards["dense_equal"] == shards["questions"] > 0
     assert shards["hybrid_equal"] == shards["questions"]
+
+
+def test_serve_command_runs_replicas_on_the_cluster(cluster: dict[str, Any]) -> None:
+    cli = scenario(cluster, "cli")
+    assert cli["ready"], cli["log_tail"]
+    assert cli["search_status"] == 200 and cli["search_version"] == cli["version"] and cli["search_hits"] > 0
+    assert cli["ask_status"] == 200
