@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,11 @@ def start_local_nodes(
     For tests and benchmarks, run inside a network namespace: one machine standing in for
     several, with each node's CPUs capped so work has to spread across them.
     """
+    if "RAY_AUTH_TOKEN" not in os.environ:
+        # Ray 2.60 starts a head with token authentication on; the other nodes and this
+        # process (which starts no head) must present the same token, so make one for all.
+        os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
     common = [
         "--node-ip-address=127.0.0.1",
         f"--num-cpus={cpus_per_node}",
