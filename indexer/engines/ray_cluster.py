@@ -88,4 +88,8 @@ def start_local_nodes(
 
 def stop_local_nodes() -> None:
     """Stop every Ray process this machine (or this PID namespace) runs."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        # Leave first: a driver whose cluster vanishes under it is terminated by Ray itself.
+        ray.shutdown()
     subprocess.run([_ray_cli(), "stop", "--force"], capture_output=True, timeout=120)
