@@ -16,6 +16,7 @@ from pathlib import Path
 import msgspec
 
 from indexer.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions, build_index
+from indexer.encoder import Encoder
 from indexer.errors import BuildError, PolysearchError
 from indexer.logs import configure_logging
 from indexer.models import SEARCH_MODES, Hit
@@ -66,6 +67,11 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     parser.add_argument(
         "--verify", action="store_true", help="only check the index at --out (files, counts, vectors) and report"
     )
+    parser.add_argument(
+        "--engine", choices=["local", "ray"], default="local", help="where embedding runs (ray: a Ray cluster)"
+    )
+    parser.add_argument("--ray-address", default=None, help="head of the Ray cluster (default: start one here)")
+    parser.add_argument("--ray-workers", type=positive_int, default=2, help="model actors on the cluster")
     parser.set_defaults(handler=run_index)
 
 
@@ -88,7 +94,15 @@ def run_index(args: argparse.Namespace) -> int:
     if holds_sync_state(args.out):
         # Rebuilding from seeds would drop every synced article: `polysearch sync` owns this index.
         raise BuildError(f"{args.out} is kept by `polysearch sync` ({STATE_FILE}); sync it or use another --out")
-    report = build_index(args.seeds, args.out, SentenceTransformerEncoder(args.model), options)
+    encoder: Encoder
+    if args.engine == "ray":
+        # Imported here: ray is an optional extra and the default build never loads it.
+        from indexer.engines.ray_embed import cluster_encoder
+
+        encoder = cluster_encoder(args.model, workers=args.ray_workers, address=args.ray_address)
+    else:
+        encoder = SentenceTransformerEncoder(args.model)
+    report = build_index(args.seeds, args.out, encoder, options)
     state = "written" if report.written else "already up to date"
     print(
         f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "

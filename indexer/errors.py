@@ -50,3 +50,7 @@ class SourceError(PolysearchError):
 
 class FetchError(SourceError):
     """A web request failed, was refused by robots.txt, or would leave the hosts the sources name."""
+
+
+class EngineError(PolysearchError):
+    """An optional engine (Ray) is not installed, cannot be reached, or failed a job."""

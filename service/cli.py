@@ -47,6 +47,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=None,
         help="processes, each with its own model copy (default: $POLYSEARCH_WORKERS or 1)",
     )
+    parser.add_argument(
+        "--engine", choices=["local", "ray"], default="local", help="local: uvicorn; ray: Ray Serve replicas"
+    )
+    parser.add_argument("--replicas", type=positive_int, default=2, help="Ray Serve replicas (with --engine ray)")
+    parser.add_argument("--ray-address", default=None, help="head of the Ray cluster (default: start one here)")
     parser.set_defaults(handler=run_serve)
 
 
@@ -79,6 +84,11 @@ def run_serve(args: argparse.Namespace) -> int:
     # Fail now, with one line, rather than serve 503s for an index that was never built.
     live_version_dir(settings.index_dir)
     configure_service_logging(settings.log_level)
+    if args.engine == "ray":
+        # Imported here: the default install has no ray, and a plain serve never loads it.
+        from service.ray_app import serve_on_ray
+
+        return serve_on_ray(settings, replicas=args.replicas, address=args.ray_address)
     # Worker processes are spawned fresh and read their settings from the environment.
     os.environ.update(environment_of(settings))
     log.info(

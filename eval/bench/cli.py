@@ -49,6 +49,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=None,
         help="service and floor torch threads (default: the service's)",
     )
+    add(
+        "--distributed",
+        action="store_true",
+        help="instead: build throughput locally and on a two-node Ray cluster with 1 and 2 workers (needs [ray])",
+    )
+    add("--distributed-passages", type=positive_int, default=300, help="with --distributed: corpus size")
     add("--json", type=Path, default=DEFAULT_JSON, metavar="OUT", help=f"write every figure (default: {DEFAULT_JSON})")
     add("--work-dir", type=Path, default=DEFAULT_WORK, help="scratch space, emptied first (default: test-output/bench)")
     parser.set_defaults(handler=run_bench_command)
@@ -62,6 +68,8 @@ def run_bench_command(args: argparse.Namespace) -> int:
     from eval.bench.run import BenchOptions, Plan, require_index
 
     command = _command_line()
+    if args.distributed:
+        return _run_distributed(args, command)
     if args.faults:
         from eval.faults.run import CampaignOptions, render_campaign, run_campaign
 
@@ -104,6 +112,27 @@ def run_bench_command(args: argparse.Namespace) -> int:
     result = run_bench(options)
     _write(args.json, {"command": command, **result.to_json()})
     print(render(result, command=command))
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+def _run_distributed(args: argparse.Namespace, command: str) -> int:
+    import os
+
+    from eval.bench.distributed import NAMESPACE_FLAG, render_distributed, run_distributed, run_in_namespace
+
+    if os.environ.get(NAMESPACE_FLAG) != "1":
+        # The cluster must not reach past loopback: rerun this command in a namespace of its own.
+        return run_in_namespace(sys.argv[1:])
+    result = run_distributed(
+        args.seeds,
+        args.work_dir,
+        n_passages=args.distributed_passages,
+        repetitions=3 if args.full else 1,
+        say=_say,
+    )
+    _write(args.json, {"command": command, "distributed": result.to_json()})
+    print(render_distributed(result, command=command))
     print(f"\nwrote {args.json}")
     return 0
 

@@ -1,0 +1,32 @@
+"""The batch plan the Ray engine sends to workers is the batching a local encode does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from indexer.engines.batch_plan import length_sorted_batches
+
+
+@given(st.lists(st.text(max_size=30), max_size=60), st.integers(min_value=1, max_value=9))
+def test_plan_partitions_rows_longest_first(texts: list[str], batch_size: int) -> None:
+    plan = length_sorted_batches(texts, batch_size)
+    rows = [row for batch in plan for row in batch]
+    assert sorted(rows) == list(range(len(texts)))
+    assert all(len(batch) == batch_size for batch in plan[:-1])
+    lengths = [len(texts[row]) for row in rows]
+    assert lengths == sorted(lengths, reverse=True)
+
+
+def test_plan_matches_sentence_transformers_order() -> None:
+    texts = ["bb", "a", "cccc", "dd", "", "eee", "ff"]
+    # sentence-transformers: np.argsort of negated lengths, then consecutive slices.
+    order = np.argsort([-len(t) for t in texts]).tolist()
+    assert length_sorted_batches(texts, 3) == [order[0:3], order[3:6], order[6:7]]
+
+
+def test_plan_rejects_a_zero_batch() -> None:
+    with pytest.raises(ValueError):
+        length_sorted_batches(["a"], 0)
