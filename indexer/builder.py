@@ -14,6 +14,7 @@ from indexer.articles import read_articles
 from indexer.chunking import Chunker, sentence_spans
 from indexer.dense import DenseKind, choose_kind
 from indexer.encoder import Encoder, FitsModel, Vectors, passage_input
+from indexer.encoders import backend_of
 from indexer.errors import BuildError, IndexNotFoundError, PolysearchError
 from indexer.models import Article, ChunkParams, ModelInfo, Passage, Sentence
 from indexer.store import IndexContent, LoadedIndex, index_version, live_version_dir, load_index, write_index
@@ -130,9 +131,9 @@ def _reusable_rows(previous: LoadedIndex, article_ids: list[str]) -> dict[str, _
     return {
         a: _ArticleRows(
             [previous.passages[i] for i in passage_rows[a]],
-            previous.embeddings[passage_rows[a]],
+            previous.embeddings[passage_rows[a]].astype(np.float32),
             [previous.sentences[i] for i in sentence_rows[a]],
-            previous.sentence_embeddings[sentence_rows[a]],
+            previous.sentence_embeddings[sentence_rows[a]].astype(np.float32),
         )
         for a in article_ids
     }
@@ -192,7 +193,12 @@ def build_index(seeds_dir: Path, out_dir: Path, encoder: Encoder, options: Build
     chunker = Chunker(
         load_encoding(options.encoding), chunk_tokens=options.chunk_tokens, overlap_tokens=options.overlap_tokens
     )
-    model = ModelInfo(name=encoder.name, dimension=encoder.dimension, max_seq_length=encoder.max_seq_length)
+    model = ModelInfo(
+        name=encoder.name,
+        dimension=encoder.dimension,
+        max_seq_length=encoder.max_seq_length,
+        backend=backend_of(encoder),
+    )
     chunking = ChunkParams(
         chunk_tokens=options.chunk_tokens,
         overlap_tokens=options.overlap_tokens,

@@ -16,6 +16,7 @@ from pathlib import Path
 import msgspec
 
 from indexer.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions, build_index
+from indexer.encoders import BACKENDS, DEFAULT_BACKEND
 from indexer.errors import PolysearchError
 from indexer.logs import configure_logging
 from indexer.models import SEARCH_MODES, Hit
@@ -55,12 +56,18 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         default="auto",
         help="FAISS index type (auto: by corpus size)",
     )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=DEFAULT_BACKEND,
+        help=f"encoder backend, recorded in the manifest; serving follows it (default: {DEFAULT_BACKEND})",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run_index)
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from indexer.encoder import SentenceTransformerEncoder
+    from indexer.encoders import encoder_cache_dir, load_encoder
 
     options = BuildOptions(
         chunk_tokens=args.chunk_tokens,
@@ -70,7 +77,13 @@ def run_index(args: argparse.Namespace) -> int:
         dense_kind=None if args.dense_index == "auto" else args.dense_index,
     )
     options.validate()
-    report = build_index(args.seeds, args.out, SentenceTransformerEncoder(args.model), options)
+    encoder = load_encoder(
+        args.model,
+        backend=args.backend,
+        cache_dir=encoder_cache_dir(args.out),
+        notify=None if args.quiet else _say,
+    )
+    report = build_index(args.seeds, args.out, encoder, options)
     state = "written" if report.written else "already up to date"
     print(
         f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
@@ -81,6 +94,10 @@ def run_index(args: argparse.Namespace) -> int:
         for article_id in ids:
             print(f"  {label}: {article_id}")
     return 0
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def register_search(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -5,7 +5,7 @@ Layout of an index directory::
     CURRENT            name of the live version directory (replaced atomically)
     v-<version>/       manifest.json, articles.jsonl, passages.jsonl, embeddings.npy,
                        dense.faiss, keyword/ (bm25s files), sentences.jsonl,
-                       sentence_embeddings.npy
+                       sentence_embeddings.npy (vectors as float16, memory-mapped on load)
 
 A build writes ``.tmp-*`` beside the live version, fsyncs it, renames it to ``v-<version>``
 and only then replaces ``CURRENT``; a crash at any point leaves the old version live.
@@ -25,6 +25,7 @@ from typing import TypeVar
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 
 from indexer.dense import DenseIndex, DenseKind
 from indexer.encoder import Vectors
@@ -35,7 +36,11 @@ from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo,
 log = logging.getLogger(__name__)
 RecordT = TypeVar("RecordT", Article, Passage, Sentence)
 
-FORMAT_VERSION = 2
+# 3: passage and sentence vectors stored as float16 (embeddings files and dense.faiss).
+FORMAT_VERSION = 3
+# Vectors on disk and when loaded: half of float32, read through a memory map.
+VECTOR_DTYPE = np.float16
+StoredVectors = npt.NDArray[np.float16]
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 ARTICLES = "articles.jsonl"
@@ -72,9 +77,9 @@ class LoadedIndex:
     manifest: Manifest
     articles: dict[str, Article]
     passages: list[Passage]
-    embeddings: Vectors
+    embeddings: StoredVectors
     sentences: list[Sentence]
-    sentence_embeddings: Vectors
+    sentence_embeddings: StoredVectors
     dense: DenseIndex
     keyword: KeywordIndex
 
@@ -194,8 +199,8 @@ def _write_files(
     _write_jsonl(staging / ARTICLES, content.articles)
     _write_jsonl(staging / PASSAGES, content.passages)
     _write_jsonl(staging / SENTENCES, content.sentences)
-    np.save(staging / EMBEDDINGS, content.embeddings, allow_pickle=False)
-    np.save(staging / SENTENCE_EMBEDDINGS, content.sentence_embeddings, allow_pickle=False)
+    np.save(staging / EMBEDDINGS, content.embeddings.astype(VECTOR_DTYPE), allow_pickle=False)
+    np.save(staging / SENTENCE_EMBEDDINGS, content.sentence_embeddings.astype(VECTOR_DTYPE), allow_pickle=False)
     DenseIndex.build(content.embeddings, kind=dense_kind).save(staging / DENSE)
     KeywordIndex.build([keyword_text(p) for p in content.passages]).save(staging / KEYWORD_DIR)
     files = {
@@ -295,8 +300,10 @@ def load_index(index_dir: Path) -> LoadedIndex:
         articles = {a.id: a for a in _read_jsonl(version_dir / ARTICLES, Article)}
         passages = _read_jsonl(version_dir / PASSAGES, Passage)
         sentences = _read_jsonl(version_dir / SENTENCES, Sentence)
-        embeddings = np.load(version_dir / EMBEDDINGS, allow_pickle=False)
-        sentence_embeddings = np.load(version_dir / SENTENCE_EMBEDDINGS, allow_pickle=False)
+        # Mapped, not read: a search touches the rows of its candidates only (files are never
+        # rewritten in place; a new build writes a new version directory).
+        embeddings = np.load(version_dir / EMBEDDINGS, mmap_mode="r", allow_pickle=False)
+        sentence_embeddings = np.load(version_dir / SENTENCE_EMBEDDINGS, mmap_mode="r", allow_pickle=False)
         kind: DenseKind = "hnsw" if manifest.dense_index == "hnsw" else "flat"
         dense = DenseIndex.load(version_dir / DENSE, kind=kind)
         keyword = KeywordIndex.load(version_dir / KEYWORD_DIR, size=len(passages))
@@ -320,8 +327,8 @@ def _check_counts(index: LoadedIndex) -> None:
         ("embeddings", index.embeddings, counts.get("passages", -1)),
         ("sentence embeddings", index.sentence_embeddings, counts.get("sentences", -1)),
     ):
-        if matrix.shape != (rows, dimension) or matrix.dtype != np.float32:
-            problems.append(f"{name} are {matrix.dtype}{list(matrix.shape)}, expected float32[{rows}, {dimension}]")
+        if matrix.shape != (rows, dimension) or matrix.dtype != VECTOR_DTYPE:
+            problems.append(f"{name} are {matrix.dtype}{list(matrix.shape)}, expected float16[{rows}, {dimension}]")
     if index.dense.size != len(index.passages) or index.dense.dimension != dimension:
         held = f"{index.dense.size}x{index.dense.dimension}"
         problems.append(f"dense index holds {held}, expected {len(index.passages)}x{dimension}")

@@ -101,16 +101,21 @@ def create_app(
         prepare_environment()
         pool = ComputePool(settings.compute_threads)
         index_state = IndexState(
-            settings.index_dir, pool=pool, query_encoder_factory=query_encoder_factory, encoder=encoder
+            settings.index_dir,
+            pool=pool,
+            query_encoder_factory=query_encoder_factory,
+            encoder=encoder,
+            backend=settings.backend,
         )
         app.state.pool = pool
         app.state.index = index_state
 
         async def start() -> None:
-            await asyncio.to_thread(configure_threads, settings.torch_threads, load_torch=encoder is None)
             # A failed first load is kept for /ready to report; /admin/reload can retry it.
             with contextlib.suppress(Exception):
                 await index_state.load()
+            # After the load: only then is it known whether the index's backend imported torch.
+            await asyncio.to_thread(configure_threads, settings.torch_threads, load_torch=encoder is None)
 
         # Loading runs beside serving, so /health answers at once and /ready says when it is done.
         loading = asyncio.create_task(start())

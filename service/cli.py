@@ -60,6 +60,7 @@ def environment_of(settings: Settings) -> dict[str, str]:
         "LOG_QUERIES": "true" if settings.log_queries else "false",
         "COMPUTE_THREADS": str(settings.compute_threads),
         "TORCH_THREADS": str(settings.torch_threads),
+        "BACKEND": settings.backend or "",
     }
     return {ENV_PREFIX + name: value for name, value in env.items()}
 
@@ -82,6 +83,7 @@ def run_serve(args: argparse.Namespace) -> int:
             "workers": settings.workers,
             "compute_threads": settings.compute_threads,
             "torch_threads": settings.torch_threads,
+            "backend": settings.backend or "manifest",
             "admin": settings.admin_token is not None,
         },
     )

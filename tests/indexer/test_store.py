@@ -23,7 +23,7 @@ def test_layout_is_plain_files_with_a_manifest(tiny_index: Path) -> None:
     assert {"manifest.json", "articles.jsonl", "passages.jsonl", "embeddings.npy", "dense.faiss"} <= names
     assert any(name.startswith("keyword/") for name in names)
     manifest = json.loads((live / "manifest.json").read_text())
-    assert manifest["model"] == {"name": "fake-encoder", "dimension": 64, "max_seq_length": 512}
+    assert manifest["model"] == {"name": "fake-encoder", "dimension": 64, "max_seq_length": 512, "backend": "torch"}
     assert manifest["chunking"] == {
         "chunk_tokens": 32,
         "overlap_tokens": 8,
