@@ -187,7 +187,8 @@ def run_bench(options: BenchOptions) -> BenchResult:
             result.ready_memory_mib.append(again.memory_mib() or 0.0)
 
     backend = manifest.model.backend
-    say(f"indexing {plan.indexing_passages} synthetic passages, {backend} build vs bare encode vs torch build ...")
+    versus = " vs torch build" if backend != "torch" else ""
+    say(f"indexing {plan.indexing_passages} synthetic passages, {backend} build vs bare encode{versus} ...")
     corpus = options.work_dir / "indexing-corpus"
     write_corpus(options.seeds_dir, corpus, n_passages=plan.indexing_passages)
     # `polysearch index` leaves torch at its default: every core (ONNX sessions use every core too).

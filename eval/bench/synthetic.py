@@ -1,6 +1,6 @@
 """Memory and cold start of a large archive without hours of model time: real text, random vectors.
 
-``python eval/bench/synthetic.py --passages 100000 --work DIR`` writes the synthetic archive of
+``python -m eval.bench.synthetic --passages 100000 --work DIR`` writes the synthetic archive of
 ``eval.bench.corpus`` (real sentences recombined), builds it with an encoder that returns random
 unit vectors (passage 0 excepted: the service re-encodes it to check the model, so it gets its
 real vector), then starts ``polysearch serve`` on it several times and reports seconds to
@@ -9,7 +9,7 @@ real vector), then starts ``polysearch serve`` on it several times and reports s
 The vectors are random, so the figures say nothing about quality, only about the cost of
 holding, verifying and searching an archive of that shape. The script uses only APIs that
 existed before the encoder backends, so the same file measures an older checkout side by side
-(run it with that checkout first on PYTHONPATH).
+(copy it into that checkout and run it there with ``-m``).
 """
 
 from __future__ import annotations
