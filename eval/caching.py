@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from indexer.encoder import Encoder, Vectors
+from indexer.encoders import backend_of
 
 
 class CachingEncoder:
@@ -22,6 +23,7 @@ class CachingEncoder:
         self.name = inner.name
         self.dimension = inner.dimension
         self.max_seq_length = inner.max_seq_length
+        self.backend = backend_of(inner)
         self._vectors: dict[str, Vectors] = {}
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, show_progress: bool = False) -> Vectors:

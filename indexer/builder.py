@@ -15,6 +15,7 @@ from indexer.articles import read_articles
 from indexer.chunking import Chunker, sentence_spans
 from indexer.dense import DenseKind, choose_kind
 from indexer.encoder import Encoder, FitsModel, Vectors, passage_input
+from indexer.encoders import backend_of
 from indexer.errors import BuildError, IndexNotFoundError, PolysearchError
 from indexer.models import Article, ChunkParams, ModelInfo, Passage, Sentence
 from indexer.store import (
@@ -177,9 +178,9 @@ def _reusable_rows(previous: LoadedIndex, article_ids: list[str]) -> dict[str, _
     return {
         a: _ArticleRows(
             [previous.passages[i] for i in passage_rows[a]],
-            previous.embeddings[passage_rows[a]],
+            previous.embeddings[passage_rows[a]].astype(np.float32),
             [previous.sentences[i] for i in sentence_rows[a]],
-            previous.sentence_embeddings[sentence_rows[a]],
+            previous.sentence_embeddings[sentence_rows[a]].astype(np.float32),
         )
         for a in article_ids
     }
@@ -276,6 +277,7 @@ def build_from_articles(
         dimension=encoder.dimension,
         max_seq_length=encoder.max_seq_length,
         languages=model_languages(encoder.name, options.model_languages),
+        backend=backend_of(encoder),
     )
     chunking = ChunkParams(
         chunk_tokens=options.chunk_tokens,

@@ -17,6 +17,7 @@ import msgspec
 
 from indexer.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions, build_index
 from indexer.encoder import Encoder
+from indexer.encoders import BACKENDS, DEFAULT_BACKEND
 from indexer.errors import BuildError, PolysearchError
 from indexer.logs import configure_logging
 from indexer.models import SEARCH_MODES, Hit
@@ -63,6 +64,12 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="languages the model embeds, e.g. 'en,ru,zh' (default: en/ru/zh for known multilingual models, "
         "else en); text in others is ranked by keywords alone",
     )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=DEFAULT_BACKEND,
+        help=f"encoder backend, recorded in the manifest; serving follows it (default: {DEFAULT_BACKEND})",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--verify", action="store_true", help="only check the index at --out (files, counts, vectors) and report"
@@ -76,7 +83,7 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from indexer.encoder import SentenceTransformerEncoder
+    from indexer.encoders import encoder_cache_dir, load_encoder
     from indexer.text.coverage import parse_languages
 
     if args.verify:
@@ -101,7 +108,12 @@ def run_index(args: argparse.Namespace) -> int:
 
         encoder = cluster_encoder(args.model, workers=args.ray_workers, address=args.ray_address)
     else:
-        encoder = SentenceTransformerEncoder(args.model)
+        encoder = load_encoder(
+            args.model,
+            backend=args.backend,
+            cache_dir=encoder_cache_dir(args.out),
+            notify=None if args.quiet else _say,
+        )
     report = build_index(args.seeds, args.out, encoder, options)
     state = "written" if report.written else "already up to date"
     print(
@@ -130,6 +142,10 @@ def run_verify(index_dir: Path) -> int:
     if health.leftovers:
         print(f"  leftovers the next build removes: {', '.join(health.leftovers)}")
     return 0 if health.ok else 1
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def register_search(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -113,13 +113,17 @@ class ChunkParams(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ModelInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """The embedding model an index was built with."""
+    """The embedding model an index was built with; ``backend`` is the encoder that ran it.
+
+    Manifests written before backends existed were all made by torch, hence the default.
+    """
 
     name: str
     dimension: int
     max_seq_length: int
     # Languages the model embeds meaningfully; text in any other is ranked by keyword evidence alone.
     languages: tuple[str, ...] = ("en",)
+    backend: str = "torch"
 
 
 class FileEntry(msgspec.Struct, frozen=True, kw_only=True):

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from indexer.encoder import Encoder, SentenceTransformerEncoder, Vectors, passage_input
+from indexer.encoder import Encoder, Vectors, passage_input
+from indexer.encoders import backend_of, check_compatible, encoder_cache_dir, load_encoder
 from indexer.errors import IndexMismatchError, InvalidQueryError, NotFoundError
 from indexer.fusion import FusionConfig, fuse
 from indexer.models import (
@@ -65,10 +66,25 @@ class Retriever:
         self._row_covered = covered
 
     @classmethod
-    def open(cls, index_dir: Path, *, encoder: Encoder | None = None, fusion: FusionConfig | None = None) -> Retriever:
-        """Load and verify ``index_dir``; with no encoder, load the model the index names."""
+    def open(
+        cls,
+        index_dir: Path,
+        *,
+        encoder: Encoder | None = None,
+        fusion: FusionConfig | None = None,
+        backend: str | None = None,
+    ) -> Retriever:
+        """Load and verify ``index_dir``; with no encoder, load the model the index names.
+
+        The encoder runs on ``backend`` if given, else on the backend the index was built with.
+        """
         index = load_index(index_dir)
-        return cls(index, encoder or SentenceTransformerEncoder(index.manifest.model.name), fusion=fusion)
+        if encoder is None:
+            model = index.manifest.model
+            chosen = backend or model.backend
+            check_compatible(model.backend, chosen)
+            encoder = load_encoder(model.name, backend=chosen, cache_dir=encoder_cache_dir(index_dir))
+        return cls(index, encoder, fusion=fusion)
 
     @property
     def version(self) -> str:
@@ -81,11 +97,12 @@ class Retriever:
                 f"index was built with {manifest.model.name!r} ({manifest.model.dimension} dimensions), "
                 f"the loaded model {self.encoder.name!r} has {self.encoder.dimension}"
             )
+        check_compatible(manifest.model.backend, backend_of(self.encoder))
         if not self.index.passages:
             return
         first = self.index.passages[0]
         probe = self.encoder.encode([passage_input(first.title, first.text)])[0]
-        cosine = float(probe @ self.index.embeddings[0])
+        cosine = float(probe @ self.index.embeddings[0].astype(np.float32))
         if cosine < _PROBE_MIN_COSINE:
             raise IndexMismatchError(
                 f"index vectors were not made by the loaded model {self.encoder.name!r} "
@@ -223,7 +240,8 @@ class Retriever:
         """
         query = np.asarray(vector, dtype=np.float32)
         candidates = np.asarray(rows, dtype=np.int64)
-        passage = self.index.embeddings[candidates] @ query
+        # Stored as float16; widened per candidate so the products run in float32 BLAS.
+        passage = self.index.embeddings[candidates].astype(np.float32) @ query
         weight = self.fusion.sentence_weight
         counts = self._sentence_count[candidates]
         total = int(counts.sum())
@@ -234,7 +252,7 @@ class Retriever:
         segment_start = np.cumsum(counts) - counts
         within = np.arange(total) - np.repeat(segment_start, counts)
         flat = self._sentence_flat[np.repeat(self._sentence_start[candidates], counts) + within]
-        similarities = self.index.sentence_embeddings[flat] @ query
+        similarities = self.index.sentence_embeddings[flat].astype(np.float32) @ query
         best = passage.copy()
         has = counts > 0
         best[has] = np.maximum.reduceat(similarities, segment_start[has])

@@ -5,7 +5,7 @@ Layout of an index directory::
     CURRENT            name of the live version directory (replaced atomically)
     v-<version>/       manifest.json, articles.jsonl, passages.jsonl, embeddings.npy,
                        dense.faiss, keyword/ (bm25s files), sentences.jsonl,
-                       sentence_embeddings.npy
+                       sentence_embeddings.npy (vectors as float16, memory-mapped on load)
 
 A build writes ``.tmp-*`` beside the live version, fsyncs it, renames it to ``v-<version>``
 and only then replaces ``CURRENT``; a crash at any point leaves the old version live.
@@ -26,6 +26,7 @@ from typing import TypeVar
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 
 from indexer.dense import DenseIndex, DenseKind
 from indexer.encoder import Vectors
@@ -36,7 +37,11 @@ from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo,
 log = logging.getLogger(__name__)
 RecordT = TypeVar("RecordT", Article, Passage, Sentence)
 
-FORMAT_VERSION = 2
+# 3: passage and sentence vectors stored as float16 (embeddings files and dense.faiss).
+FORMAT_VERSION = 3
+# Vectors on disk and when loaded: half of float32, read through a memory map.
+VECTOR_DTYPE = np.float16
+StoredVectors = npt.NDArray[np.float16]
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 ARTICLES = "articles.jsonl"
@@ -73,9 +78,9 @@ class LoadedIndex:
     manifest: Manifest
     articles: dict[str, Article]
     passages: list[Passage]
-    embeddings: Vectors
+    embeddings: StoredVectors
     sentences: list[Sentence]
-    sentence_embeddings: Vectors
+    sentence_embeddings: StoredVectors
     dense: DenseIndex
     keyword: KeywordIndex
 
@@ -242,8 +247,8 @@ def _write_files(
     _write_jsonl(staging / ARTICLES, content.articles)
     _write_jsonl(staging / PASSAGES, content.passages)
     _write_jsonl(staging / SENTENCES, content.sentences)
-    np.save(staging / EMBEDDINGS, content.embeddings, allow_pickle=False)
-    np.save(staging / SENTENCE_EMBEDDINGS, content.sentence_embeddings, allow_pickle=False)
+    np.save(staging / EMBEDDINGS, content.embeddings.astype(VECTOR_DTYPE), allow_pickle=False)
+    np.save(staging / SENTENCE_EMBEDDINGS, content.sentence_embeddings.astype(VECTOR_DTYPE), allow_pickle=False)
     DenseIndex.build(content.embeddings, kind=dense_kind).save(staging / DENSE)
     texts, langs = [keyword_text(p) for p in content.passages], [p.lang for p in content.passages]
     KeywordIndex.build(texts, langs).save(staging / KEYWORD_DIR)
@@ -380,8 +385,10 @@ def load_version(version_dir: Path) -> LoadedIndex:
         articles = {a.id: a for a in _read_jsonl(version_dir / ARTICLES, Article)}
         passages = _read_jsonl(version_dir / PASSAGES, Passage)
         sentences = _read_jsonl(version_dir / SENTENCES, Sentence)
-        embeddings = np.load(version_dir / EMBEDDINGS, allow_pickle=False)
-        sentence_embeddings = np.load(version_dir / SENTENCE_EMBEDDINGS, allow_pickle=False)
+        # Mapped, not read: a search touches the rows of its candidates only (files are never
+        # rewritten in place; a new build writes a new version directory).
+        embeddings = np.load(version_dir / EMBEDDINGS, mmap_mode="r", allow_pickle=False)
+        sentence_embeddings = np.load(version_dir / SENTENCE_EMBEDDINGS, mmap_mode="r", allow_pickle=False)
         kind: DenseKind = "hnsw" if manifest.dense_index == "hnsw" else "flat"
         dense = DenseIndex.load(version_dir / DENSE, kind=kind)
         keyword = KeywordIndex.load(version_dir / KEYWORD_DIR, size=len(passages))
@@ -392,6 +399,21 @@ def load_version(version_dir: Path) -> LoadedIndex:
     )
     _check_counts(loaded)
     return loaded
+
+
+_FINITE_CHECK_ROWS = 8192
+
+
+def _all_finite(matrix: StoredVectors) -> bool:
+    """Whether every value is finite, read in blocks of rows.
+
+    The vectors are memory-mapped; checking them block by block and copying each block keeps
+    the check from holding the whole matrix resident at once.
+    """
+    for start in range(0, len(matrix), _FINITE_CHECK_ROWS):
+        if not np.isfinite(np.array(matrix[start : start + _FINITE_CHECK_ROWS])).all():
+            return False
+    return True
 
 
 def _check_counts(index: LoadedIndex) -> None:
@@ -405,9 +427,9 @@ def _check_counts(index: LoadedIndex) -> None:
         ("embeddings", index.embeddings, counts.get("passages", -1)),
         ("sentence embeddings", index.sentence_embeddings, counts.get("sentences", -1)),
     ):
-        if matrix.shape != (rows, dimension) or matrix.dtype != np.float32:
-            problems.append(f"{name} are {matrix.dtype}{list(matrix.shape)}, expected float32[{rows}, {dimension}]")
-        elif not np.isfinite(matrix).all():
+        if matrix.shape != (rows, dimension) or matrix.dtype != VECTOR_DTYPE:
+            problems.append(f"{name} are {matrix.dtype}{list(matrix.shape)}, expected float16[{rows}, {dimension}]")
+        elif not _all_finite(matrix):
             # A NaN row scores NaN against every query, so answers silently disappear.
             problems.append(f"{name} contain non-finite values (NaN or infinity)")
     if index.dense.size != len(index.passages) or index.dense.dimension != dimension:

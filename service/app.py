@@ -113,7 +113,11 @@ def create_app(
         prepare_environment()
         pool = ComputePool(settings.compute_threads)
         index_state = IndexState(
-            settings.index_dir, pool=pool, query_encoder_factory=query_encoder_factory, encoder=encoder
+            settings.index_dir,
+            pool=pool,
+            query_encoder_factory=query_encoder_factory,
+            encoder=encoder,
+            backend=settings.backend,
         )
         app.state.pool = pool
         app.state.admission = Admission(settings.max_queue, deadline_s=settings.queue_deadline_ms / 1000)
@@ -122,12 +126,13 @@ def create_app(
         app.state.follower = follower
 
         async def start() -> None:
-            await asyncio.to_thread(configure_threads, settings.torch_threads, load_torch=encoder is None)
             await follower.prime()
             # A failed first load is kept for /ready to report; the follower retries it when
             # the index on disk changes, /admin/reload at once.
             with contextlib.suppress(Exception):
                 await index_state.load()
+            # After the load: only then is it known whether the index's backend imported torch.
+            await asyncio.to_thread(configure_threads, settings.torch_threads, load_torch=encoder is None)
             await follower.run()
 
         # Loading runs beside serving, so /health answers at once and /ready says when it is done.

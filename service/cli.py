@@ -72,6 +72,7 @@ def environment_of(settings: Settings) -> dict[str, str]:
         "MAX_QUEUE": str(settings.max_queue),
         "QUEUE_DEADLINE_MS": str(settings.queue_deadline_ms),
         "FOLLOW_INTERVAL_MS": str(settings.follow_interval_ms),
+        "BACKEND": settings.backend or "",
     }
     return {ENV_PREFIX + name: value for name, value in env.items()}
 
@@ -99,6 +100,7 @@ def run_serve(args: argparse.Namespace) -> int:
             "workers": settings.workers,
             "compute_threads": settings.compute_threads,
             "torch_threads": settings.torch_threads,
+            "backend": settings.backend or "manifest",
             "admin": settings.admin_token is not None,
         },
     )

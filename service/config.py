@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexer.encoders import BACKENDS
 from service.errors import ConfigError
 
 ENV_PREFIX = "POLYSEARCH_"
@@ -47,6 +48,8 @@ class Settings:
     # Intra-op threads per torch call. compute_threads x torch_threads should not exceed the
     # cores, or concurrent requests fight over them and every one gets slower.
     torch_threads: int = 1
+    # The encoder backend queries run on; None follows the index's manifest.
+    backend: str | None = None
     max_body_bytes: int = MAX_BODY_BYTES
     # Requests allowed in the compute path at once (running or queued), sized from the cores;
     # beyond it a request is refused at once with 503 rather than queued behind the others.
@@ -65,7 +68,8 @@ class Settings:
         /admin/reload is disabled), POLYSEARCH_LOG_LEVEL, POLYSEARCH_LOG_QUERIES (true/false),
         POLYSEARCH_FRAME_ANCESTORS (comma or space separated), POLYSEARCH_COMPUTE_THREADS,
         POLYSEARCH_TORCH_THREADS, POLYSEARCH_MAX_QUEUE, POLYSEARCH_QUEUE_DEADLINE_MS,
-        POLYSEARCH_FOLLOW_INTERVAL_MS.
+        POLYSEARCH_FOLLOW_INTERVAL_MS, POLYSEARCH_BACKEND (torch, onnx or onnx-int8; unset or empty:
+        the backend the index was built with).
         """
         env = os.environ if environ is None else environ
 
@@ -97,6 +101,8 @@ class Settings:
             values["admin_token"] = token or None
         if (level := get("LOG_LEVEL")) is not None:
             values["log_level"] = level
+        if (backend := get("BACKEND")) is not None:
+            values["backend"] = backend or None
         if (log_queries := get("LOG_QUERIES")) is not None:
             values["log_queries"] = _bool(ENV_PREFIX + "LOG_QUERIES", log_queries)
         values.update({key: value for key, value in overrides.items() if value is not None})
@@ -119,6 +125,8 @@ class Settings:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not isinstance(logging.getLevelName(self.log_level.upper()), int):
             raise ConfigError(f"log level must be one of DEBUG, INFO, WARNING, ERROR, got {self.log_level!r}")
+        if self.backend is not None and self.backend not in BACKENDS:
+            raise ConfigError(f"backend must be one of {', '.join(BACKENDS)} (or unset), got {self.backend!r}")
         if self.admin_token is not None and len(self.admin_token) < 16:
             raise ConfigError("the admin token must be at least 16 characters (or unset to disable /admin/reload)")
         return self

@@ -17,9 +17,10 @@ from pathlib import Path
 import msgspec
 
 from indexer.answering import Answerer
-from indexer.encoder import Encoder, SentenceTransformerEncoder
+from indexer.encoder import Encoder
+from indexer.encoders import backend_of, check_compatible, encoder_cache_dir, load_encoder
 from indexer.errors import PolysearchError
-from indexer.models import Manifest
+from indexer.models import Manifest, ModelInfo
 from indexer.retriever import Retriever
 from indexer.store import live_version_dir, read_manifest
 from service.compute import ComputePool, QueryEncoder, QueryEncoderFactory
@@ -80,8 +81,10 @@ class IndexState:
         pool: ComputePool,
         query_encoder_factory: QueryEncoderFactory,
         encoder: Encoder | None = None,
+        backend: str | None = None,
     ) -> None:
         self.index_dir = index_dir
+        self.backend = backend
         self.pool = pool
         self._query_encoder_factory = query_encoder_factory
         self._injected_encoder = encoder
@@ -107,14 +110,17 @@ class IndexState:
     def peek(self) -> Engine | None:
         return self._engine
 
-    def _encoder_for(self, model_name: str) -> Encoder:
+    def _encoder_for(self, model: ModelInfo) -> Encoder:
         if self._injected_encoder is not None:
             return self._injected_encoder
+        # POLYSEARCH_BACKEND if set (refused when the index's vectors need another), else the manifest's.
+        backend = self.backend or model.backend
+        check_compatible(model.backend, backend)
         current = self._engine
         # Same model as the live index: share it instead of holding two copies in memory.
-        if current is not None and current.encoder.name == model_name:
+        if current is not None and current.encoder.name == model.name and backend_of(current.encoder) == backend:
             return current.encoder
-        return SentenceTransformerEncoder(model_name)
+        return load_encoder(model.name, backend=backend, cache_dir=encoder_cache_dir(self.index_dir))
 
     def _query_encoder_for(self, encoder: Encoder) -> QueryEncoder:
         current = self._engine
@@ -131,7 +137,7 @@ class IndexState:
         exists only if every file matches its manifest and the model reproduces its vectors.
         """
         manifest = read_manifest(live_version_dir(self.index_dir))
-        encoder = self._encoder_for(manifest.model.name)
+        encoder = self._encoder_for(manifest.model)
         retriever = Retriever.open(self.index_dir, encoder=encoder)
         return Engine(retriever=retriever, answerer=Answerer(retriever), queries=self._query_encoder_for(encoder))
 

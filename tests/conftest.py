@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -30,6 +31,13 @@ TINY_ARTICLES = {
         "A delegation led by Gao Jun visited St. Petersburg. The parties discussed internships and joint labs."
     ),
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_encoder_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ONNX export per test session, shared by every real-model build (CLI subprocesses too)."""
+    cache = Path(os.environ.setdefault("POLYSEARCH_ENCODER_CACHE", str(tmp_path_factory.mktemp("encoder-cache"))))
+    return cache
 
 
 @pytest.fixture

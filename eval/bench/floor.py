@@ -32,6 +32,24 @@ def set_torch_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+def best_threads(encoder: Encoder, questions: Sequence[str], *, cores: int, rounds: int = 3) -> dict[int, float]:
+    """Median single-query encode ms at each torch thread count 1..``cores``, counts alternating.
+
+    The floor is the bare model at its best: the thread count that encodes a lone query fastest.
+    """
+    timings: dict[int, list[float]] = {threads: [] for threads in range(1, cores + 1)}
+    sample = list(questions[:24])
+    for round_ in range(rounds):
+        order = sorted(timings, reverse=round_ % 2 == 1)
+        for threads in order:
+            set_torch_threads(threads)
+            for query in sample:
+                started = time.perf_counter()
+                encoder.encode([query])
+                timings[threads].append(time.perf_counter() - started)
+    return {threads: median(values) * 1000 for threads, values in timings.items()}
+
+
 def batch_ms(encoder: Encoder, questions: Sequence[str], *, batch_size: int) -> float:
     """Median time of one model call over ``batch_size`` different questions."""
     timings = []

@@ -12,6 +12,7 @@ from eval.bench.server import polysearch_command
 from eval.bench.stats import median
 from indexer.builder import BuildOptions, build_index
 from indexer.encoder import Encoder, passage_input
+from indexer.encoders import backend_of
 from indexer.store import load_index
 
 
@@ -26,6 +27,11 @@ class IndexingResult:
     bare_per_s: float
     ratio: float
     cli_seconds: float | None
+    backend: str = "torch"
+    # The same builds with the torch backend, alternating with the ones above (None: not measured).
+    baseline_backend: str | None = None
+    baseline_per_s: float | None = None
+    speedup: float | None = None
 
     @property
     def cli_per_s(self) -> float | None:
@@ -33,7 +39,14 @@ class IndexingResult:
 
 
 def measure_indexing(
-    seeds_dir: Path, work_dir: Path, encoder: Encoder, *, repetitions: int, batch_size: int = 64, run_cli: bool = True
+    seeds_dir: Path,
+    work_dir: Path,
+    encoder: Encoder,
+    *,
+    repetitions: int,
+    batch_size: int = 64,
+    run_cli: bool = True,
+    baseline: Encoder | None = None,
 ) -> IndexingResult:
     """Alternate full builds (what ``polysearch index`` runs, model already loaded) and bare encodes.
 
@@ -41,23 +54,33 @@ def measure_indexing(
     batch size: the ratio is what chunking, tokenising for length checks and writing cost.
     Each repetition times both, in alternating order, so they share the background noise;
     the ratio is the median of the per-repetition ratios. Every build starts from an empty
-    directory so nothing is reused. The CLI run adds what a user also waits for: interpreter
+    directory so nothing is reused. With a ``baseline`` encoder (another backend) each
+    repetition also builds with it, in the same alternation: ``speedup`` is the median of
+    baseline build time over build time. The CLI run adds what a user also waits for: interpreter
     start, imports and loading the model.
     """
     builds: list[float] = []
     bares: list[float] = []
+    baseline_builds: list[float] = []
     passages = 0
     texts: list[str] = []
 
-    def build() -> None:
+    def timed_build(model: Encoder, into: list[float]) -> None:
         nonlocal passages, texts
         out = work_dir / "build"
         shutil.rmtree(out, ignore_errors=True)
         started = time.perf_counter()
-        passages = build_index(seeds_dir, out, encoder, BuildOptions(batch_size=batch_size)).passages
-        builds.append(time.perf_counter() - started)
+        passages = build_index(seeds_dir, out, model, BuildOptions(batch_size=batch_size)).passages
+        into.append(time.perf_counter() - started)
         texts = texts or encoded_texts(out)
         shutil.rmtree(out, ignore_errors=True)
+
+    def build() -> None:
+        timed_build(encoder, builds)
+
+    def build_baseline() -> None:
+        if baseline is not None:
+            timed_build(baseline, baseline_builds)
 
     def bare() -> None:
         started = time.perf_counter()
@@ -65,7 +88,8 @@ def measure_indexing(
         bares.append(time.perf_counter() - started)
 
     for repetition in range(repetitions):
-        for step in (build, bare) if repetition % 2 == 0 else (bare, build):
+        steps = (build, bare, build_baseline)
+        for step in steps if repetition % 2 == 0 else steps[::-1]:
             step()
     cli_seconds = _cli_seconds(seeds_dir, work_dir / "build-cli", batch_size) if run_cli else None
     return IndexingResult(
@@ -76,6 +100,10 @@ def measure_indexing(
         bare_per_s=passages / median(bares),
         ratio=median([b / a for a, b in zip(builds, bares, strict=True)]),
         cli_seconds=cli_seconds,
+        backend=backend_of(encoder),
+        baseline_backend=backend_of(baseline) if baseline is not None else None,
+        baseline_per_s=passages / median(baseline_builds) if baseline_builds else None,
+        speedup=median([b / a for a, b in zip(builds, baseline_builds, strict=True)]) if baseline_builds else None,
     )
 
 

@@ -32,7 +32,8 @@ def render(result: BenchResult, *, command: str) -> str:
     parts = [
         f"command: {command}",
         f"machine: {machine.one_line(result.machine)}",
-        f"plan: {result.plan}; index {result.index['version']} ({result.index['passages']} passages); "
+        f"plan: {result.plan}; index {result.index['version']} ({result.index['passages']} passages, "
+        f"{result.index.get('backend', 'torch')} encoder backend); "
         f"service torch threads: {result.service_torch_threads}; took {result.seconds:.0f} s",
         "",
     ]
@@ -42,6 +43,9 @@ def render(result: BenchResult, *, command: str) -> str:
             f"{floor.single_ms:.1f} ms; a batch of {floor.batch_size} costs {floor.batch_ms:.1f} ms "
             f"({floor.batch_gain:.1f}x the single-query rate)"
         )
+        if result.floor_by_threads:
+            by_threads = ", ".join(f"{t}: {ms:.1f} ms" for t, ms in sorted(result.floor_by_threads.items()))
+            parts.append(f"bare torch, one query, by torch threads (the floor takes the fastest): {by_threads}")
         parts.append("")
     rows = [
         [
@@ -96,6 +100,11 @@ def render(result: BenchResult, *, command: str) -> str:
             f"{ix.repetitions}: build {ix.build_per_s:.1f} passages/s, bare encode of the same texts "
             f"{ix.bare_per_s:.1f} passages/s, ratio {ix.ratio:.2f}{cli}"
         )
+        if ix.speedup is not None and ix.baseline_per_s is not None:
+            parts.append(
+                f"indexing backends, same texts, alternating: {ix.backend} {ix.build_per_s:.1f} passages/s, "
+                f"{ix.baseline_backend} {ix.baseline_per_s:.1f} passages/s ({ix.speedup:.2f}x)"
+            )
     if result.targets:
         rows = [
             [

@@ -100,7 +100,7 @@ class DenseShardDeployment:
 
         # A real deployment reads only its rows (memory-mapped); the small indexes this runs
         # on here load whole and slice.
-        vectors = load_index(Path(index_dir)).embeddings[start:stop]
+        vectors = np.asarray(load_index(Path(index_dir)).embeddings[start:stop], dtype=np.float32)
         self.shard = LocalShard(vectors)
 
     def search(self, query: Vectors, k: int, allowed: Rows | None) -> tuple[Scores, Rows]:

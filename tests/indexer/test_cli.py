@@ -6,18 +6,19 @@ from pathlib import Path
 import pytest
 
 import indexer.encoder
-import indexer.retriever
+import indexer.encoders.onnx_backend
 from indexer.cli import main
 from tests.fakes import FakeEncoder
 
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    def factory(name: str | None = None) -> FakeEncoder:
+    def factory(name: str | None = None, **options: object) -> FakeEncoder:
         return FakeEncoder()
 
+    # Every backend the CLI may pick (torch, or the default ONNX ones) becomes the fake.
     monkeypatch.setattr(indexer.encoder, "SentenceTransformerEncoder", factory)
-    monkeypatch.setattr(indexer.retriever, "SentenceTransformerEncoder", factory)
+    monkeypatch.setattr(indexer.encoders.onnx_backend, "OnnxEncoder", factory)
 
 
 def test_index_then_search_json(tiny_seeds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

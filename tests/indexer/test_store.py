@@ -24,7 +24,13 @@ def test_layout_is_plain_files_with_a_manifest(tiny_index: Path) -> None:
     assert {"manifest.json", "articles.jsonl", "passages.jsonl", "embeddings.npy", "dense.faiss"} <= names
     assert any(name.startswith("keyword/") for name in names)
     manifest = json.loads((live / "manifest.json").read_text())
-    assert manifest["model"] == {"name": "fake-encoder", "dimension": 64, "max_seq_length": 512, "languages": ["en"]}
+    assert manifest["model"] == {
+        "name": "fake-encoder",
+        "dimension": 64,
+        "max_seq_length": 512,
+        "languages": ["en"],
+        "backend": "torch",
+    }
     assert manifest["analyzer"] == ANALYZER
     assert manifest["chunking"] == {
         "chunk_tokens": 32,

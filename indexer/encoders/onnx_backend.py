@@ -1,0 +1,210 @@
+"""The ``onnx`` and ``onnx-int8`` encoder backends: the exported model run by onnxruntime.
+
+Tokenisation uses the model's own ``tokenizer.json`` (truncated at the model's
+``max_seq_length``, not the file's 128), pooling and normalisation follow the model's
+sentence-transformers config, so the fp32 export reproduces the torch backend's vectors.
+torch is imported only for the one-off export, never to encode.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from tokenizers import Tokenizer
+
+from indexer.encoder import Vectors, resolve_model
+from indexer.encoders.onnx_export import OUTPUT_NAME, exported_model
+from indexer.encoders.ort import onnxruntime
+from indexer.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+_SUPPORTED_MODULES = (
+    "sentence_transformers.models.Transformer",
+    "sentence_transformers.models.Pooling",
+    "sentence_transformers.models.Normalize",
+)
+
+
+def _usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _local_model_dir(name: str, location: str) -> Path:
+    """The model's files on disk: a path as given, else the local Hugging Face cache only."""
+    path = Path(location)
+    if path.is_dir():
+        return path
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(location, local_files_only=True))
+    except Exception as exc:  # the hub client raises several types for "not cached"
+        raise ModelLoadError(f"cannot load embedding model {name!r}: not found locally ({exc})") from exc
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ModelLoadError(f"{path} is not a JSON object")
+    return data
+
+
+class _ModelConfig:
+    """What the ONNX path must reproduce from the model's sentence-transformers config."""
+
+    def __init__(self, name: str, root: Path) -> None:
+        modules_path = root / "modules.json"
+        modules = json.loads(modules_path.read_text(encoding="utf-8")) if modules_path.is_file() else []
+        kinds = tuple(str(m.get("type", "")) for m in modules)
+        if kinds not in (_SUPPORTED_MODULES, _SUPPORTED_MODULES[:2]):
+            raise ModelLoadError(
+                f"model {name!r} is not a transformer + pooling (+ normalise) sentence-transformers model "
+                f"({', '.join(k.rsplit('.', 1)[-1] for k in kinds) or 'no modules.json'}); use --backend torch"
+            )
+        self.normalize = len(kinds) == 3
+        pooling_dir = root / str(modules[1].get("path", "1_Pooling"))
+        pooling = _read_json(pooling_dir / "config.json")
+        modes = sorted(key for key, on in pooling.items() if key.startswith("pooling_mode_") and on is True)
+        if modes != ["pooling_mode_mean_tokens"]:
+            raise ModelLoadError(f"model {name!r} pools by {modes}; the ONNX backends do mean pooling only")
+        st_config = _read_json(root / "sentence_bert_config.json")
+        self.max_seq_length = int(st_config.get("max_seq_length") or 512)
+        self.lowercase = bool(st_config.get("do_lower_case", False))
+        self.dimension = int(pooling["word_embedding_dimension"])
+
+
+class OnnxEncoder:
+    """The model's ONNX export on onnxruntime's CPU provider, producing normalised embeddings.
+
+    The session is created on first use, so a build that encodes nothing exports nothing.
+    """
+
+    def __init__(
+        self,
+        name_or_path: str | None = None,
+        *,
+        quantized: bool,
+        cache_dir: Path,
+        threads: int | None = None,
+        notify: Any = None,
+    ) -> None:
+        self.name, location = resolve_model(name_or_path)
+        self.backend = "onnx-int8" if quantized else "onnx"
+        self._root = _local_model_dir(self.name, location)
+        self._config = _ModelConfig(self.name, self._root)
+        self.dimension = self._config.dimension
+        self.max_seq_length = self._config.max_seq_length
+        tokenizer_path = self._root / "tokenizer.json"
+        try:
+            self._counter = Tokenizer.from_file(str(tokenizer_path))
+            self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        except Exception as exc:  # tokenizers raises its own exception type for a bad file
+            raise ModelLoadError(f"cannot load {tokenizer_path}: {exc}") from exc
+        # The file's own settings (truncation at 128, fixed padding to 128) are not the model's:
+        # sentence-transformers truncates at max_seq_length and pads each batch to its longest.
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        self._tokenizer.enable_truncation(self.max_seq_length)
+        self._tokenizer.enable_padding(pad_id=self._pad_id(), pad_token=self._pad_token())
+        self._quantized = quantized
+        self._cache_dir = cache_dir
+        self._threads = threads or _usable_cores()
+        self._notify = notify
+        self._session: Any = None
+        self._inputs: tuple[str, ...] = ()
+        self._lock = threading.Lock()
+
+    def _pad_token(self) -> str:
+        padding = self._counter.padding
+        return str(padding["pad_token"]) if padding else "[PAD]"
+
+    def _pad_id(self) -> int:
+        padding = self._counter.padding
+        if padding:
+            return int(padding["pad_id"])
+        token_id = self._counter.token_to_id("[PAD]")
+        return 0 if token_id is None else int(token_id)
+
+    def _ensure_session(self) -> Any:
+        session = self._session
+        if session is not None:
+            return session
+        with self._lock:
+            if self._session is None:
+                self._session = self._open_session()
+            return self._session
+
+    def _open_session(self) -> Any:
+        path = exported_model(
+            self.name, self._root, self._cache_dir, quantized=self._quantized, notify=self._notify
+        )
+        ort = onnxruntime()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self._threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        # Spinning threads would burn the cores other requests need once a call is done.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            # Explicitly CPU: the default provider list starts with one that would call Azure.
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types for a bad file
+            raise ModelLoadError(f"cannot load the ONNX encoder {path}: {exc}") from exc
+        self._inputs = tuple(i.name for i in session.get_inputs())
+        log.info(
+            "model_loaded",
+            extra={"model": self.name, "backend": self.backend, "dimension": self.dimension, "threads": self._threads},
+        )
+        return session
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, show_progress: bool = False) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        session = self._ensure_session()
+        prepared = [text.lower() for text in texts] if self._config.lowercase else list(texts)
+        # Longest first, like sentence-transformers: batches of similar length waste little on padding.
+        order = sorted(range(len(prepared)), key=lambda i: -len(prepared[i]))
+        result = np.empty((len(prepared), self.dimension), dtype=np.float32)
+        starts = range(0, len(order), max(1, batch_size))
+        if show_progress:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="Batches")
+        for start in starts:
+            rows = order[start : start + batch_size]
+            result[rows] = self._encode_batch(session, [prepared[i] for i in rows])
+        return result
+
+    def _encode_batch(self, session: Any, texts: list[str]) -> Vectors:
+        encodings = self._tokenizer.encode_batch(texts)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds: dict[str, npt.NDArray[np.int64]] = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": mask,
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        (hidden,) = session.run([OUTPUT_NAME], {name: feeds[name] for name in self._inputs})
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        if self._config.normalize:
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return np.ascontiguousarray(pooled, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        prepared = text.lower() if self._config.lowercase else text
+        return len(self._counter.encode(prepared, add_special_tokens=True).ids)

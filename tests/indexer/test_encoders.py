@@ -1,0 +1,180 @@
+"""Encoder backends without the model: names, compatibility, the manifest record, who loads what."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import msgspec
+import numpy as np
+import pytest
+
+import indexer.encoder
+import indexer.encoders.onnx_backend
+from indexer.builder import BuildOptions, build_index
+from indexer.encoders import BACKENDS, backend_of, compatible, encoder_cache_dir, load_encoder, parse_backend
+from indexer.errors import IndexMismatchError, ModelLoadError
+from indexer.models import ModelInfo
+from indexer.retriever import Retriever
+from indexer.store import load_index
+from service.compute import ComputePool, pooled_query_encoder
+from service.config import Settings
+from service.errors import ConfigError
+from service.state import IndexState
+from tests.fakes import FakeEncoder
+
+
+class BackendFake(FakeEncoder):
+    """The fake encoder, saying which backend it stands for."""
+
+    def __init__(self, backend: str) -> None:
+        super().__init__()
+        self.backend = backend
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, object]]]:
+    """Every backend load goes to a fake; the list records (backend, options) of each load."""
+    calls: list[tuple[str, dict[str, object]]] = []
+
+    def torch_factory(name: str | None = None) -> BackendFake:
+        calls.append(("torch", {"name": name}))
+        return BackendFake("torch")
+
+    def onnx_factory(name: str | None = None, **options: object) -> BackendFake:
+        backend = "onnx-int8" if options["quantized"] else "onnx"
+        calls.append((backend, {"name": name, **options}))
+        return BackendFake(backend)
+
+    monkeypatch.setattr(indexer.encoder, "SentenceTransformerEncoder", torch_factory)
+    monkeypatch.setattr(indexer.encoders.onnx_backend, "OnnxEncoder", onnx_factory)
+    return calls
+
+
+def _index(tiny_seeds: Path, out: Path, backend: str) -> Path:
+    build_index(tiny_seeds, out, BackendFake(backend), BuildOptions(chunk_tokens=32, overlap_tokens=8))
+    return out
+
+
+def test_backend_names_and_compatibility() -> None:
+    assert BACKENDS == ("torch", "onnx", "onnx-int8")
+    assert [parse_backend(b) for b in BACKENDS] == list(BACKENDS)
+    with pytest.raises(ValueError, match="onnx-int8"):
+        parse_backend("tensorrt")
+    # torch and the fp32 export make the same vectors; int8 vectors are only searched by int8.
+    assert compatible("torch", "onnx") and compatible("onnx", "torch") and compatible("onnx-int8", "onnx-int8")
+    assert not compatible("torch", "onnx-int8") and not compatible("onnx-int8", "onnx")
+    assert not compatible("something-new", "torch")
+    assert backend_of(FakeEncoder()) == "torch" and backend_of(BackendFake("onnx")) == "onnx"
+
+
+def test_unknown_backend_is_a_model_load_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="unknown encoder backend 'cuda'"):
+        load_encoder(None, backend="cuda", cache_dir=tmp_path)
+
+
+def test_manifests_without_a_backend_were_made_by_torch() -> None:
+    old = msgspec.json.encode({"name": "m", "dimension": 4, "max_seq_length": 8})
+    assert msgspec.json.decode(old, type=ModelInfo).backend == "torch"
+
+
+def test_cache_dir_is_beside_the_index_unless_configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("POLYSEARCH_ENCODER_CACHE", raising=False)
+    assert encoder_cache_dir(tmp_path / "index") == tmp_path / "index" / "encoders"
+    monkeypatch.setenv("POLYSEARCH_ENCODER_CACHE", str(tmp_path / "cache"))
+    assert encoder_cache_dir(tmp_path / "index") == tmp_path / "cache"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_manifest_records_the_backend_and_search_loads_it(
+    backend: str, tiny_seeds: Path, tmp_path: Path, loads: list[tuple[str, dict[str, object]]]
+) -> None:
+    index = _index(tiny_seeds, tmp_path / "index", backend)
+    assert load_index(index).manifest.model.backend == backend
+    retriever = Retriever.open(index)
+    assert backend_of(retriever.encoder) == backend and [b for b, _ in loads] == [backend]
+    if backend != "torch":
+        assert loads[0][1]["cache_dir"] == encoder_cache_dir(index)
+    assert retriever.search("Gao Jun delegation", k=1)[0].passage.article_id == "c_weatherless"
+
+
+def test_a_compatible_backend_may_search_and_an_incompatible_one_is_refused(
+    tiny_seeds: Path, tmp_path: Path, loads: list[tuple[str, dict[str, object]]]
+) -> None:
+    torch_index = _index(tiny_seeds, tmp_path / "torch", "torch")
+    assert backend_of(Retriever.open(torch_index, backend="onnx").encoder) == "onnx"
+    with pytest.raises(IndexMismatchError, match="'torch' encoder backend, which the 'onnx-int8' backend cannot"):
+        Retriever.open(torch_index, backend="onnx-int8")
+    int8_index = _index(tiny_seeds, tmp_path / "int8", "onnx-int8")
+    with pytest.raises(IndexMismatchError, match="POLYSEARCH_BACKEND=onnx-int8"):
+        Retriever(load_index(int8_index), BackendFake("onnx"))
+    # Refused before any model was loaded for it.
+    assert [b for b, _ in loads] == ["onnx"]
+
+
+def test_changing_the_backend_rebuilds_the_index(tiny_seeds: Path, tmp_path: Path) -> None:
+    out = _index(tiny_seeds, tmp_path / "index", "torch")
+    first = load_index(out).version
+    report = build_index(tiny_seeds, out, BackendFake("onnx"), BuildOptions(chunk_tokens=32, overlap_tokens=8))
+    assert report.written and report.version != first and report.encoded == report.passages
+
+
+def _state_backend(index: Path, backend: str | None) -> str:
+    async def run() -> str:
+        pool = ComputePool(1)
+        state = IndexState(index, pool=pool, query_encoder_factory=pooled_query_encoder, backend=backend)
+        try:
+            return backend_of((await state.load()).encoder)
+        finally:
+            await state.aclose()
+            pool.shutdown()
+
+    return asyncio.run(run())
+
+
+def test_serving_follows_the_manifest_or_polysearch_backend(
+    tiny_seeds: Path, tmp_path: Path, loads: list[tuple[str, dict[str, object]]]
+) -> None:
+    onnx_index = _index(tiny_seeds, tmp_path / "onnx", "onnx")
+    assert _state_backend(onnx_index, None) == "onnx"
+    assert _state_backend(onnx_index, "torch") == "torch"
+    with pytest.raises(IndexMismatchError):
+        _state_backend(onnx_index, "onnx-int8")
+    assert Settings.from_env({"POLYSEARCH_BACKEND": "onnx-int8"}).backend == "onnx-int8"
+    assert Settings.from_env({"POLYSEARCH_BACKEND": ""}).backend is None
+    with pytest.raises(ConfigError, match="backend must be one of torch, onnx, onnx-int8"):
+        Settings.from_env({"POLYSEARCH_BACKEND": "gpu"})
+
+
+def test_cli_index_takes_a_backend(
+    tiny_seeds: Path, tmp_path: Path, loads: list[tuple[str, dict[str, object]]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from indexer.cli import main
+
+    out = tmp_path / "index"
+    assert main(["index", "--seeds", str(tiny_seeds), "--out", str(out), "--backend", "onnx-int8", "--quiet"]) == 0
+    assert load_index(out).manifest.model.backend == "onnx-int8"
+    with pytest.raises(SystemExit) as info:
+        main(["index", "--seeds", str(tiny_seeds), "--out", str(out), "--backend", "tensorrt"])
+    assert info.value.code == 2 and "invalid choice: 'tensorrt'" in capsys.readouterr().err
+
+
+def test_vectors_are_stored_as_memory_mapped_float16(tiny_index: Path, fake_encoder: FakeEncoder) -> None:
+    index = load_index(tiny_index)
+    for matrix in (index.embeddings, index.sentence_embeddings):
+        assert isinstance(matrix, np.memmap) and matrix.dtype == np.float16 and not matrix.flags.writeable
+    fresh = fake_encoder.encode([indexer.encoder.passage_input(p.title, p.text) for p in index.passages])
+    np.testing.assert_allclose(index.embeddings.astype(np.float32), fresh, atol=2.5e-4)
+    assert index.manifest.format_version == 3
+
+
+def test_the_core_imports_no_onnxruntime_or_torch_until_a_backend_is_chosen() -> None:
+    import subprocess
+
+    code = (
+        "import sys, indexer.encoders, indexer.retriever, indexer.builder; "
+        "print(sorted(m for m in ('torch', 'onnxruntime', 'onnx') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
