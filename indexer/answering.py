@@ -12,6 +12,7 @@ import numpy as np
 from indexer.answer_types import AnswerKind, expected_kind, kind_evidence
 from indexer.chunking import sentence_spans
 from indexer.encoder import Vectors
+from indexer.evidence import EvidenceChecker, Verdict
 from indexer.models import Answer, AskResult, Hit, SearchFilters
 from indexer.retriever import Retriever
 
@@ -95,6 +96,10 @@ class Answerer:
         echo_penalty: float = 0.1,
         min_confidence: float = 0.3,
         min_words: int = 3,
+        check_evidence: bool = True,
+        check_depth: int = 3,
+        min_coverage: float = 0.5,
+        rare_share: float = 0.3,
     ) -> None:
         self.retriever = retriever
         self.cosine_weight = cosine_weight
@@ -108,6 +113,13 @@ class Answerer:
         # Corpus sentences and passages come back request after request; their analysed terms
         # never change for this index, so each text is tokenised and stemmed once (bounded).
         self.terms = functools.lru_cache(maxsize=_TERMS_CACHE_SIZE)(self._analyse)
+        self.article_sentences = functools.lru_cache(maxsize=_TERMS_CACHE_SIZE)(self._article_sentences)
+        self.article_terms = functools.lru_cache(maxsize=_TERMS_CACHE_SIZE)(self._article_terms)
+        self.check_evidence = check_evidence
+        self.check_depth = check_depth
+        self.evidence = EvidenceChecker(
+            self.terms, self.retriever.index.keyword.idf, min_coverage=min_coverage, rare_share=rare_share
+        )
 
     def ask(
         self,
@@ -123,11 +135,14 @@ class Answerer:
             question_vector = self.retriever.encode_queries([question])[0]
         hits = self.retriever.search(question, k=k, mode="hybrid", filters=filters, query_vector=question_vector)
         candidates = self.candidates(question, hits, question_vector)
-        best = min(candidates, key=lambda c: (-c.score, c.hit.rank, c.start), default=None)
+        ranked = sorted(candidates, key=lambda c: (-c.score, c.hit.rank, c.start))
         confidence = self.confidence(question, hits, candidates)
-        if best is None or confidence < self.min_confidence:
-            log.debug("abstained", extra={"confidence": confidence})
-            return AskResult(question=question, answer=None, abstained=True, citations=hits)
+        best, reason = self.choose(question, hits, ranked)
+        if best is not None and confidence < self.min_confidence:
+            best, reason = None, "the closest passages do not match the question closely enough"
+        if best is None:
+            log.debug("abstained", extra={"confidence": confidence, "reason": reason})
+            return AskResult(question=question, answer=None, abstained=True, citations=hits, reason=reason)
         passage = best.hit.passage
         answer = Answer(
             text=best.text,
@@ -140,6 +155,54 @@ class Answerer:
             confidence=round(confidence, 4),
         )
         return AskResult(question=question, answer=answer, abstained=False, citations=hits)
+
+    def choose(self, question: str, hits: list[Hit], ranked: list[Candidate]) -> tuple[Candidate | None, str | None]:
+        """The best-scored sentence whose context supports an answer, or None and why not.
+
+        Only the top ``check_depth`` sentences are tried: further down, a sentence that happens
+        to hold the question's words is rarely the answer.
+        """
+        if not ranked:
+            return None, "no passage matches the question"
+        if not self.check_evidence:
+            return ranked[0], None
+        terms = self.evidence.terms(question)
+        kind = expected_kind(question)
+        mentioned_terms = frozenset().union(*(self.terms(f"{h.passage.title}\n{h.passage.text}") for h in hits))
+        first: Verdict | None = None
+        for candidate in ranked[: self.check_depth]:
+            verdict = self.evidence.check(
+                question,
+                terms,
+                kind,
+                candidate.text,
+                self.context(candidate),
+                date=candidate.hit.passage.date,
+                article_terms=self.article_terms(candidate.hit.passage.article_id),
+                mentioned=mentioned_terms.__contains__,
+            )
+            if verdict.supported:
+                return candidate, None
+            first = first or verdict
+        return None, first.reason if first is not None else None
+
+    def context(self, candidate: Candidate) -> str:
+        """The sentence with its neighbours either side and its article's title."""
+        passage = candidate.hit.passage
+        body = self.retriever.article(passage.article_id).body
+        spans = self.article_sentences(passage.article_id)
+        at = next((i for i, (start, end) in enumerate(spans) if start <= candidate.start < end), None)
+        if at is None:
+            return f"{passage.title}\n{candidate.text}"
+        start, end = spans[max(0, at - 1)][0], spans[min(len(spans) - 1, at + 1)][1]
+        return f"{passage.title}\n{body[start:end]}"
+
+    def _article_terms(self, article_id: str) -> frozenset[str]:
+        article = self.retriever.article(article_id)
+        return self._analyse(f"{article.title}\n{article.body}")
+
+    def _article_sentences(self, article_id: str) -> list[tuple[int, int]]:
+        return sentence_spans(self.retriever.article(article_id).body)
 
     def confidence(self, question: str, hits: list[Hit], candidates: list[Candidate]) -> float:
         """Evidence that the hits answer the question at all, in [0, 1]."""

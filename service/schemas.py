@@ -92,6 +92,8 @@ class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
     citations: list[HitOut]
     index_version: str
     took_ms: float
+    # Why the answerer abstained, in plain words; null when it answered.
+    reason: str | None = None
 
     @classmethod
     def of(cls, result: AskResult, *, index_version: str, took_ms: float) -> AskResponse:
@@ -102,6 +104,7 @@ class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
             citations=[HitOut.of(hit) for hit in result.citations],
             index_version=index_version,
             took_ms=took_ms,
+            reason=result.reason,
         )
 
 

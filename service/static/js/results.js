@@ -5,6 +5,9 @@ function linkProps(href, newTab) {
   return newTab ? { href, target: "_blank", rel: "noopener" } : { href };
 }
 
+// How the page introduces the answerer's own reason for abstaining (the one string to translate for it).
+const ABSTAIN_REASON_LABEL = "Why: ";
+
 /** The answer card for an /ask result: the cited sentence and its source, or a plain abstention. */
 export function renderAnswer(result, { client, query, newTab = false }) {
   const answer = result.answer;
@@ -18,6 +21,7 @@ export function renderAnswer(result, { client, query, newTab = false }) {
         { className: "abstain-text" },
         "The articles do not answer this question. The closest passages are listed below; they may still help.",
       ),
+      ...(result.reason ? [el("p", { className: "abstain-reason" }, `${ABSTAIN_REASON_LABEL}${result.reason}.`)] : []),
     );
   }
   const href = client.readHref(answer.article_id, answer.start, answer.end, query);
