@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from indexer import evidence
 from indexer.answer_types import AnswerKind, expected_kind, kind_evidence
 from indexer.chunking import sentence_spans
 from indexer.encoder import Vectors
-from indexer.evidence import EvidenceChecker, Verdict
+from indexer.evidence import Verdict
 from indexer.models import Answer, AskResult, Hit, SearchFilters
 from indexer.retriever import Retriever
 
@@ -98,8 +99,7 @@ class Answerer:
         min_words: int = 3,
         check_evidence: bool = True,
         check_depth: int = 3,
-        min_coverage: float = 0.5,
-        rare_share: float = 0.3,
+        context_sentences: int = 1,
     ) -> None:
         self.retriever = retriever
         self.cosine_weight = cosine_weight
@@ -117,9 +117,7 @@ class Answerer:
         self.article_terms = functools.lru_cache(maxsize=_TERMS_CACHE_SIZE)(self._article_terms)
         self.check_evidence = check_evidence
         self.check_depth = check_depth
-        self.evidence = EvidenceChecker(
-            self.terms, self.retriever.index.keyword.idf, min_coverage=min_coverage, rare_share=rare_share
-        )
+        self.context_sentences = context_sentences
 
     def ask(
         self,
@@ -157,7 +155,7 @@ class Answerer:
         return AskResult(question=question, answer=answer, abstained=False, citations=hits)
 
     def choose(self, question: str, hits: list[Hit], ranked: list[Candidate]) -> tuple[Candidate | None, str | None]:
-        """The best-scored sentence whose context supports an answer, or None and why not.
+        """The best-scored sentence whose context supports an answer (indexer/evidence.py), or None and why not.
 
         Only the top ``check_depth`` sentences are tried: further down, a sentence that happens
         to hold the question's words is rarely the answer.
@@ -166,20 +164,20 @@ class Answerer:
             return None, "no passage matches the question"
         if not self.check_evidence:
             return ranked[0], None
-        terms = self.evidence.terms(question)
-        kind = expected_kind(question)
-        mentioned_terms = frozenset().union(*(self.terms(f"{h.passage.title}\n{h.passage.text}") for h in hits))
+        wanted = evidence.question_evidence(question, self.terms, expected_kind(question))
+        mentioned = frozenset[str]().union(*(self.terms(f"{h.passage.title}\n{h.passage.text}") for h in hits))
         first: Verdict | None = None
         for candidate in ranked[: self.check_depth]:
-            verdict = self.evidence.check(
+            context = self.context(candidate)
+            verdict = evidence.check(
                 question,
-                terms,
-                kind,
+                wanted,
                 candidate.text,
-                self.context(candidate),
+                context,
+                self.terms(context),
+                self.article_terms(candidate.hit.passage.article_id),
                 date=candidate.hit.passage.date,
-                article_terms=self.article_terms(candidate.hit.passage.article_id),
-                mentioned=mentioned_terms.__contains__,
+                mentioned=mentioned.__contains__,
             )
             if verdict.supported:
                 return candidate, None
@@ -187,14 +185,15 @@ class Answerer:
         return None, first.reason if first is not None else None
 
     def context(self, candidate: Candidate) -> str:
-        """The sentence with its neighbours either side and its article's title."""
+        """The sentence with ``context_sentences`` neighbours either side, under its article's title."""
         passage = candidate.hit.passage
         body = self.retriever.article(passage.article_id).body
         spans = self.article_sentences(passage.article_id)
         at = next((i for i, (start, end) in enumerate(spans) if start <= candidate.start < end), None)
         if at is None:
             return f"{passage.title}\n{candidate.text}"
-        start, end = spans[max(0, at - 1)][0], spans[min(len(spans) - 1, at + 1)][1]
+        reach = self.context_sentences
+        start, end = spans[max(0, at - reach)][0], spans[min(len(spans) - 1, at + reach)][1]
         return f"{passage.title}\n{body[start:end]}"
 
     def _article_terms(self, article_id: str) -> frozenset[str]:
