@@ -99,7 +99,7 @@ class Answerer:
         min_words: int = 3,
         check_evidence: bool = True,
         check_depth: int = 3,
-        context_sentences: int = 1,
+        context_sentences: int = 2,
     ) -> None:
         self.retriever = retriever
         self.cosine_weight = cosine_weight
