@@ -83,6 +83,11 @@ class Answerer:
     the articles never mention ("the Wi-Fi password", "students from India") leaves its rare
     terms uncovered, and the answerer abstains below ``min_confidence``. Weights and threshold
     were chosen on eval/questions.jsonl (see eval/README.md).
+
+    In an archive of hundreds of articles some passage always comes close, so the chosen sentence
+    must also pass the evidence check (indexer/evidence.py: the question's years, names, the
+    asked-for thing and kind of fact, in its context); otherwise the next of the top
+    ``check_depth`` is tried, and if none passes the answerer abstains and says why (``reason``).
     """
 
     def __init__(
