@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test index lint unit eval bench clean
+.PHONY: serve test index lint unit eval eval-archive bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,15 @@ test: lint unit
 
 eval: index
 	$(BIN)/polysearch eval --index index --compare
+
+# Seeds-only and archive-scale tables (seeds + 450 distractors from gensim's test data), cached in eval-work/.
+$(VENV)/.installed-eval: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[eval]'
+	touch $@
+
+eval-archive: $(VENV)/.installed-eval
+	$(BIN)/python -m eval.distractors eval-work/distractors
+	$(BIN)/polysearch eval --compare --distractors eval-work/distractors
 
 bench: index
 	$(BIN)/polysearch bench

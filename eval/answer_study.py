@@ -141,7 +141,8 @@ def _features(context: _Context, question: str, vector: np.ndarray, candidates: 
 
 def collect(backend: LocalBackend, questions: Sequence[Question], *, k: int = 5) -> list[QuestionCandidates]:
     """Every answerable question's candidate sentences with features and labels (no abstention)."""
-    answerer = Answerer(backend.retriever, min_confidence=0.0)
+    # The sentence the answerer ranks first, before its evidence check (which may abstain or pass it over).
+    answerer = Answerer(backend.retriever, min_confidence=0.0, check_evidence=False)
     context = _Context(answerer)
     answerable = [q for q in questions if q.answerable]
     vectors = backend.retriever.encode_queries([q.question for q in answerable])

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval.backend import Backend
+from eval.caching import CachingEncoder
+from eval.errors import EvalError
 from eval.floors import check_floors, floors_from, load_floors, write_floors
-from eval.questions import DEFAULT_QUESTIONS, load_questions
+from eval.questions import DEFAULT_QUESTIONS, Question, load_questions
 from eval.report import payload, render, write_json
 from eval.runner import Evaluation, compare_modes, evaluate
 from eval.scoring import Metrics, hit_curve
@@ -34,6 +36,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add("--plot", type=Path, default=None, metavar="OUT.png", help="plot hit@k for k=1..10, one line per mode")
     add("--floors", type=Path, default=None, metavar="FILE", help="exit 1 when a metric breaks a bound in FILE")
     add("--write-floors", type=Path, default=None, metavar="FILE", help="write bounds just under these figures")
+    add(
+        "--distractors",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="archive scale: index the seeds with the articles in DIR (python -m eval.distractors DIR writes them); "
+        "with --compare, print the seeds-only and the archive tables",
+    )
+    add("--seeds", type=Path, default=Path("seeds"), help="seed articles for --distractors (default: seeds)")
+    add("--work", type=Path, default=None, metavar="DIR", help="where --distractors keeps its indexes (eval-work)")
     parser.set_defaults(handler=run_eval)
 
 
@@ -53,11 +65,16 @@ def run_path(path: Path, mode: str, *, several: bool) -> Path:
 
 
 def write_outputs(
-    args: argparse.Namespace, evaluation: Evaluation, primary: SearchMode, comparisons: Sequence[Comparison]
+    args: argparse.Namespace,
+    evaluation: Evaluation,
+    primary: SearchMode,
+    comparisons: Sequence[Comparison],
+    *,
+    json_document: dict[str, object] | None = None,
 ) -> None:
     several = len(evaluation.runs) > 1
     if args.json is not None:
-        write_json(args.json, payload(evaluation, primary, comparisons))
+        write_json(args.json, json_document or payload(evaluation, primary, comparisons))
         print(f"wrote {args.json}")
     if args.trec_run is not None:
         for mode, run in evaluation.runs.items():
@@ -77,26 +94,69 @@ def write_outputs(
         print(f"wrote {args.plot}")
 
 
+def _archive_evaluations(
+    args: argparse.Namespace, questions: list[Question], modes: tuple[SearchMode, ...]
+) -> list[tuple[str, Evaluation]]:
+    """Seeds-only (with --compare) and archive-scale evaluations on indexes cached in the work folder."""
+    from eval.archive import DEFAULT_WORK_DIR, prepare
+    from eval.local import LocalBackend
+    from indexer.encoder import SentenceTransformerEncoder
+
+    if args.url is not None or args.index is not None:
+        raise EvalError(
+            "--distractors builds its own indexes: leave out --url/--index (a served index is evaluated "
+            "with --url alone)"
+        )
+    encoder = CachingEncoder(SentenceTransformerEncoder())
+    work = args.work or DEFAULT_WORK_DIR
+    built = prepare(args.seeds, args.distractors, work, encoder, with_seeds_index=args.compare, show_progress=True)
+    targets = [("seeds", built.seeds_index)] if args.compare else []
+    targets.append(("archive", built.archive_index))
+    evaluations = []
+    for scale, index in targets:
+        backend = LocalBackend.open(index, encoder=encoder)
+        evaluations.append((scale, evaluate(backend, questions, modes=modes, k=args.k)))
+    print(f"archive: {built.n_seeds} seed articles + {built.n_distractors} distractors from {args.distractors}")
+    return evaluations
+
+
+def _scaled(scale: str, metrics: dict[str, Metrics]) -> dict[str, Metrics]:
+    """Archive figures are keyed ``archive:<mode>`` in floors files, beside the seeds-only ``<mode>``."""
+    return {(mode if scale == "seeds" else f"{scale}:{mode}"): values for mode, values in metrics.items()}
+
+
 def run_eval(args: argparse.Namespace) -> int:
     questions = load_questions(args.questions)
     floors = load_floors(args.floors) if args.floors is not None else None
     primary: SearchMode = args.mode
     modes: tuple[SearchMode, ...] = SEARCH_MODES if args.compare else (primary,)
-    backend = open_backend(args)
-    try:
-        evaluation = evaluate(backend, questions, modes=modes, k=args.k)
-    finally:
-        backend.close()
-    comparisons = compare_modes(evaluation) if args.compare else []
-    print(render(evaluation, comparisons))
-    write_outputs(args, evaluation, primary, comparisons)
+    if args.distractors is not None:
+        evaluations = _archive_evaluations(args, questions, modes)
+    else:
+        backend = open_backend(args)
+        try:
+            evaluations = [("seeds", evaluate(backend, questions, modes=modes, k=args.k))]
+        finally:
+            backend.close()
+    documents: dict[str, object] = {}
+    metrics: dict[str, Metrics] = {}
+    for scale, evaluation in evaluations:
+        comparisons = compare_modes(evaluation) if args.compare else []
+        if len(evaluations) > 1:
+            print(f"\n## {'seeds only' if scale == 'seeds' else 'archive scale (seeds + distractors)'}\n")
+        print(render(evaluation, comparisons))
+        documents[scale] = payload(evaluation, primary, comparisons)
+        metrics.update(_scaled(scale, {mode: run.metrics for mode, run in evaluation.runs.items()}))
+    # The last evaluation (the archive one with --distractors) is the one the other outputs describe.
+    write_outputs(args, evaluation, primary, comparisons, json_document=documents if len(documents) > 1 else None)
     if args.write_floors is not None:
         command = "polysearch eval " + ("--compare" if args.compare else f"--mode {primary}") + f" -k {args.k}"
-        metrics: dict[str, Metrics] = {mode: run.metrics for mode, run in evaluation.runs.items()}
+        if args.distractors is not None:
+            command += f" --distractors {args.distractors}"
         write_floors(args.write_floors, floors_from(metrics, measured_with=f"{command} on {evaluation.backend}"))
         print(f"wrote {args.write_floors}")
     if floors is not None:
-        failures = check_floors({mode: run.metrics for mode, run in evaluation.runs.items()}, floors)
+        failures = check_floors(metrics, floors)
         for failure in failures:
             print(f"FLOOR: {failure}")
         if failures:

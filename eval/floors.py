@@ -86,7 +86,7 @@ def floors_from(metrics_by_mode: Mapping[str, Mapping[str, float | int | None]],
             for name in RANK_METRICS
             if (value := metrics.get(name)) is not None
         }
-        if mode == "hybrid" and metrics.get("answer_acc") is not None:
+        if mode.rpartition(":")[2] == "hybrid" and metrics.get("answer_acc") is not None:
             floors[mode]["answer_acc"] = _floor(float(metrics["answer_acc"] or 0.0), per_answerable)
             floors[mode]["abstain_unanswerable"] = _floor(
                 float(metrics["abstain_unanswerable"] or 0.0), per_unanswerable

@@ -123,3 +123,49 @@ def kind_evidence(kind: AnswerKind | None, question: str, text: str) -> float:
         acronym = _asked_acronym(question)
         return 1.0 if acronym and re.search(rf"\(\s*{re.escape(acronym)}\s*\)", text) else 0.0
     return 1.0 if _PLACE_PHRASE.search(text) else 0.0
+
+
+_FOCUS_STOP = r"(?:of|for|at|in|on|to|from|with|about|called|per|by|between|after|before)"
+# The thing a question asks the value of, read off its structure: "what is the <tuition fee> for ...",
+# "how much does a <parking permit> cost", "when does the <spring semester> start", "how many <startups>".
+_FOCUS_PATTERNS = (
+    re.compile(
+        rf"^(?:what|who)\s+(?:is|are|was|were|will\s+be)\s+(?:the|a|an)\s+(?P<focus>[\w'’ -]+?)"
+        rf"(?:\s+{_FOCUS_STOP}\b|\s*\?|$)",
+        re.I,
+    ),
+    re.compile(
+        rf"^how\s+much\s+(?:is|are|was|were)\s+(?:the|a|an)\s+(?P<focus>[\w'’ -]+?)(?:\s+{_FOCUS_STOP}\b|\s*\?|$)",
+        re.I,
+    ),
+    re.compile(r"^how\s+much\s+(?:does|do|did|will)\s+(?:the|a|an)\s+(?P<focus>[\w'’ -]+?)\s+cost\b", re.I),
+    re.compile(
+        r"^when\s+(?:is|does|do|will)\s+(?:the|a|an)\s+(?P<focus>[\w'’ -]+?)"
+        r"(?:\s+(?:start|begin|open|close|end|leave|take\s+place)\b|\s*\?$)",
+        re.I,
+    ),
+)
+# "how many <large joint projects> are ...": only the counted noun (the first plural); adjectives are
+# paraphrased too often ("large" projects are "major" ones) to be required.
+_COUNT_PATTERN = re.compile(
+    r"^how\s+(?:much|many)\s+(?!(?:is|are|was|were|do|does|did|will|can|has|have)\b)(?P<focus>[\w'’ -]+?)\s+"
+    rf"(?:is|are|was|were|do|does|did|has|have|had|will|can|would|could|{_FOCUS_STOP})\b",
+    re.I,
+)
+
+
+_FOCUS_END = re.compile(rf"\s+{_FOCUS_STOP}\b", re.I)
+
+
+def asked_focus(question: str) -> str | None:
+    """The words naming what a question asks the value of ("tuition fee"), when its structure says."""
+    question = question.strip()
+    for pattern in _FOCUS_PATTERNS:
+        match = pattern.search(question)
+        if match:
+            return _FOCUS_END.split(match.group("focus"), maxsplit=1)[0].strip() or None
+    match = _COUNT_PATTERN.search(question)
+    if match:
+        words = match.group("focus").split()
+        return next((word for word in words if word.lower().endswith("s")), words[0])
+    return None

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from indexer import evidence
 from indexer.answer_types import AnswerKind, expected_kind, kind_evidence
 from indexer.chunking import sentence_spans
 from indexer.encoder import Vectors
+from indexer.evidence import Verdict
 from indexer.models import Answer, AskResult, Hit, SearchFilters
 from indexer.retriever import Retriever
 
@@ -81,6 +83,11 @@ class Answerer:
     the articles never mention ("the Wi-Fi password", "students from India") leaves its rare
     terms uncovered, and the answerer abstains below ``min_confidence``. Weights and threshold
     were chosen on eval/questions.jsonl (see eval/README.md).
+
+    In an archive of hundreds of articles some passage always comes close, so the chosen sentence
+    must also pass the evidence check (indexer/evidence.py: the question's years, names, the
+    asked-for thing and kind of fact, in its context); otherwise the next of the top
+    ``check_depth`` is tried, and if none passes the answerer abstains and says why (``reason``).
     """
 
     def __init__(
@@ -95,6 +102,9 @@ class Answerer:
         echo_penalty: float = 0.1,
         min_confidence: float = 0.3,
         min_words: int = 3,
+        check_evidence: bool = True,
+        check_depth: int = 3,
+        context_sentences: int = 2,
     ) -> None:
         self.retriever = retriever
         self.cosine_weight = cosine_weight
@@ -108,6 +118,11 @@ class Answerer:
         # Corpus sentences and passages come back request after request; their analysed terms
         # never change for this index, so each text is tokenised and stemmed once (bounded).
         self.terms = functools.lru_cache(maxsize=_TERMS_CACHE_SIZE)(self._analyse)
+        self.article_sentences = functools.lru_cache(maxsize=_TERMS_CACHE_SIZE)(self._article_sentences)
+        self.article_terms = functools.lru_cache(maxsize=_TERMS_CACHE_SIZE)(self._article_terms)
+        self.check_evidence = check_evidence
+        self.check_depth = check_depth
+        self.context_sentences = context_sentences
 
     def ask(
         self,
@@ -123,11 +138,14 @@ class Answerer:
             question_vector = self.retriever.encode_queries([question])[0]
         hits = self.retriever.search(question, k=k, mode="hybrid", filters=filters, query_vector=question_vector)
         candidates = self.candidates(question, hits, question_vector)
-        best = min(candidates, key=lambda c: (-c.score, c.hit.rank, c.start), default=None)
+        ranked = sorted(candidates, key=lambda c: (-c.score, c.hit.rank, c.start))
         confidence = self.confidence(question, hits, candidates)
-        if best is None or confidence < self.min_confidence:
-            log.debug("abstained", extra={"confidence": confidence})
-            return AskResult(question=question, answer=None, abstained=True, citations=hits)
+        best, reason = self.choose(question, hits, ranked)
+        if best is not None and confidence < self.min_confidence:
+            best, reason = None, "the closest passages do not match the question closely enough"
+        if best is None:
+            log.debug("abstained", extra={"confidence": confidence, "reason": reason})
+            return AskResult(question=question, answer=None, abstained=True, citations=hits, reason=reason)
         passage = best.hit.passage
         answer = Answer(
             text=best.text,
@@ -140,6 +158,55 @@ class Answerer:
             confidence=round(confidence, 4),
         )
         return AskResult(question=question, answer=answer, abstained=False, citations=hits)
+
+    def choose(self, question: str, hits: list[Hit], ranked: list[Candidate]) -> tuple[Candidate | None, str | None]:
+        """The best-scored sentence whose context supports an answer (indexer/evidence.py), or None and why not.
+
+        Only the top ``check_depth`` sentences are tried: further down, a sentence that happens
+        to hold the question's words is rarely the answer.
+        """
+        if not ranked:
+            return None, "no passage matches the question"
+        if not self.check_evidence:
+            return ranked[0], None
+        wanted = evidence.question_evidence(question, self.terms, expected_kind(question))
+        mentioned = frozenset[str]().union(*(self.terms(f"{h.passage.title}\n{h.passage.text}") for h in hits))
+        first: Verdict | None = None
+        for candidate in ranked[: self.check_depth]:
+            context = self.context(candidate)
+            verdict = evidence.check(
+                question,
+                wanted,
+                candidate.text,
+                context,
+                self.terms(context),
+                self.article_terms(candidate.hit.passage.article_id),
+                date=candidate.hit.passage.date,
+                mentioned=mentioned.__contains__,
+            )
+            if verdict.supported:
+                return candidate, None
+            first = first or verdict
+        return None, first.reason if first is not None else None
+
+    def context(self, candidate: Candidate) -> str:
+        """The sentence with ``context_sentences`` neighbours either side, under its article's title."""
+        passage = candidate.hit.passage
+        body = self.retriever.article(passage.article_id).body
+        spans = self.article_sentences(passage.article_id)
+        at = next((i for i, (start, end) in enumerate(spans) if start <= candidate.start < end), None)
+        if at is None:
+            return f"{passage.title}\n{candidate.text}"
+        reach = self.context_sentences
+        start, end = spans[max(0, at - reach)][0], spans[min(len(spans) - 1, at + reach)][1]
+        return f"{passage.title}\n{body[start:end]}"
+
+    def _article_terms(self, article_id: str) -> frozenset[str]:
+        article = self.retriever.article(article_id)
+        return self._analyse(f"{article.title}\n{article.body}")
+
+    def _article_sentences(self, article_id: str) -> list[tuple[int, int]]:
+        return sentence_spans(self.retriever.article(article_id).body)
 
     def confidence(self, question: str, hits: list[Hit], candidates: list[Candidate]) -> float:
         """Evidence that the hits answer the question at all, in [0, 1]."""

@@ -179,3 +179,5 @@ class AskResult(msgspec.Struct, frozen=True, kw_only=True):
     answer: Answer | None
     abstained: bool
     citations: list[Hit]
+    # Why the answerer abstained, in plain words ("no passage mentions 'tuition fee'"); None when it answered.
+    reason: str | None = None

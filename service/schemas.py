@@ -106,6 +106,8 @@ class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
     took_ms: float
     query_lang: Annotated[str, msgspec.Meta(description=LANG_DOC)]
     dense_used: Annotated[bool, msgspec.Meta(description=DENSE_DOC)]
+    # Why the answerer abstained, in plain words; null when it answered.
+    reason: str | None = None
 
     @classmethod
     def of(cls, result: AskResult, *, index_version: str, took_ms: float, reading: QueryReading) -> AskResponse:
@@ -118,6 +120,7 @@ class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
             citations=[HitOut.of(hit) for hit in result.citations],
             index_version=index_version,
             took_ms=took_ms,
+            reason=result.reason,
         )
 
 

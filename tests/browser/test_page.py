@@ -96,6 +96,8 @@ def test_an_unanswerable_question_says_so_and_still_lists_passages(watched: Watc
     assert expected["abstained"] is True  # the premise of this test
     ask(watched, service, UNANSWERABLE)
     expect(page.locator(".answer.abstained")).to_contain_text("The articles do not answer this question")
+    # The answerer's own reason, in plain words, as /ask gave it.
+    expect(page.locator(".abstain-reason")).to_have_text(f"Why: {expected['reason']}.")
     expect(page.locator("#status")).to_contain_text("do not answer")
     expect(page.locator("li.hit")).not_to_have_count(0)
 

@@ -61,7 +61,7 @@ def test_study_over_the_real_articles(seeds_retriever: Retriever) -> None:
     result = study(items, regularisation=(1.0,))
     assert result.questions == len(items)
     # "shipped" must be what the answerer itself answers (no abstention), judged by the eval rule.
-    answerer = Answerer(seeds_retriever, min_confidence=0.0)
+    answerer = Answerer(seeds_retriever, min_confidence=0.0, check_evidence=False)
     answered = [answerer.ask(item.question.question).answer for item in items]
     assert result.shipped == sum(
         a is not None and is_relevant(item.question, a.article_id, a.text) for a, item in zip(answered, items)

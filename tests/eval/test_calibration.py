@@ -33,3 +33,14 @@ def test_thresholds_by_hand() -> None:
 def test_lengths_must_match() -> None:
     with pytest.raises(ValueError):
         threshold_table(QUESTIONS, OUTCOMES[:2], [0.5])
+
+
+def test_reliability_bins_by_hand() -> None:
+    from eval.calibration import expected_calibration_error, reliability_table
+
+    low, high = reliability_table(QUESTIONS, OUTCOMES, [0.4, 0.6, 1.0])
+    # 0.45 (unanswerable: wrong) and 0.5 (wrong person) fall low; 0.8 (right) high; the abstention nowhere.
+    assert (low.answers, low.correct, low.accuracy) == (2, 0, 0.0)
+    assert low.mean_confidence == pytest.approx(0.475)
+    assert (high.answers, high.correct, high.accuracy) == (1, 1, 1.0)
+    assert expected_calibration_error([low, high]) == pytest.approx((2 * 0.475 + 1 * 0.2) / 3)

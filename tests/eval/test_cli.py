@@ -43,16 +43,16 @@ def test_compare_writes_every_output(seeds_index: Path, tmp_path: Path, capsys: 
 
     document = json.loads((out / "eval.json").read_text())
     assert tuple(document["metrics"]) == METRIC_KEYS
-    assert document["metrics"]["n_questions"] == len(document["per_question"]) == 97
-    assert document["metrics"]["n_unanswerable"] == 14
-    assert document["mode"] == "hybrid" and document["compare"]["modes"]["dense"]["n_questions"] == 97
+    assert document["metrics"]["n_questions"] == len(document["per_question"]) == 153
+    assert document["metrics"]["n_unanswerable"] == 70
+    assert document["mode"] == "hybrid" and document["compare"]["modes"]["dense"]["n_questions"] == 153
     assert [s["baseline"] for s in document["compare"]["significance"]] == ["dense", "keyword"]
     first = document["per_question"][0]
     assert first["id"] == "q001" and len(first["retrieved"]) == 10 and "answer" in first
 
     for mode in ("dense", "keyword", "hybrid"):
         lines = (out / f"run.{mode}.trec").read_text().splitlines()
-        assert len(lines) == 97 * 10 and lines[0].split()[:2] == ["q001", "Q0"]
+        assert len(lines) == 153 * 10 and lines[0].split()[:2] == ["q001", "Q0"]
     qrels = (out / "qrels.trec").read_text().splitlines()
     assert {line.split()[0] for line in qrels} == {f"q{i:03d}" for i in range(1, 84)}
     assert (out / "hit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

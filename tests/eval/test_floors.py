@@ -26,9 +26,11 @@ def test_floors_and_ceilings() -> None:
 
 def test_shipped_floors_cover_every_mode() -> None:
     floors = load_floors(DEFAULT_FLOORS)
-    assert set(floors.floors) == {"dense", "keyword", "hybrid"}
-    assert "mrr@10" in floors.floors["hybrid"] and "answer_acc" in floors.floors["hybrid"]
-    assert "false_abstain" in floors.ceilings["hybrid"]
+    modes = {"dense", "keyword", "hybrid"}
+    assert set(floors.floors) == modes | {f"archive:{mode}" for mode in modes}
+    for hybrid in ("hybrid", "archive:hybrid"):
+        assert "mrr@10" in floors.floors[hybrid] and "answer_acc" in floors.floors[hybrid]
+        assert "abstain_unanswerable" in floors.floors[hybrid] and "false_abstain" in floors.ceilings[hybrid]
 
 
 def test_bad_floors_files(tmp_path: Path) -> None:

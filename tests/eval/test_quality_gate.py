@@ -1,4 +1,9 @@
-"""CI gate: the real packaged model on the real articles must not fall below eval/floors.json."""
+"""CI gate: the real packaged model on the real articles must not fall below eval/floors.json.
+
+Two indexes: the five seed articles alone (the modes' floors), and the same seeds among the full
+distractor corpus of eval/distractors.py (the ``archive:<mode>`` floors) - the archive as the
+answerer will meet it. The archive index is built once per run (a few minutes of the model's time).
+"""
 
 from __future__ import annotations
 
@@ -6,24 +11,64 @@ from pathlib import Path
 
 import pytest
 
+from eval.archive import prepare
+from eval.distractors import distractors, write_distractors
 from eval.floors import check_floors, load_floors
 from eval.local import LocalBackend
 from eval.questions import load_questions
 from eval.runner import evaluate
 from eval.scoring import Metrics
+from indexer.answering import Answerer
 from indexer.builder import BuildOptions, build_index
 from indexer.encoder import SentenceTransformerEncoder
 from indexer.models import SEARCH_MODES
+from indexer.retriever import Retriever
+from indexer.store import load_index
+from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.model
 
+# The four questions of issue 10, each answered with a confident, cited, wrong sentence before the
+# answerer checked its evidence.
+ISSUE_QUESTIONS = (
+    "Who won the Nobel Prize in Physics in 2023?",
+    "What is the exchange rate of the yuan to the ruble?",
+    "When does the spring semester start?",
+    "What is the tuition fee for a master's program at SPbPU?",
+)
 
-def test_retrieval_and_answers_stay_above_their_floors(real_seeds: Path, tmp_path: Path) -> None:
-    encoder = SentenceTransformerEncoder()
+
+@pytest.fixture(scope="module")
+def encoder() -> SentenceTransformerEncoder:
+    return SentenceTransformerEncoder()
+
+
+@pytest.fixture(scope="module")
+def archive_index(tmp_path_factory: pytest.TempPathFactory, encoder: SentenceTransformerEncoder) -> Path:
+    work = tmp_path_factory.mktemp("archive")
+    write_distractors(work / "distractors", distractors())
+    return prepare(SEEDS, work / "distractors", work, encoder, with_seeds_index=False).archive_index
+
+
+def test_retrieval_and_answers_stay_above_their_floors(
+    real_seeds: Path, tmp_path: Path, encoder: SentenceTransformerEncoder, archive_index: Path
+) -> None:
     build_index(real_seeds, tmp_path / "index", encoder, BuildOptions())
-    backend = LocalBackend.open(tmp_path / "index", encoder=encoder)
-    evaluation = evaluate(backend, load_questions(), modes=SEARCH_MODES, k=10)
-    metrics: dict[str, Metrics] = {mode: run.metrics for mode, run in evaluation.runs.items()}
+    metrics: dict[str, Metrics] = {}
+    for prefix, index in (("", tmp_path / "index"), ("archive:", archive_index)):
+        evaluation = evaluate(LocalBackend.open(index, encoder=encoder), load_questions(), modes=SEARCH_MODES, k=10)
+        metrics.update({f"{prefix}{mode}": run.metrics for mode, run in evaluation.runs.items()})
     floors = load_floors()
-    assert set(floors.floors) == set(metrics), "every mode has floors"
+    assert set(floors.floors) == set(metrics), "every mode has floors, on the seeds and at archive scale"
     assert check_floors(metrics, floors) == [], metrics
+
+
+def test_the_issue_questions_abstain_at_archive_scale(archive_index: Path, encoder: SentenceTransformerEncoder) -> None:
+    answerer = Answerer(Retriever(load_index(archive_index), encoder))
+    for question in ISSUE_QUESTIONS:
+        result = answerer.ask(question)
+        assert result.abstained and result.answer is None, (question, result.answer)
+        assert result.reason and result.citations, question
+    # Before the evidence check, each of them was answered with a cited sentence.
+    unchecked = Answerer(answerer.retriever, check_evidence=False)
+    assert not any(unchecked.ask(question).abstained for question in ISSUE_QUESTIONS)

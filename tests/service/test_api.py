@@ -72,9 +72,9 @@ def test_ask_get_and_post_answer_with_an_exact_citation(client: TestClient[Lites
         assert response.status_code == 200
         body = response.json()
         assert set(body) == {
-        "question", "answer", "abstained", "citations", "index_version", "took_ms", "query_lang", "dense_used",
+        "question", "answer", "abstained", "citations", "index_version", "took_ms", "query_lang", "dense_used", "reason",
     }  # fmt: skip
-        assert body["question"] == question and body["abstained"] is False
+        assert body["question"] == question and body["abstained"] is False and body["reason"] is None
         answer = body["answer"]
         assert "Gao Jun" in answer["text"] and 0 <= answer["confidence"] <= 1
         article = client.get(f"/articles/{answer['article_id']}").json()
@@ -87,6 +87,12 @@ def test_ask_abstains_when_nothing_supports_an_answer(client: TestClient[Litesta
     body = client.get("/ask", params={"q": "Will it rain on the weekend?"}).json()
     assert body["abstained"] is True and body["answer"] is None
     assert body["citations"]  # still shown, for the reader to judge
+    assert isinstance(body["reason"], str) and body["reason"]
+
+
+def test_ask_says_why_it_abstains_in_plain_words(client: TestClient[Litestar]) -> None:
+    body = client.post("/ask", json={"question": "When did the university open an office in Harbin?"}).json()
+    assert body["abstained"] is True and body["reason"] == "no passage mentions 'Harbin'"
 
 
 def test_articles_and_passages(client: TestClient[Litestar]) -> None:

@@ -1,0 +1,102 @@
+"""The evidence check: years, names, the asked-for thing and the kind of fact, with readable reasons."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from indexer.answer_types import asked_focus, expected_kind
+from indexer.answering import Answerer
+from indexer.evidence import Verdict, check, question_evidence
+from indexer.retriever import Retriever
+
+
+def analyse(text: str) -> frozenset[str]:
+    # A stand-in for the keyword analyser: lower-cased words, crude plural stripping.
+    return frozenset(word.lower().rstrip("s") for word in re.findall(r"[\w'-]+", text) if len(word) > 2)
+
+
+def verdict(
+    question: str, sentence: str, *, context: str | None = None, article: str = "", date: str | None = None
+) -> Verdict:
+    wanted = question_evidence(question, analyse, expected_kind(question))
+    context = context if context is not None else sentence
+    seen = analyse(context) | analyse(article)
+    return check(
+        question, wanted, sentence, context, analyse(context), analyse(article), date=date, mentioned=seen.__contains__
+    )
+
+
+def test_a_year_the_question_names_must_be_in_the_context_or_the_article_date() -> None:
+    question = "Who won the Nobel Prize in Physics in 2023?"
+    sentence = "The 2001 Nobel Peace Prize went to Kofi Annan, the UN Secretary-General."
+    result = verdict(question, sentence, article="Nobel Prize Physics")
+    assert not result.supported and result.reason is not None and "'2023'" in result.reason
+    dated = verdict(
+        "What did the rector sign in 2023?", "Rector Andrei Rudskoi signed an agreement.", date="2023-06-01"
+    )
+    assert dated.supported
+
+
+def test_a_name_the_question_asks_about_must_be_in_the_article() -> None:
+    question = "Who is the mayor of Hangzhou?"
+    sentence = "New York Mayor Rudolph Giuliani bade farewell to the city."
+    result = verdict(question, sentence, article=sentence)
+    assert not result.supported and result.reason == "no passage mentions 'Hangzhou'"
+    assert verdict(question, "Mayor Liu Xin of Hangzhou greeted the guests.").supported
+
+
+def test_the_asked_for_thing_must_be_in_the_context() -> None:
+    question = "What is the tuition fee for a master's program at SPbPU?"
+    result = verdict(question, "There are currently more than 50 Chinese universities partnering with SPbPU.")
+    assert not result.supported and result.reason == "no passage mentions 'tuition fee'"
+    assert verdict(question, "The tuition fee for a master's program at SPbPU is 300,000 roubles.").supported
+
+
+def test_the_kind_of_fact_asked_for_must_be_there() -> None:
+    result = verdict("When did Polytech open its office in Shanghai?", "Polytech has an office in Shanghai.")
+    assert not result.supported and result.reason is not None and "a date" in result.reason
+    assert verdict(
+        "When did Polytech open its office in Shanghai?", "Polytech opened it in Shanghai in 2016."
+    ).supported
+
+
+def test_british_and_american_spellings_and_aliases_match_by_shared_stem() -> None:
+    question = "What is the smart-campus programme called?"
+    assert verdict(question, "The smart campus program is named A City on Campus.").supported
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("What is the exchange rate of the yuan to the ruble?", "exchange rate"),
+        ("How much does a parking permit cost for staff?", "parking permit"),
+        ("When does the spring semester start?", "spring semester"),
+        ("When is the next graduation ceremony?", "next graduation ceremony"),
+        ("How many large joint projects are already running?", "projects"),
+        ("How many universities belong to ATURC?", "universities"),
+        ("Who is the rector of Polytech?", "rector"),
+        ("What position does Zhang Li hold?", None),
+        ("When did the university open an office in Harbin?", None),
+    ],
+)
+def test_the_asked_for_thing_is_read_off_the_question(question: str, focus: str | None) -> None:
+    assert asked_focus(question) == focus
+
+
+def test_the_answerer_says_why_it_abstains_and_answers_what_is_there(tiny_retriever: Retriever) -> None:
+    answerer = Answerer(tiny_retriever, min_confidence=0.0)
+    unknown = answerer.ask("When did the university open an office in Harbin?")
+    assert unknown.abstained and unknown.answer is None and unknown.citations
+    assert unknown.reason == "no passage mentions 'Harbin'"
+    later = answerer.ask("When did the university open an office in Shanghai in 2019?")
+    assert later.abstained and later.reason is not None and "'2019'" in later.reason
+    known = answerer.ask("When did the university open an office in Shanghai?")
+    assert not known.abstained and known.reason is None
+    assert known.answer is not None and "April 2016" in known.answer.text
+
+
+def test_the_evidence_check_can_be_switched_off(tiny_retriever: Retriever) -> None:
+    answerer = Answerer(tiny_retriever, min_confidence=0.0, check_evidence=False)
+    assert not answerer.ask("When did the university open an office in Harbin?").abstained
