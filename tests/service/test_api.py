@@ -72,8 +72,9 @@ def test_ask_get_and_post_answer_with_an_exact_citation(client: TestClient[Lites
         assert response.status_code == 200
         body = response.json()
         assert set(body) == {
-        "question", "answer", "abstained", "citations", "index_version", "took_ms", "query_lang", "dense_used", "reason",
-    }  # fmt: skip
+            "question", "answer", "abstained", "citations", "index_version", "took_ms",
+            "query_lang", "dense_used", "reason",
+        }  # fmt: skip
         assert body["question"] == question and body["abstained"] is False and body["reason"] is None
         answer = body["answer"]
         assert "Gao Jun" in answer["text"] and 0 <= answer["confidence"] <= 1
