@@ -12,6 +12,7 @@ import re
 from itertools import pairwise
 from typing import Literal
 
+from indexer.text.kinds import KindRules, kind_score
 from indexer.text.questions import russian_evidence, russian_kind
 
 AnswerKind = Literal["acronym", "number", "time", "person", "place"]
@@ -101,6 +102,17 @@ def _has_new_person_name(text: str, question: str) -> bool:
     return False
 
 
+ENGLISH = KindRules(
+    year=_YEAR,
+    month_or_season=_MONTH_OR_SEASON,
+    number_word=_NUMBER_WORD,
+    person_title=_PERSON_TITLE,
+    place_phrase=_PLACE_PHRASE,
+    has_new_person_name=_has_new_person_name,
+    asked_acronym=_asked_acronym,
+)
+
+
 def kind_evidence(kind: AnswerKind | None, question: str, text: str) -> float:
     """How strongly ``text`` holds an answer of ``kind``: 0 none, 0.5 weak, 1 strong."""
     if kind is None:
@@ -108,21 +120,7 @@ def kind_evidence(kind: AnswerKind | None, question: str, text: str) -> float:
     russian = russian_evidence(kind, question, text)
     if russian is not None:
         return russian
-    if kind == "time":
-        if _YEAR.search(text) or (_MONTH_OR_SEASON.search(text) and _DIGIT.search(text)):
-            return 1.0
-        return 0.5 if _DIGIT.search(text) or _MONTH_OR_SEASON.search(text) else 0.0
-    if kind == "number":
-        without_years = _YEAR.sub("", text)
-        return 1.0 if _DIGIT.search(without_years) or _NUMBER_WORD.search(without_years) else 0.0
-    if kind == "person":
-        if not _has_new_person_name(text, question):
-            return 0.0
-        return 1.0 if _PERSON_TITLE.search(text) else 0.5
-    if kind == "acronym":
-        acronym = _asked_acronym(question)
-        return 1.0 if acronym and re.search(rf"\(\s*{re.escape(acronym)}\s*\)", text) else 0.0
-    return 1.0 if _PLACE_PHRASE.search(text) else 0.0
+    return kind_score(kind, question, text, ENGLISH)
 
 
 _FOCUS_STOP = r"(?:of|for|at|in|on|to|from|with|about|called|per|by|between|after|before)"

@@ -12,6 +12,7 @@ from itertools import pairwise
 from typing import Literal
 
 from indexer.text.dates import MONTHS
+from indexer.text.kinds import KindRules, kind_score
 
 RussianKind = Literal["acronym", "number", "time", "person", "place"]
 
@@ -148,19 +149,15 @@ def russian_evidence(kind: str | None, question: str, text: str) -> float | None
     """How strongly Russian ``text`` holds an answer of ``kind`` (0, 0.5, 1); ``None`` for non-Russian text."""
     if kind is None or not _CYRILLIC.search(text):
         return None
-    if kind == "time":
-        month = _RU_MONTH.search(text) or _SEASON.search(text)
-        if _YEAR.search(text) or (month and _DIGIT.search(text)):
-            return 1.0
-        return 0.5 if _DIGIT.search(text) or month else 0.0
-    if kind == "number":
-        without_years = _YEAR.sub("", text)
-        return 1.0 if _DIGIT.search(without_years) or _NUMBER_WORD.search(without_years) else 0.0
-    if kind == "person":
-        if not _has_new_person_name(text, question):
-            return 0.0
-        return 1.0 if _PERSON_TITLE.search(text) else 0.5
-    if kind == "acronym":
-        acronym = asked_acronym(question)
-        return 1.0 if acronym and re.search(rf"\(\s*{re.escape(acronym)}\s*\)", text) else 0.0
-    return 1.0 if _PLACE_PHRASE.search(text) else 0.0
+    return kind_score(kind, question, text, RUSSIAN)
+
+
+RUSSIAN = KindRules(
+    year=_YEAR,
+    month_or_season=re.compile(f"(?:{_RU_MONTH.pattern})|(?:{_SEASON.pattern})", re.I),
+    number_word=_NUMBER_WORD,
+    person_title=_PERSON_TITLE,
+    place_phrase=_PLACE_PHRASE,
+    has_new_person_name=_has_new_person_name,
+    asked_acronym=asked_acronym,
+)

@@ -56,7 +56,7 @@ def test_the_asked_for_thing_must_be_in_the_context() -> None:
 
 def test_the_kind_of_fact_asked_for_must_be_there() -> None:
     result = verdict("When did Polytech open its office in Shanghai?", "Polytech has an office in Shanghai.")
-    assert not result.supported and result.reason is not None and "a date" in result.reason
+    assert not result.supported and result.reason is not None and "no date" in result.reason
     assert verdict(
         "When did Polytech open its office in Shanghai?", "Polytech opened it in Shanghai in 2016."
     ).supported
