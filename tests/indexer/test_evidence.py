@@ -56,7 +56,7 @@ def test_the_asked_for_thing_must_be_in_the_context() -> None:
 
 def test_the_kind_of_fact_asked_for_must_be_there() -> None:
     result = verdict("When did Polytech open its office in Shanghai?", "Polytech has an office in Shanghai.")
-    assert not result.supported and result.reason is not None and "a date" in result.reason
+    assert not result.supported and result.reason is not None and "no date" in result.reason
     assert verdict(
         "When did Polytech open its office in Shanghai?", "Polytech opened it in Shanghai in 2016."
     ).supported
@@ -72,6 +72,8 @@ def test_british_and_american_spellings_and_aliases_match_by_shared_stem() -> No
     [
         ("What is the exchange rate of the yuan to the ruble?", "exchange rate"),
         ("How much does a parking permit cost for staff?", "parking permit"),
+        ("How much does a flight from St. Petersburg to Shanghai cost?", "flight"),
+        ("What did the Polytechnic Supercomputer Center cost to build?", "Polytechnic Supercomputer Center"),
         ("When does the spring semester start?", "spring semester"),
         ("When is the next graduation ceremony?", "next graduation ceremony"),
         ("How many large joint projects are already running?", "projects"),
