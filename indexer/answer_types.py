@@ -136,7 +136,8 @@ _FOCUS_PATTERNS = (
         rf"^how\s+much\s+(?:is|are|was|were)\s+(?:the|a|an)\s+(?P<focus>[\w'’ -]+?)(?:\s+{_FOCUS_STOP}\b|\s*\?|$)",
         re.I,
     ),
-    re.compile(r"^how\s+much\s+(?:does|do|did|will)\s+(?:the|a|an)\s+(?P<focus>[\w'’ -]+?)\s+cost\b", re.I),
+    # "St." inside the thing ("a flight from St. Petersburg to Shanghai") must not end the match.
+    re.compile(r"^(?:how\s+much|what)\s+(?:does|do|did|will)\s+(?:the|a|an)\s+(?P<focus>[\w'’ .-]+?)\s+cost\b", re.I),
     re.compile(
         r"^when\s+(?:is|does|do|will)\s+(?:the|a|an)\s+(?P<focus>[\w'’ -]+?)"
         r"(?:\s+(?:start|begin|open|close|end|leave|take\s+place)\b|\s*\?$)",
