@@ -25,6 +25,8 @@ ADMIN_TOKEN = "test-admin-token-0123456789"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 # Polls of /ready before a test gives up; the fake encoder loads an index in milliseconds.
 READY_POLLS = 500
+# Polls, 20 ms apart, before a test decides the follower did not swap in a new version.
+FOLLOW_POLLS = 1000
 
 
 def wait_ready(client: TestClient[Litestar]) -> dict[str, Any]:
@@ -35,6 +37,16 @@ def wait_ready(client: TestClient[Litestar]) -> dict[str, Any]:
             return body
         time.sleep(0.01)
     raise AssertionError(f"the service never became ready: {response.json()}")
+
+
+def served_version_after(client: TestClient[Litestar], old: str) -> str:
+    """The index version /ready reports once it is no longer ``old``."""
+    for _ in range(FOLLOW_POLLS):
+        version = str(client.get("/ready").json()["index_version"])
+        if version != old:
+            return version
+        time.sleep(0.02)
+    raise AssertionError(f"still serving {old}")
 
 
 def add_article(seeds: Path, name: str, text: str, index_dir: Path, encoder: FakeEncoder) -> str:

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from litestar import Litestar
-from litestar.testing import TestClient
 
 from tests.fakes import FakeEncoder
 from tests.indexer.sources.site_server import SITE, Site, SiteServer
 from tests.indexer.test_sync import sync
-from tests.service.conftest import ClientFactory
-
-# Polls, 20 ms apart, before the test decides the service did not follow.
-FOLLOW_POLLS = 1000
+from tests.service.conftest import ClientFactory, served_version_after
 
 
 @pytest.fixture
 def site() -> Iterator[Site]:
     with SiteServer() as served:
         yield served
-
-
-def _served_version_after(client: TestClient[Litestar], old: str) -> str:
-    for _ in range(FOLLOW_POLLS):
-        version = str(client.get("/ready").json()["index_version"])
-        if version != old:
-            return version
-        time.sleep(0.02)
-    raise AssertionError(f"still serving {old}")
 
 
 def test_a_synced_edit_is_served_without_a_reload_call(
@@ -49,6 +34,6 @@ def test_a_synced_edit_is_served_without_a_reload_call(
     report = sync(site, out, fake_encoder, site.page("/sitemap.xml"))
     assert report.build is not None and report.build.written
 
-    assert _served_version_after(client, old) == report.build.version
+    assert served_version_after(client, old) == report.build.version
     office = client.get("/search", params={"q": "four new partner agreements", "k": 1}).json()["hits"][0]
     assert "four new partner agreements" in office["text"] and office["url"] == site.page("/news/office/")

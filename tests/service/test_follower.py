@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-
-from litestar import Litestar
-from litestar.testing import TestClient
 
 from indexer.store import live_version_dir
 from service.follower import STATUS_DIR, StatusBoard, WorkerStatus
 from tests.damage import poison_vectors
 from tests.fakes import FakeEncoder
-from tests.service.conftest import AUTH, ClientFactory, add_article
+from tests.service.conftest import AUTH, ClientFactory, add_article, served_version_after
 from tests.service.test_reload import NEW_ARTICLE
-
-# Polls, 20 ms apart, before a test decides the follower did not follow.
-FOLLOW_POLLS = 1000
-
-
-def _version_after(client: TestClient[Litestar], old: str) -> str:
-    for _ in range(FOLLOW_POLLS):
-        version = str(client.get("/ready").json()["index_version"])
-        if version != old:
-            return version
-        time.sleep(0.02)
-    raise AssertionError(f"still on {old}")
 
 
 def test_a_new_version_on_disk_is_served_without_a_call(
@@ -34,7 +18,7 @@ def test_a_new_version_on_disk_is_served_without_a_call(
     client = make_client(follow_interval_ms=20)
     old = client.get("/ready").json()["index_version"]
     new = add_article(tiny_seeds, "d_robots.txt", NEW_ARTICLE, tiny_index, fake_encoder)
-    assert _version_after(client, old) == new
+    assert served_version_after(client, old) == new
     assert client.get("/articles/d_robots").status_code == 200
     board = client.get("/metrics").text
     assert 'polysearch_index_reloads_total{outcome="ok"} 1' in board
