@@ -53,7 +53,13 @@ _ACRONYM_QUESTION = re.compile(
     r"^\s*what\s+does\s+(?:the\s+)?([A-Z][A-Z0-9]{1,9})\s+(?:stand\s+for|mean)\b",
     re.I,
 )
-_NUMBER_QUESTION = re.compile(r"^(how\s+(many|much|long|old|large|big)|what\s+(number|percentage|share))\b", re.I)
+# Nouns whose value is an amount of money: "what salary does ...", "what is the tuition fee ..." want a number.
+_AMOUNT_NOUNS = r"(?:salary|salaries|wage|wages|pay|fee|fees|price|prices|cost|costs|budget|rent|stipend|tuition)"
+_NUMBER_QUESTION = re.compile(
+    rf"^(how\s+(many|much|long|old|large|big)|what\s+(number|percentage|share)|what\s+{_AMOUNT_NOUNS})\b|"
+    rf"^what\s+(?:is|are|was|were|will\s+be)\s+the\s+(?:[\w'’-]+\s+)?{_AMOUNT_NOUNS}\b",
+    re.I,
+)
 _TIME_QUESTION = re.compile(
     r"^(when|since\s+when|until\s+when)\b|\b(what|which)\s+(year|date|day|month)\b|\bsince\s+what\b", re.I
 )
@@ -153,6 +159,42 @@ _COUNT_PATTERN = re.compile(
 )
 
 
+# "what salary does a young scientist get": the amount asked for is the noun itself.
+_AMOUNT_PATTERN = re.compile(rf"^what\s+(?P<focus>{_AMOUNT_NOUNS})\s+(?:is|are|was|were|does|do|did|will|can)\b", re.I)
+# "who won the <football tournament> this year": the contest won is what the answer must be about.
+_WON_PATTERN = re.compile(
+    rf"^who\s+(?:won|wins|will\s+win|has\s+won)\s+(?:the|a|an)\s+(?P<focus>[\w'’ -]+?)"
+    rf"(?:\s+{_FOCUS_STOP}\b|\s+(?:this|last|next)\b|\s*\?|$)",
+    re.I,
+)
+# Whose value is asked: "who is the rector <of Zhejiang University>", "how many students does <Zhejiang
+# University> have". The rector of another university is no answer, even in an article naming Zhejiang.
+_OWNER_PATTERNS = (
+    re.compile(
+        r"^(?:who|what)\s+(?:is|are|was|were)\s+the\s+[\w'’ -]+?\s+of\s+(?:the\s+)?(?P<owner>[\w'’ .-]+?)\s*\??$", re.I
+    ),
+    re.compile(
+        r"^how\s+many\s+[\w'’ -]+?\s+(?:does|do|did)\s+(?:the\s+)?(?P<owner>[\w'’ .-]+?)\s+(?:have|has|host|employ)\b",
+        re.I,
+    ),
+)
+# "how many <people> attended ...": the counted noun before a past-tense verb.
+_COUNT_BEFORE_VERB = re.compile(r"^how\s+many\s+(?P<focus>(?:[\w'’-]+\s+){0,2}?[\w'’-]+)\s+\w+ed\b", re.I)
+# "when was X founded", "when will the accelerator open": the event dated must be in the evidence, in
+# one of its usual wordings (an office "set up" in the question is "established" in the article).
+_EVENTS: dict[str, tuple[str, ...]] = {
+    "founding": ("founded", "established", "set up", "created", "opened", "launched", "built", "started"),
+    "opening": ("open", "opens", "opened", "start", "starts", "begin", "begins", "launch", "launched", "commence"),
+    "ending": ("end", "ends", "close", "closes", "finish", "finishes", "complete", "completed"),
+}
+_EVENT_OF_WORD = {word: event for event, words in _EVENTS.items() for word in words[:3] if " " not in word}
+_EVENT_OF_WORD.update({"set up": "founding", "established": "founding", "created": "founding", "built": "founding"})
+_WHEN_EVENT = re.compile(
+    r"^when\s+(?:is|are|was|were|does|do|did|will)\b.*?\b(?P<event>"
+    + "|".join(sorted((re.escape(w).replace(r"\ ", r"\s+") for w in _EVENT_OF_WORD), key=len, reverse=True))
+    + r")\s*\??$",
+    re.I,
+)
 _FOCUS_END = re.compile(rf"\s+{_FOCUS_STOP}\b", re.I)
 
 
@@ -163,8 +205,34 @@ def asked_focus(question: str) -> str | None:
         match = pattern.search(question)
         if match:
             return _FOCUS_END.split(match.group("focus"), maxsplit=1)[0].strip() or None
-    match = _COUNT_PATTERN.search(question)
+    for pattern in (_AMOUNT_PATTERN, _WON_PATTERN):
+        match = pattern.search(question)
+        if match:
+            return _FOCUS_END.split(match.group("focus"), maxsplit=1)[0].strip() or None
+    match = _COUNT_PATTERN.search(question) or _COUNT_BEFORE_VERB.search(question)
     if match:
         words = match.group("focus").split()
         return next((word for word in words if word.lower().endswith("s")), words[0])
     return None
+
+
+def asked_owner(question: str) -> str | None:
+    """The named thing whose value is asked ("Zhejiang University" in "who is the rector of ..."), if any.
+
+    Only its capitalised words count (see indexer/evidence.py): "the university" is any university.
+    """
+    question = question.strip()
+    for pattern in _OWNER_PATTERNS:
+        match = pattern.search(question)
+        if match:
+            return match.group("owner").strip() or None
+    return None
+
+
+def asked_event(question: str) -> tuple[str, tuple[str, ...]] | None:
+    """For "when was X founded"-like questions, the event's word in the question and its usual wordings."""
+    match = _WHEN_EVENT.search(question.strip())
+    if match is None:
+        return None
+    word = " ".join(match.group("event").lower().split())
+    return word, _EVENTS[_EVENT_OF_WORD[word]]

@@ -183,6 +183,7 @@ class Answerer:
                 self.article_terms(candidate.hit.passage.article_id),
                 date=candidate.hit.passage.date,
                 mentioned=mentioned.__contains__,
+                sentence_terms=self.terms(candidate.text),
             )
             if verdict.supported:
                 return candidate, None

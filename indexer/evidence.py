@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from indexer.answer_types import AnswerKind, asked_focus, kind_evidence
+from indexer.answer_types import AnswerKind, asked_event, asked_focus, asked_owner, kind_evidence
 
 Analyse = Callable[[str], frozenset[str]]
 
@@ -33,6 +33,7 @@ _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # A capitalised word after the first, not an acronym: "Harbin", "Nobel", "Petersburg". Acronyms and
 # mixed-case words (PhD, CAS, NUST) are left out: staff use them as aliases the articles spell out.
 _NAME = re.compile(r"(?<!^)\b[A-Z][a-z][a-z'’-]*\b(?![\w'’-])")
+_MAX_SPELLING_GAP = 3
 _KIND_WORDS: dict[AnswerKind, str] = {
     "time": "date",
     "number": "number",
@@ -59,18 +60,32 @@ class QuestionEvidence:
     focus: str | None
     focus_terms: tuple[str, ...]
     kind: AnswerKind | None
+    owner: str | None = None
+    owner_terms: tuple[str, ...] = ()
+    event: str | None = None
+    event_terms: tuple[frozenset[str], ...] = ()
 
 
 def question_evidence(question: str, analyse: Analyse, kind: AnswerKind | None) -> QuestionEvidence:
     question = question.strip()
     names = {name: tuple(sorted(terms)) for name in _NAME.findall(question) if (terms := analyse(name))}
     focus = asked_focus(question)
+    owner = asked_owner(question)
+    event = asked_event(question)
+    # A one-word owner is usually a short form the article spells otherwise ("Polytech" is "SPbPU" in the
+    # sentence that names its rector); a full name ("Zhejiang University") is how articles write it.
+    owner_words = _NAME.findall(f" {owner}") if owner else []
+    owner_names = " ".join(owner_words) if len(owner_words) >= 2 else ""
     return QuestionEvidence(
         years=tuple(dict.fromkeys(_YEAR.findall(question))),
         names=names,
         focus=focus,
         focus_terms=tuple(sorted(analyse(focus))) if focus else (),
         kind=kind,
+        owner=owner if owner_names else None,
+        owner_terms=tuple(sorted(analyse(owner_names))) if owner_names else (),
+        event=event[0] if event else None,
+        event_terms=tuple(terms for wording in event[1] if (terms := analyse(wording))) if event else (),
     )
 
 
@@ -84,6 +99,7 @@ def check(
     *,
     date: str | None = None,
     mentioned: Callable[[str], bool] = lambda _term: True,
+    sentence_terms: frozenset[str] | None = None,
 ) -> Verdict:
     """Judge ``sentence`` (the cited text) read within ``context`` (title, neighbours) and its article.
 
@@ -96,6 +112,15 @@ def check(
     for name, terms in wanted.names.items():
         if not all(_holds(term, article_terms | context_terms) for term in terms):
             return Verdict(False, _missing(f"'{name}'", all(mentioned(term) for term in terms)))
+    if wanted.event_terms and not any(all(_holds(t, context_terms) for t in w) for w in wanted.event_terms):
+        return Verdict(
+            False, _missing(f"'{wanted.event}'", any(all(mentioned(t) for t in w) for w in wanted.event_terms))
+        )
+    # Whose value is asked must be in the cited sentence itself: a neighbour naming Zhejiang University
+    # does not make "the rector" of the sentence its rector.
+    owner_scope = context_terms if sentence_terms is None else sentence_terms
+    if wanted.owner and not all(_holds(term, owner_scope) for term in wanted.owner_terms):
+        return Verdict(False, _missing(f"'{wanted.owner}'", all(mentioned(term) for term in wanted.owner_terms)))
     if wanted.focus and not all(_holds(term, context_terms) for term in wanted.focus_terms):
         return Verdict(False, _missing(f"'{wanted.focus}'", all(mentioned(term) for term in wanted.focus_terms)))
     kind = wanted.kind
@@ -109,7 +134,11 @@ def _holds(term: str, terms: frozenset[str]) -> bool:
         return True
     # British and American spellings stem apart ("programm", "program"; "polytech", "polytechn"): a
     # shared stem of five letters or more is taken for the same word.
-    return len(term) >= 5 and any(len(o) >= 5 and (o.startswith(term) or term.startswith(o)) for o in terms)
+    # Only a few letters apart, though: "Peter" is not "Petersburg".
+    return len(term) >= 5 and any(
+        len(o) >= 5 and abs(len(o) - len(term)) <= _MAX_SPELLING_GAP and (o.startswith(term) or term.startswith(o))
+        for o in terms
+    )
 
 
 def _missing(what: str, anywhere: bool) -> str:

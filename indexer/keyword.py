@@ -18,7 +18,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from indexer.text.analysis import ANALYZER, analyse
+from indexer.text.analysis import ANALYZER, analyse, analyse_query
 from indexer.text.language import script_of
 
 __all__ = ["ANALYZER", "KeywordIndex"]
@@ -107,7 +107,7 @@ class KeywordIndex:
     def scores(self, query: str) -> npt.NDArray[np.float32]:
         """BM25 score of every passage for ``query`` (zeros when no term is in the vocabulary)."""
         result = np.zeros(self.size, dtype=np.float32)
-        terms = self.query_terms(query)
+        terms = analyse_query(query)
         for retriever, rows in self._parts.values():
             known = [t for t in terms if t in retriever.vocab_dict]
             if known and len(rows):

@@ -19,7 +19,7 @@ import re
 import threading
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_RUSSIAN
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_EN_PLUS, STOPWORDS_RUSSIAN
 
 from indexer.text.language import script_of
 
@@ -30,6 +30,12 @@ _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _ENGLISH_STOPWORDS = frozenset(STOPWORDS_EN)
 # The common Russian list, less the number words: "сколько" questions are answered by them.
 _RUSSIAN_STOPWORDS = frozenset(w.replace("ё", "е") for w in STOPWORDS_RUSSIAN) - {"один", "два", "три"}
+# Words a query is made of besides its topic: question words, auxiliaries, pronouns (the common
+# 179-word English list, plus "whose"). Passages keep them (the index is unchanged); a query drops
+# them, since in an archive of other news "what", "does" and "has" are rare enough to outweigh the
+# topic: "What does TSARI stand for?" ranked three encyclopedia pages above the one with TSARI.
+_QUERY_STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {"whose"}
+_QUERY_WORD = re.compile(r"\w+(?:['’]\w+)?")
 _local = threading.local()
 
 
@@ -56,6 +62,13 @@ def _term(word: str) -> str | None:
     if all(char.isascii() or script_of(char) == "latin" for char in word):
         return str(_stemmer("english").stemWord(word))
     return word
+
+
+def analyse_query(text: str) -> list[str]:
+    """The search terms of a query: ``analyse`` less the words any question is made of."""
+    return analyse(
+        _QUERY_WORD.sub(lambda word: " " if word.group().lower() in _QUERY_STOPWORDS else word.group(), text)
+    )
 
 
 def _han_terms(run: str) -> list[str]:

@@ -6,7 +6,7 @@ import bm25s
 import Stemmer
 
 from indexer.keyword import KeywordIndex
-from indexer.text.analysis import analyse
+from indexer.text.analysis import analyse, analyse_query
 
 
 def test_english_terms_are_what_bm25s_made_before() -> None:
@@ -46,3 +46,15 @@ def test_keyword_index_finds_russian_and_chinese_across_inflection() -> None:
     assert index.query_terms("Шанхай") == ["шанха"]
     # An unseen term has the highest IDF, a common one less.
     assert index.idf("неизвестн") > index.idf("шанха")
+
+
+def test_a_query_is_searched_by_its_topic_not_its_question_words() -> None:
+    assert analyse_query("What does TSARI stand for?") == ["tsari", "stand"]
+    assert analyse_query("Whose official trip was it?") == ["offici", "trip"]
+    # Passages keep those words: only the query drops them.
+    assert "what" in analyse("What we did")
+    # In an archive of other news the question words are rare, so they used to outweigh the topic.
+    others = [f"What does {topic} mean, and what has it done? What does it cost?" for topic in ("rain", "tax", "sport")]
+    index = KeywordIndex.build([*others, "The Tsinghua institute (TSARI) will stand by its partners."])
+    scores = index.scores("What does TSARI stand for?")
+    assert int(scores.argmax()) == 3 and scores[:3].max() == 0
