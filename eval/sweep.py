@@ -109,7 +109,10 @@ def calibrate(
     index: LoadedIndex, encoder: Encoder, questions: Sequence[Question], fusion: FusionConfig
 ) -> list[ThresholdRow]:
     retriever = Retriever(index, encoder, fusion=fusion)
-    outcomes = LocalBackend(retriever, Answerer(retriever, min_confidence=0.0)).ask([q.question for q in questions])
+    # The raw score: thresholds are set on it (the confidence shown is a curve of it).
+    outcomes = LocalBackend(retriever, Answerer(retriever, min_confidence=0.0, calibration=None)).ask(
+        [q.question for q in questions]
+    )
     return threshold_table(questions, outcomes, THRESHOLDS)
 
 

@@ -61,7 +61,7 @@ _NUMBER_QUESTION = re.compile(
     re.I,
 )
 _TIME_QUESTION = re.compile(
-    r"^(when|since\s+when|until\s+when)\b|\b(what|which)\s+(year|date|day|month)\b|\bsince\s+what\b", re.I
+    r"^(when|since\s+when|until\s+when)\b|\b(what|which)\s+(years?|dates?|days?|months?)\b|\bsince\s+what\b", re.I
 )
 # Only a leading "who": "the students who go" is a relative clause, not a question about a person.
 _PERSON_QUESTION = re.compile(r"^(who|whom|whose)\b", re.I)

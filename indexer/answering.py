@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import re
 from dataclasses import dataclass
 
@@ -59,6 +60,26 @@ class Candidate:
     score: float
 
 
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Turns the evidence score into the chance that an answer is right (Platt scaling: a logistic curve).
+
+    The raw score (mean of the best sentence cosine and the term coverage) decides abstention; what
+    an answer shows as its confidence is this curve's value, fitted on the archive-scale question
+    set, so that answers shown at 70 % are right about 70 % of the time there.
+    """
+
+    slope: float
+    intercept: float
+
+    def __call__(self, score: float) -> float:
+        return 1.0 / (1.0 + math.exp(-(self.slope * score + self.intercept)))
+
+
+# Fitted by `python -m eval.calibration --distractors DIR --fit` (eval/README.md, "Calibration").
+ARCHIVE_CALIBRATION = Calibration(slope=2.0676, intercept=-0.7513)
+
+
 # A sentence that ends without . ! ? (or a closing quote after one) is a heading or caption line.
 _SENTENCE_FINAL = re.compile(r"[.!?…][\"'»”’)\]]*$")
 
@@ -105,6 +126,7 @@ class Answerer:
         check_evidence: bool = True,
         check_depth: int = 3,
         context_sentences: int = 2,
+        calibration: Calibration | None = ARCHIVE_CALIBRATION,
     ) -> None:
         self.retriever = retriever
         self.cosine_weight = cosine_weight
@@ -123,6 +145,8 @@ class Answerer:
         self.check_evidence = check_evidence
         self.check_depth = check_depth
         self.context_sentences = context_sentences
+        # None shows the raw evidence score (eval/calibration.py fits the curve from it).
+        self.calibration = calibration
 
     def ask(
         self,
@@ -155,7 +179,7 @@ class Answerer:
             date=passage.date,
             start=best.start,
             end=best.end,
-            confidence=round(confidence, 4),
+            confidence=round(self.calibration(confidence) if self.calibration else confidence, 4),
         )
         return AskResult(question=question, answer=answer, abstained=False, citations=hits)
 

@@ -7,6 +7,8 @@ import pytest
 from eval.calibration import threshold_table
 from eval.questions import Question
 from eval.records import AskOutcome
+from indexer.answering import Answerer, Calibration
+from indexer.retriever import Retriever
 
 QUESTIONS = [
     Question(id="a", question="When?", doc_ids=("x",), answers=("2016",)),
@@ -44,3 +46,29 @@ def test_reliability_bins_by_hand() -> None:
     assert low.mean_confidence == pytest.approx(0.475)
     assert (high.answers, high.correct, high.accuracy) == (1, 1, 1.0)
     assert expected_calibration_error([low, high]) == pytest.approx((2 * 0.475 + 1 * 0.2) / 3)
+
+
+def test_the_fitted_curve_recovers_the_odds_it_was_drawn_from() -> None:
+    import random
+
+    from eval.calibration import fit_platt, held_out_confidences
+
+    truth = Calibration(slope=4.0, intercept=-2.0)
+    draw = random.Random(7)
+    scores = [draw.uniform(0.2, 0.9) for _ in range(4000)]
+    correct = [draw.random() < truth(s) for s in scores]
+    fitted = fit_platt(scores, correct, l2=0.0)
+    assert fitted.slope == pytest.approx(4.0, abs=0.5) and fitted.intercept == pytest.approx(-2.0, abs=0.3)
+    # The penalty pulls the slope toward a flat curve, never past it.
+    assert 0 < fit_platt(scores, correct, l2=100.0).slope < fitted.slope
+    held = held_out_confidences(scores[:50], correct[:50])
+    assert len(held) == 50 and all(0 < c < 1 for c in held)
+
+
+def test_the_answerer_shows_the_curve_of_its_evidence_score(tiny_retriever: Retriever) -> None:
+    question = "When did the university open an office in Shanghai?"
+    raw = Answerer(tiny_retriever, calibration=None).ask(question).answer
+    curve = Calibration(slope=2.0, intercept=-1.0)
+    shown = Answerer(tiny_retriever, calibration=curve).ask(question).answer
+    assert raw is not None and shown is not None and shown.text == raw.text
+    assert shown.confidence == pytest.approx(curve(raw.confidence), abs=1e-4)
