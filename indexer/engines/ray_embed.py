@@ -114,7 +114,9 @@ class RayEncoder:
             fn_constructor_args=(self.factory,),
             batch_size=1,
             batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=min(self.workers, len(items))),
+            # One batch per actor at a time: otherwise Ray Data queues batches on the actor beside
+            # the data (all of it on the driver's node) and a small job never reaches the others.
+            compute=ray.data.ActorPoolStrategy(size=min(self.workers, len(items)), max_tasks_in_flight_per_actor=1),
             num_cpus=self.cpus_per_worker,
         )
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)

@@ -282,7 +282,7 @@ def _versions_seen(client: httpx.Client, path: str, times: int) -> list[str | No
         response = client.get(path)
         if path == "/metrics":
             found = [line.split('version="', 1)[1].split('"', 1)[0] for line in response.text.splitlines()
-                     if line.startswith("index_info{")]  # fmt: skip
+                     if "index_info{" in line and 'version="' in line]  # fmt: skip
             seen.append(found[0] if found else None)
         else:
             seen.append(response.json().get("index_version") if response.status_code == 200 else None)
