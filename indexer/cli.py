@@ -106,7 +106,14 @@ def run_index(args: argparse.Namespace) -> int:
         # Imported here: ray is an optional extra and the default build never loads it.
         from indexer.engines.ray_embed import cluster_encoder
 
-        encoder = cluster_encoder(args.model, workers=args.ray_workers, address=args.ray_address)
+        encoder = cluster_encoder(
+            args.model,
+            backend=args.backend,
+            cache_dir=encoder_cache_dir(args.out),
+            workers=args.ray_workers,
+            address=args.ray_address,
+            notify=None if args.quiet else _say,
+        )
     else:
         encoder = load_encoder(
             args.model,

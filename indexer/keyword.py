@@ -17,6 +17,7 @@ import bm25s
 import msgspec
 import numpy as np
 import numpy.typing as npt
+from bm25s.tokenization import Tokenized
 
 from indexer.text.analysis import ANALYZER, analyse, analyse_query
 from indexer.text.language import script_of
@@ -32,6 +33,16 @@ _SCRIPT_PART = {"cyrillic": "ru", "han": "zh", "latin": "en"}
 class _Part(msgspec.Struct, frozen=True):
     name: str
     rows: list[int]
+
+
+def _numbered(documents: list[list[str]]) -> Tokenized:
+    """The documents' terms as column numbers in sorted term order.
+
+    Given plain terms, bm25s numbers them in set order, which follows the process's hash seed:
+    two builds of the same texts would then write different (equally valid) files.
+    """
+    vocab = {term: column for column, term in enumerate(sorted({t for terms in documents for t in terms}))}
+    return Tokenized(ids=[[vocab[term] for term in terms] for terms in documents], vocab=vocab)
 
 
 class KeywordIndex:
@@ -55,7 +66,7 @@ class KeywordIndex:
             rows = groups[name]
             retriever = bm25s.BM25()
             # A passage with no terms at all (only stopwords) still needs its row.
-            retriever.index([analyse(texts[row]) for row in rows], show_progress=False)
+            retriever.index(_numbered([analyse(texts[row]) for row in rows]), show_progress=False)
             parts[name] = (retriever, np.array(rows, dtype=np.int64))
         return cls(parts, len(texts))
 

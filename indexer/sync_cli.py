@@ -9,11 +9,13 @@ import re
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
 from indexer.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions
 from indexer.cli import DEFAULT_INDEX, non_negative_int, positive_int
+from indexer.encoder import Encoder
 from indexer.errors import SourceError
 from indexer.sources.fetching import USER_AGENT, PoliteFetcher
 from indexer.sources.resolve import parse_source
@@ -64,6 +66,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--overlap-tokens", type=non_negative_int, default=DEFAULT_OVERLAP_TOKENS)
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--engine", choices=["local", "ray"], default="local", help="where embedding runs (ray: a Ray cluster)"
+    )
+    parser.add_argument("--ray-address", default=None, help="head of the Ray cluster (default: start one here)")
+    parser.add_argument("--ray-workers", type=positive_int, default=2, help="model actors on the cluster")
     parser.set_defaults(handler=run_sync)
 
 
@@ -127,10 +134,10 @@ def run_sync(args: argparse.Namespace) -> int:
         show_progress=not args.quiet,
     )
     options.validate()
-    from indexer.encoder import SentenceTransformerEncoder, resolve_model
+    from indexer.encoder import resolve_model
 
     model_name, _ = resolve_model(args.model)
-    encoder = EncoderLoader(model_name, lambda: SentenceTransformerEncoder(args.model))
+    encoder = EncoderLoader(model_name, _encoder_factory(args))
     stop = threading.Event()
     _stop_on_signals(stop)
     hosts = {s.host for s in sources if s.host}
@@ -148,6 +155,28 @@ def run_sync(args: argparse.Namespace) -> int:
         stop.wait(max(0.0, args.every - (time.monotonic() - started)))
         if stop.is_set():
             return 0
+
+
+def _encoder_factory(args: argparse.Namespace) -> Callable[[], Encoder]:
+    """What embeds a pass's new passages: the local model, or the same model on a Ray cluster."""
+    from indexer.encoder import SentenceTransformerEncoder
+
+    if args.engine != "ray":
+        return lambda: SentenceTransformerEncoder(args.model)
+    # Imported here: ray is an optional extra; a missing one fails now, not after the fetching.
+    from indexer.encoders import encoder_cache_dir
+    from indexer.engines.ray_cluster import import_ray
+    from indexer.engines.ray_embed import cluster_encoder
+
+    import_ray()
+    return lambda: cluster_encoder(
+        args.model,
+        # A local sync embeds with the torch backend (above); the cluster must compute the same vectors.
+        backend="torch",
+        cache_dir=encoder_cache_dir(args.out),
+        workers=args.ray_workers,
+        address=args.ray_address,
+    )
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

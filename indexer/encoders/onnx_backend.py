@@ -150,9 +150,7 @@ class OnnxEncoder:
             return self._session
 
     def _open_session(self) -> Any:
-        path = exported_model(
-            self.name, self._root, self._cache_dir, quantized=self._quantized, notify=self._notify
-        )
+        path = self.export()
         ort = onnxruntime()
         options = ort.SessionOptions()
         options.intra_op_num_threads = self._threads
@@ -176,19 +174,38 @@ class OnnxEncoder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         session = self._ensure_session()
-        prepared = [text.lower() for text in texts] if self._config.lowercase else list(texts)
-        # Longest first, like sentence-transformers: batches of similar length waste little on padding.
-        order = sorted(range(len(prepared)), key=lambda i: -len(prepared[i]))
+        prepared = self._prepare(texts)
         result = np.empty((len(prepared), self.dimension), dtype=np.float32)
-        starts = range(0, len(order), max(1, batch_size))
+        batches = self._batches(prepared, batch_size)
         if show_progress:
             from tqdm import tqdm
 
-            starts = tqdm(starts, desc="Batches")
-        for start in starts:
-            rows = order[start : start + batch_size]
+            batches = tqdm(batches, desc="Batches")
+        for rows in batches:
             result[rows] = self._encode_batch(session, [prepared[i] for i in rows])
         return result
+
+    def batch_rows(self, texts: Sequence[str], batch_size: int) -> list[list[int]]:
+        """Row numbers of ``texts`` in the batches ``encode(texts, batch_size=...)`` forms.
+
+        Padding to each batch's longest text changes vectors in the last bits, so a distributed
+        build (indexer/engines/ray_embed.py) sends its workers exactly these batches.
+        """
+        return self._batches(self._prepare(texts), batch_size)
+
+    def export(self) -> Path:
+        """The ONNX file this encoder runs, exported into the cache first if it is not there."""
+        return exported_model(self.name, self._root, self._cache_dir, quantized=self._quantized, notify=self._notify)
+
+    def _prepare(self, texts: Sequence[str]) -> list[str]:
+        return [text.lower() for text in texts] if self._config.lowercase else list(texts)
+
+    @staticmethod
+    def _batches(prepared: Sequence[str], batch_size: int) -> list[list[int]]:
+        # Longest first, like sentence-transformers: batches of similar length waste little on padding.
+        order = sorted(range(len(prepared)), key=lambda i: -len(prepared[i]))
+        step = max(1, batch_size)
+        return [order[start : start + step] for start in range(0, len(order), step)]
 
     def _encode_batch(self, session: Any, texts: list[str]) -> Vectors:
         encodings = self._tokenizer.encode_batch(texts)

@@ -21,3 +21,16 @@ def length_sorted_batches(texts: Sequence[str], batch_size: int) -> list[list[in
     # ties between equal lengths fall the same way too.
     order = np.argsort([-len(text) for text in texts])
     return [[int(row) for row in order[i : i + batch_size]] for i in range(0, len(order), batch_size)]
+
+
+def planned_batches(encoder: object, texts: Sequence[str], batch_size: int) -> list[list[int]]:
+    """The batches ``encoder.encode(texts, batch_size=...)`` forms on this backend.
+
+    A backend that plans its own batches says so with ``batch_rows`` (the ONNX backends sort
+    stably by the length of the text they tokenise); the torch backend is sentence-transformers.
+    """
+    batch_rows = getattr(encoder, "batch_rows", None)
+    if callable(batch_rows):
+        rows: list[list[int]] = batch_rows(texts, batch_size)
+        return rows
+    return length_sorted_batches(texts, batch_size)

@@ -8,7 +8,7 @@ can reach another machine; the pytest side only reads the results.
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import json
 import os
 import secrets
@@ -29,7 +29,7 @@ import numpy as np
 
 from eval.questions import load_questions
 from indexer.builder import BuildOptions, build_index
-from indexer.encoder import SentenceTransformerEncoder
+from indexer.encoders import DEFAULT_BACKEND, encoder_cache_dir, load_encoder
 from indexer.retriever import Retriever
 from indexer.store import live_version_dir, load_index
 from tests.fakes import FakeEncoder
@@ -39,7 +39,6 @@ SEEDS = REPO / "seeds"
 HEAD_PORT = 6399
 HTTP_PORT = 8470
 CLI_PORT = 8471
-BATCH = 16  # small batches so the seeds make enough of them for both nodes
 
 
 def start_cluster(temp: Path) -> None:
@@ -62,19 +61,44 @@ def version_files(index_dir: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(root.iterdir()) if p.is_file()}
 
 
-def scenario_build(out: Path) -> dict[str, Any]:
-    """The distributed build of the seeds against the local build, with the real model."""
-    from indexer.engines.ray_embed import RayEncoder
+def polysearch(*args: str | Path, log: Path) -> subprocess.CompletedProcess[str]:
+    """One ``polysearch`` command with INFO logs (JSON lines on stderr, also kept in ``log``)."""
+    command = [sys.executable, "-m", "indexer.cli", "--log-level", "INFO", *map(str, args)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    log.write_text(f"$ {' '.join(command)}\nexit {done.returncode}\n{done.stdout}\n{done.stderr}")
+    return done
 
-    options = BuildOptions(batch_size=BATCH)
-    local_encoder = SentenceTransformerEncoder()
-    local = build_index(SEEDS, out / "local", local_encoder, options)
-    encoder = RayEncoder(local_encoder, functools.partial(SentenceTransformerEncoder, None), workers=2)
+
+def ray_events(stderr: str) -> list[dict[str, Any]]:
+    """The ``ray_embedded`` log events of a command: one per call that went to the cluster."""
+    events = []
+    for line in stderr.splitlines():
+        if line.startswith("{") and '"ray_embedded"' in line:
+            with contextlib.suppress(ValueError):
+                events.append(json.loads(line))
+    return events
+
+
+def scenario_build(out: Path) -> dict[str, Any]:
+    """``polysearch index --engine ray`` against ``polysearch index``, both with default options.
+
+    The default backend is ONNX: each command exports the model into its own ``<index>/encoders``
+    and the actors, on both nodes, load the export by that path.
+    """
+    head = f"127.0.0.1:{HEAD_PORT}"
+    local_run = polysearch("index", "--seeds", SEEDS, "--out", out / "local", "--quiet", log=out / "index-local.log")
     started = time.monotonic()
-    distributed = build_index(SEEDS, out / "ray", encoder, options)
+    ray_run = polysearch(
+        "index", "--seeds", SEEDS, "--out", out / "ray", "--quiet", "--engine", "ray", "--ray-address", head,
+        log=out / "index-ray.log",
+    )  # fmt: skip
     seconds = time.monotonic() - started
+    if local_run.returncode != 0 or ray_run.returncode != 0:
+        return {"error": f"index failed: local {local_run.stderr[-1500:]}\nray {ray_run.stderr[-1500:]}"}
+    events = ray_events(ray_run.stderr)
     a, b = load_index(out / "local"), load_index(out / "ray")
     files_a, files_b = version_files(out / "local"), version_files(out / "ray")
+    local_encoder = load_encoder(None, backend=DEFAULT_BACKEND, cache_dir=encoder_cache_dir(out / "local"))
     top10: dict[str, bool] = {}
     ra, rb = Retriever(a, local_encoder), Retriever(b, local_encoder)
     questions = load_questions()
@@ -85,18 +109,68 @@ def scenario_build(out: Path) -> dict[str, Any]:
             ids_b = [h.passage.id for h in rb.search(question.question, k=10, mode=mode, query_vector=vector)]
             top10[f"{question.id}/{mode}"] = ids_a == ids_b
     return {
-        "versions": [local.version, distributed.version],
+        "versions": [a.version, b.version],
+        "backends": [a.manifest.model.backend, b.manifest.model.backend],
         "passages": [[p.id for p in a.passages] == [p.id for p in b.passages], len(a.passages)],
         "file_names": [sorted(files_a), sorted(files_b)],
         "identical_files": sorted(n for n in files_a if files_a[n] == files_b.get(n)),
         "manifests_equal_but_built_at": _manifest(files_a) == _manifest(files_b),
         "max_vector_diff": float(np.abs(a.embeddings - b.embeddings).max()),
         "max_sentence_vector_diff": float(np.abs(a.sentence_embeddings - b.sentence_embeddings).max()),
-        "texts": len(encoder.last_nodes),
-        "nodes_used": sorted(set(encoder.last_nodes)),
+        "texts": sum(int(e["texts"]) for e in events),
+        "batches": sum(int(e["batches"]) for e in events),
+        "nodes_used": max((int(e["nodes"]) for e in events), default=0),
+        "actor_backends": sorted({str(e["backend"]) for e in events}),
+        "telemetry_off": bool(events) and all(e["telemetry_off"] is True for e in events),
         "top10_equal": top10,
         "seconds": seconds,
     }
+
+
+def scenario_sync(out: Path) -> dict[str, Any]:
+    """``polysearch sync --engine ray`` against ``polysearch sync`` of a folder, over two passes.
+
+    The second pass adds an article, so only its passages are encoded (on the cluster).
+    """
+    head = f"127.0.0.1:{HEAD_PORT}"
+    folder = out / "sync-source"
+    folder.mkdir()
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for path in seeds[:2]:
+        shutil.copy(path, folder / path.name)
+    passes = []
+    for number in (1, 2):
+        if number == 2:
+            shutil.copy(seeds[2], folder / seeds[2].name)
+        local_run = polysearch(
+            "sync", "--source", folder, "--out", out / "sync-local", "--quiet", "--json",
+            log=out / f"sync-local-{number}.log",
+        )  # fmt: skip
+        ray_run = polysearch(
+            "sync", "--source", folder, "--out", out / "sync-ray", "--quiet", "--json", "--engine", "ray",
+            "--ray-address", head, log=out / f"sync-ray-{number}.log",
+        )  # fmt: skip
+        if local_run.returncode != 0 or ray_run.returncode != 0:
+            return {"error": f"sync {number} failed: local {local_run.stderr[-1500:]}\nray {ray_run.stderr[-1500:]}"}
+        local_report, ray_report = json.loads(local_run.stdout), json.loads(ray_run.stdout)
+        files_a, files_b = version_files(out / "sync-local"), version_files(out / "sync-ray")
+        a, b = load_index(out / "sync-local"), load_index(out / "sync-ray")
+        events = ray_events(ray_run.stderr)
+        passes.append(
+            {
+                "versions": [local_report["version"], ray_report["version"]],
+                "encoded": [local_report["encoded"], ray_report["encoded"]],
+                "added": [local_report["added"], ray_report["added"]],
+                "manifests_equal_but_built_at": _manifest(files_a) == _manifest(files_b),
+                "file_names_equal": sorted(files_a) == sorted(files_b),
+                "passages_equal": [p.id for p in a.passages] == [p.id for p in b.passages],
+                "max_vector_diff": float(np.abs(a.embeddings - b.embeddings).max()),
+                "max_sentence_vector_diff": float(np.abs(a.sentence_embeddings - b.sentence_embeddings).max()),
+                "ray_texts": sum(int(e["texts"]) for e in events),
+                "backends": [a.manifest.model.backend, b.manifest.model.backend],
+            }
+        )
+    return {"passes": passes}
 
 
 def _manifest(files: dict[str, bytes]) -> dict[str, Any]:
@@ -196,8 +270,96 @@ def scenario_serve(out: Path, ray: Any) -> dict[str, Any]:
         metrics = client.get("/metrics")
         result["metrics_status"] = metrics.status_code
         result["metrics_has_requests"] = "search" in metrics.text
+        result["follow"] = scenario_follow(client, out, index_dir)
         result["kill"] = scenario_kill(client, ray)
     return result
+
+
+def _versions_seen(client: httpx.Client, path: str, times: int) -> list[str | None]:
+    """The index version ``times`` answers of ``path`` name (each from whichever replica took it)."""
+    seen: list[str | None] = []
+    for _ in range(times):
+        response = client.get(path)
+        if path == "/metrics":
+            found = [line.split('version="', 1)[1].split('"', 1)[0] for line in response.text.splitlines()
+                     if "index_info{" in line and 'version="' in line]  # fmt: skip
+            seen.append(found[0] if found else None)
+        else:
+            seen.append(response.json().get("index_version") if response.status_code == 200 else None)
+    return seen
+
+
+def scenario_follow(client: httpx.Client, out: Path, index_dir: Path) -> dict[str, Any]:
+    """A new version built into the served index under load: both replicas take it, nothing fails.
+
+    No /admin/reload: each replica's follower watches ``CURRENT`` and says what it serves on the
+    status board (``<index>/.serving/<host>-<pid>.json``, one file per replica).
+    """
+    from service.follower import STATUS_DIR, StatusBoard
+
+    board = StatusBoard(index_dir / STATUS_DIR, "reader")
+    before = {w.worker: w.version for w in board.workers(max_age_s=15)}
+    seeds = out / "seeds-v2"
+    shutil.copytree(SEEDS, seeds)
+    source = sorted(SEEDS.glob("*.txt"))[0]
+    (seeds / "999_follow.txt").write_text(
+        "Follower test article\n\n1 December 2026 News 1\n\n" + source.read_text().split("\n", 4)[-1],
+        encoding="utf-8",
+    )
+    statuses: list[int] = []
+    versions: set[str] = set()
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def load() -> None:
+        questions = _requests()
+        for number in range(2000):  # bounded: stopped long before, once both replicas follow
+            if stop.is_set():
+                return
+            kind, question = questions[number % len(questions)]
+            try:
+                response = client.get(f"/{kind}", params={"q": question})
+                status, version = response.status_code, response.json().get("index_version")
+            except (httpx.HTTPError, ValueError):
+                status, version = -1, None
+            with lock:
+                statuses.append(status)
+                if version:
+                    versions.add(str(version))
+
+    threads = [threading.Thread(target=load) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(2)
+        new = build_index(seeds, index_dir, FakeEncoder(), BuildOptions())
+        switched = time.monotonic()
+        followed_s = None
+        deadline = switched + 60
+        while time.monotonic() < deadline:
+            workers = board.workers(max_age_s=15)
+            if len(workers) >= 2 and all(w.version == new.version for w in workers):
+                followed_s = round(time.monotonic() - switched, 2)
+                break
+            time.sleep(0.1)
+        time.sleep(2)  # keep the load on a moment after the switch
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    workers = board.workers(max_age_s=15)
+    return {
+        "old_versions": sorted({str(v) for v in before.values()}),
+        "replicas_before": len(before),
+        "new_version": new.version,
+        "followed_s": followed_s,
+        "replica_versions": {w.worker: w.version for w in workers},
+        "requests": len(statuses),
+        "failed": sum(1 for status in statuses if status != 200),
+        "versions_served": sorted(versions),
+        "ready_versions": sorted({str(v) for v in _versions_seen(client, "/ready", 12)}),
+        "metrics_versions": sorted({str(v) for v in _versions_seen(client, "/metrics", 12)}),
+    }
 
 
 def scenario_kill(client: httpx.Client, ray: Any) -> dict[str, Any]:
@@ -343,6 +505,7 @@ def main() -> None:
         ray.init(address=f"127.0.0.1:{HEAD_PORT}", logging_level="WARNING", log_to_driver=False)
         results["nodes"] = wait_nodes(ray, 2)
         timed("build", lambda: scenario_build(out))
+        timed("sync", lambda: scenario_sync(out))
         timed("serve", lambda: scenario_serve(out, ray))
         timed("shards", lambda: scenario_shards(out))
         timed("cli", lambda: scenario_cli(out))

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indexer.engines.batch_plan import length_sorted_batches
+from indexer.engines.batch_plan import length_sorted_batches, planned_batches
 
 
 @given(st.lists(st.text(max_size=30), max_size=60), st.integers(min_value=1, max_value=9))
@@ -30,3 +30,22 @@ def test_plan_matches_sentence_transformers_order() -> None:
 def test_plan_rejects_a_zero_batch() -> None:
     with pytest.raises(ValueError):
         length_sorted_batches(["a"], 0)
+
+
+class _OwnPlan:
+    """An encoder that plans its own batches, as the ONNX backends do."""
+
+    def batch_rows(self, texts: list[str], batch_size: int) -> list[list[int]]:
+        return [[len(texts) - 1 - row for row in range(len(texts))]]
+
+
+def test_plan_follows_an_encoder_that_plans_its_own_batches() -> None:
+    assert planned_batches(_OwnPlan(), ["a", "bb", "c"], 2) == [[2, 1, 0]]
+    assert planned_batches(object(), ["a", "bb", "c"], 2) == length_sorted_batches(["a", "bb", "c"], 2)
+
+
+def test_onnx_batches_are_longest_first_and_stable_on_ties() -> None:
+    from indexer.encoders.onnx_backend import OnnxEncoder
+
+    # Python's sort is stable: equal lengths keep their input order (numpy's default sort need not).
+    assert OnnxEncoder._batches(["bb", "a", "cc", "d", "eee"], 2) == [[4, 0], [2, 1], [3]]

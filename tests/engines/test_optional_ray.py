@@ -49,6 +49,7 @@ SCRIPT = textwrap.dedent(
     code = main(["index", "--seeds", seeds, "--out", out, "--engine", "ray", "--quiet"])
     assert code == 2, code
     assert main(["serve", "--index", out, "--engine", "ray"]) == 2
+    assert main(["sync", "--source", seeds, "--out", out + "-sync", "--engine", "ray", "--quiet"]) == 2
     print("OK")
     """
 )

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from indexer.encoders import DEFAULT_BACKEND
+
 REPO = Path(__file__).resolve().parents[2]
 # `model` too: the build scenario embeds with the real packaged model, which is its point.
 pytestmark = [pytest.mark.ray, pytest.mark.model, pytest.mark.timeout(900)]
@@ -86,7 +88,29 @@ def test_distributed_build_equals_local_build(cluster: dict[str, Any]) -> None:
     assert build["max_vector_diff"] <= 1e-5
     assert build["max_sentence_vector_diff"] <= 1e-5
     assert all(build["top10_equal"].values()), [q for q, same in build["top10_equal"].items() if not same]
-    assert len(build["nodes_used"]) == 2, "batches must have run on both nodes"
+    assert build["nodes_used"] == 2, "batches must have run on both nodes"
+    # Both commands ran with default options, so on the default backend, and the actors on it too.
+    assert build["backends"] == [DEFAULT_BACKEND, DEFAULT_BACKEND]
+    assert build["actor_backends"] == [DEFAULT_BACKEND]
+    assert build["telemetry_off"], "an actor imported onnxruntime before its telemetry was switched off"
+
+
+def test_ray_sync_equals_local_sync(cluster: dict[str, Any]) -> None:
+    passes = scenario(cluster, "sync")["passes"]
+    assert len(passes) == 2
+    for number, sync in enumerate(passes, start=1):
+        local_version, ray_version = sync["versions"]
+        assert local_version == ray_version, number
+        assert sync["encoded"][0] == sync["encoded"][1] > 0, number
+        assert sync["added"][0] == sync["added"][1], number
+        # What the ray sync encoded went to the cluster (passages and their sentences).
+        assert sync["ray_texts"] >= sync["encoded"][1], number
+        assert sync["manifests_equal_but_built_at"] and sync["file_names_equal"] and sync["passages_equal"], number
+        assert sync["max_vector_diff"] <= 1e-5 and sync["max_sentence_vector_diff"] <= 1e-5, number
+        assert sync["backends"][0] == sync["backends"][1], number
+    # The second pass added one article and encoded only its texts.
+    assert len(passes[1]["added"][1]) == 1 and passes[1]["encoded"][1] < passes[0]["encoded"][1]
+    assert passes[1]["ray_texts"] < passes[0]["ray_texts"]
 
 
 def test_two_replicas_on_two_nodes_answer_like_one_process(cluster: dict[str, Any]) -> None:
@@ -96,6 +120,18 @@ def test_two_replicas_on_two_nodes_answer_like_one_process(cluster: dict[str, An
     assert serve["ok"] == serve["requests"] > 0
     assert serve["equal"] == serve["requests"]
     assert serve["metrics_status"] == 200 and serve["metrics_has_requests"]
+
+
+def test_both_replicas_follow_a_new_version_without_a_failed_request(cluster: dict[str, Any]) -> None:
+    follow = scenario(cluster, "serve")["follow"]
+    assert follow["replicas_before"] == 2 and follow["new_version"] not in follow["old_versions"]
+    assert follow["followed_s"] is not None, follow["replica_versions"]
+    assert list(follow["replica_versions"].values()) == [follow["new_version"]] * 2
+    assert follow["requests"] > 0 and follow["failed"] == 0
+    # Requests were answered from the old version and then the new one, with no call in between.
+    assert follow["new_version"] in follow["versions_served"] and len(follow["versions_served"]) == 2
+    assert follow["ready_versions"] == [follow["new_version"]]
+    assert follow["metrics_versions"] == [follow["new_version"]]
 
 
 def test_killed_replica_is_replaced_and_loses_only_what_it_held(cluster: dict[str, Any]) -> None:

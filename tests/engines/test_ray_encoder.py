@@ -1,0 +1,86 @@
+"""What ``--engine ray`` hands the cluster: the local backend, its export and its batches (no cluster started)."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import indexer.encoders
+from indexer.engines import ray_embed
+from indexer.sync_cli import _encoder_factory
+from tests.fakes import FakeEncoder
+
+
+class OnnxLike(FakeEncoder):
+    """A fake that, like the ONNX backends, names its backend, exports a file and plans its batches."""
+
+    backend = "onnx"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exports = 0
+
+    def export(self) -> Path:
+        self.exports += 1
+        return Path("model.onnx")
+
+    def batch_rows(self, texts: Sequence[str], batch_size: int) -> list[list[int]]:
+        return [list(range(len(texts)))]
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every ``load_encoder`` call (the fake loads instantly); ``import_ray`` is not needed here."""
+    calls: list[dict[str, Any]] = []
+
+    def load_encoder(name: str | None, **options: Any) -> OnnxLike:
+        calls.append({"name": name, **options})
+        encoder = OnnxLike()
+        calls[-1]["encoder"] = encoder
+        return encoder
+
+    monkeypatch.setattr(indexer.encoders, "load_encoder", load_encoder)
+    monkeypatch.setattr(ray_embed, "import_ray", lambda: None)
+    return calls
+
+
+def test_cluster_encoder_runs_the_local_backend_and_exports_once(
+    loads: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    encoder = ray_embed.cluster_encoder("some-model", backend="onnx-int8", cache_dir=Path("idx/encoders"),
+                                        workers=3, address="head:6379", cpus_per_worker=2)  # fmt: skip
+    (local,) = loads
+    assert local["backend"] == "onnx-int8" and local["encoder"].exports == 1
+    assert encoder.backend == "onnx" and encoder.workers == 3 and encoder.address == "head:6379"
+    # The actors get the same model and backend, the export by absolute path, threads = their CPUs.
+    factory = encoder.factory
+    assert isinstance(factory, functools.partial)
+    assert factory.args == ("some-model",)
+    assert factory.keywords == {"backend": "onnx-int8", "cache_dir": tmp_path / "idx" / "encoders", "threads": 2}
+
+
+def test_ray_encoder_keeps_the_local_encoder_for_everything_but_encode() -> None:
+    local = OnnxLike()
+    encoder = ray_embed.RayEncoder(local, OnnxLike, workers=2)
+    assert (encoder.name, encoder.dimension, encoder.backend) == (local.name, local.dimension, "onnx")
+    assert encoder.count_tokens("a few words here") == local.count_tokens("a few words here")
+    assert encoder.encode([]).shape == (0, local.dimension)
+
+
+def test_sync_engine_ray_embeds_on_the_cluster_with_the_local_sync_backend(
+    loads: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import indexer.engines.ray_cluster
+
+    monkeypatch.setattr(indexer.engines.ray_cluster, "import_ray", lambda: None)
+    args = argparse.Namespace(engine="ray", model=None, out=tmp_path / "index", ray_workers=4, ray_address="h:1")
+    encoder = _encoder_factory(args)()
+    assert isinstance(encoder, ray_embed.RayEncoder)
+    # A local sync embeds with sentence-transformers (torch); the cluster must compute the same vectors.
+    assert loads[0]["backend"] == "torch" and encoder.workers == 4 and encoder.address == "h:1"
