@@ -15,6 +15,7 @@ from pathlib import Path
 from eval.errors import EvalError
 from eval.faults import builds, service
 from eval.faults.builds import Row
+from indexer.logs import configure_logging
 
 DEFAULT_SEEDS = Path("seeds")
 
@@ -115,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"run only this scenario (repeatable): {', '.join(SCENARIOS)}",
     )
     args = parser.parse_args(argv)
+    # The builds this campaign damages on purpose warn that they repaired them, dozens of times;
+    # only errors are worth a line (as JSON, like every log line of the project).
+    configure_logging("ERROR")
     options = CampaignOptions(seeds=args.seeds, service=not args.no_service)
     rows, seconds = run_campaign(options, only=args.only)
     if not rows:
