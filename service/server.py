@@ -74,7 +74,6 @@ class HeaderTimeoutProtocol(H11Protocol):
         log.warning("request_headers_timeout", extra={"client": client, "seconds": self.header_timeout_s})
         self.transport.close()
 
-
     def send_400_response(self, msg: str) -> None:
         # uvicorn has just logged the protocol error (one JSON line); only the answer is ours.
         if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
