@@ -93,9 +93,9 @@ class Admission:
             self.leave(token)
 
 
-# The compute endpoints as the router matches them; the edge gate admits these (``AdmissionGate``).
-COMPUTE_PATHS = frozenset({"/search", "/ask"})
-_GATED_METHODS = frozenset({"GET", "POST"})
+# The compute endpoints (method, path) as the router matches them; the edge gate admits these
+# (``AdmissionGate``). Anything else, ``POST /search`` included, is the framework's to answer.
+COMPUTE_ROUTES = frozenset({("GET", "/search"), ("GET", "/ask"), ("POST", "/ask")})
 
 
 class AdmissionGate:
@@ -110,12 +110,18 @@ class AdmissionGate:
     Only compute requests get the ``DisconnectGuard``: its watcher task and handler task each
     cost a turn of the event loop, which under load is what made ``/health`` slow, and a
     request that computes nothing has nothing to cancel.
+
+    A POST's body is received before the request takes a slot (up to ``max_body_bytes``; the
+    framework refuses a bigger one): otherwise a client that sends its body slowly, or never
+    finishes it, would hold a compute slot without computing, and as many such clients as the
+    capacity would have every other request refused.
     """
 
-    def __init__(self, app: ASGIApp, *, cors: bool = False) -> None:
+    def __init__(self, app: ASGIApp, *, cors: bool = False, max_body_bytes: int = 1 << 20) -> None:
         self.app = app
         self.guarded = DisconnectGuard(app)
         self.cors = cors
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _is_compute(scope):
@@ -127,6 +133,11 @@ class AdmissionGate:
             # the route middleware, inside the framework's CORS handling.
             await self.guarded(scope, receive, send)
             return
+        if scope.get("method") == "POST":
+            receive, left = await self._received_body(receive)
+            if left:  # gone before its body was complete: nothing to admit, nobody to answer
+                scope.setdefault("state", {})[CLIENT_GONE] = True
+                return
         try:
             token = admission.enter()
         except OverloadedError as exc:
@@ -141,12 +152,28 @@ class AdmissionGate:
             admission.leave(token)
 
 
+    async def _received_body(self, receive: Receive) -> tuple[Receive, bool]:
+        """Receive the request body now: a ``receive`` that hands it to the app again, and whether the client left."""
+        held: list[Any] = []
+        size = 0
+        while True:
+            message = await receive()
+            held.append(message)
+            if message["type"] != "http.request":
+                return receive, True
+            size += len(message.get("body", b""))
+            if not message.get("more_body", False) or size > self.max_body_bytes:
+                break
+        held.reverse()
+
+        async def replay() -> Any:
+            return held.pop() if held else await receive()
+
+        return replay, False
+
+
 def _is_compute(scope: Scope) -> bool:
-    return (
-        scope["type"] == ScopeType.HTTP
-        and scope.get("method") in _GATED_METHODS
-        and scope["path"].rstrip("/") in COMPUTE_PATHS
-    )
+    return scope["type"] == ScopeType.HTTP and (scope.get("method"), scope["path"].rstrip("/")) in COMPUTE_ROUTES
 
 
 def _has_origin(scope: Scope) -> bool:

@@ -215,6 +215,9 @@ def test_a_refused_request_never_reaches_the_framework() -> None:
     for path in ("/health", "/ready", "/metrics", "/"):
         assert _run_gate(gate, _scope(path, app))[0]["status"] == 200
     assert inner.paths == ["/health", "/ready", "/metrics", "/"] and inner.tickets == [False] * 4
+    # A method the route does not take is the framework's to refuse (405), at once, body unread.
+    assert _run_gate(gate, _scope("/search", app, "POST"))[0]["status"] == 200
+    assert inner.paths[-1] == "/search" and inner.tickets[-1] is False
     assert admission.rejected == 3 and admission.in_flight == 1
 
 
@@ -266,3 +269,52 @@ def test_error_details_resolve_the_index_path_once(tiny_index: Path, monkeypatch
         plain = "the service is at capacity; try again"
         assert redact_paths(plain, index_dir) == plain
     assert calls <= 1
+
+
+def test_a_body_still_arriving_holds_no_compute_slot(tiny_index: Path) -> None:
+    app = _app(tiny_index, FakeEncoder(), max_queue=1)
+    body = b'{"question": "where was the summit held?"}'
+    rest_sent = asyncio.Event()
+    sent: list[dict[str, Any]] = []
+    parts = [body[:10], body[10:]]
+
+    async def slow_receive() -> dict[str, Any]:
+        if len(parts) == 2:
+            return {"type": "http.request", "body": parts.pop(0), "more_body": True}
+        if parts:
+            await rest_sent.wait()  # the client takes its time with the rest of the body
+            return {"type": "http.request", "body": parts.pop(0), "more_body": False}
+        await asyncio.Event().wait()  # then stays connected
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def scenario() -> None:
+        async with concurrent_client(app) as client:
+            await _wait_ready(client)
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "POST",
+                "scheme": "http",
+                "path": "/ask",
+                "raw_path": b"/ask",
+                "root_path": "",
+                "query_string": b"",
+                "headers": [(b"host", b"testserver"), (b"content-type", b"application/json")],
+                "client": ("127.0.0.1", 5000),
+                "server": ("testserver", 80),
+                "state": {},
+            }
+            slow = asyncio.ensure_future(app(scope, slow_receive, send))
+            await asyncio.sleep(0.05)  # the first part is in; the rest is not
+            # The one slot is free for a request that is ready to compute.
+            assert (await client.get("/search", params={"q": "summit"})).status_code == 200
+            rest_sent.set()
+            await slow
+            assert sent[0]["status"] == 200
+            assert json.loads(b"".join(m.get("body", b"") for m in sent[1:]))["question"].startswith("where")
+
+    asyncio.run(scenario())
