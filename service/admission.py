@@ -20,7 +20,7 @@ from typing import Any
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import DeadlineExceededError, OverloadedError
+from service.errors import DeadlineExceededError, OverloadedError, raw_error_response
 
 # Set in the scope's state when the client went away before the response was complete.
 CLIENT_GONE = "client_disconnected"
@@ -67,30 +67,133 @@ class Admission:
         self.admitted = 0
         self.rejected = 0
 
-    @contextlib.contextmanager
-    def admit(self) -> Iterator[Ticket]:
-        """Hold a slot for one request; yields its ticket. ``OverloadedError`` when full."""
+    def enter(self) -> contextvars.Token[Ticket | None]:
+        """Take a slot and make its ticket the current one; ``OverloadedError`` when full.
+
+        Give the returned token to ``leave`` when the request is done.
+        """
         if self.in_flight >= self.capacity:
             self.rejected += 1
             raise OverloadedError(f"the service is at capacity ({self.capacity} requests in progress); try again")
         self.in_flight += 1
         self.admitted += 1
-        ticket = Ticket(time.monotonic() + self.deadline_s)
-        token = _TICKET.set(ticket)
+        return _TICKET.set(Ticket(time.monotonic() + self.deadline_s))
+
+    def leave(self, token: contextvars.Token[Ticket | None]) -> None:
+        _TICKET.reset(token)
+        self.in_flight -= 1
+
+    @contextlib.contextmanager
+    def admit(self) -> Iterator[Ticket | None]:
+        """Hold a slot for one request; yields its ticket. ``OverloadedError`` when full."""
+        token = self.enter()
         try:
-            yield ticket
+            yield current_ticket()
         finally:
-            _TICKET.reset(token)
-            self.in_flight -= 1
+            self.leave(token)
+
+
+# The compute endpoints (method, path) as the router matches them; the edge gate admits these
+# (``AdmissionGate``). Anything else, ``POST /search`` included, is the framework's to answer.
+COMPUTE_ROUTES = frozenset({("GET", "/search"), ("GET", "/ask"), ("POST", "/ask")})
+
+
+class AdmissionGate:
+    """ASGI middleware at the edge: a compute request is admitted or refused before the framework sees it.
+
+    Under overload most requests are refused, so a refusal must cost the event loop as little
+    as possible: it is decided from the method and path alone and answered from bytes, with
+    no routing, no request parsing, no exception machinery and no task of its own. A request
+    with an ``Origin`` when CORS is on goes the framework's way (``AdmissionMiddleware``), so
+    its 503 carries the CORS headers a browser needs to read it.
+
+    Only compute requests get the ``DisconnectGuard``: its watcher task and handler task each
+    cost a turn of the event loop, which under load is what made ``/health`` slow, and a
+    request that computes nothing has nothing to cancel.
+
+    A POST's body is received before the request takes a slot (up to ``max_body_bytes``; the
+    framework refuses a bigger one): otherwise a client that sends its body slowly, or never
+    finishes it, would hold a compute slot without computing, and as many such clients as the
+    capacity would have every other request refused.
+    """
+
+    def __init__(self, app: ASGIApp, *, cors: bool = False, max_body_bytes: int = 1 << 20) -> None:
+        self.app = app
+        self.guarded = DisconnectGuard(app)
+        self.cors = cors
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _is_compute(scope):
+            await self.app(scope, receive, send)
+            return
+        admission: Admission | None = getattr(scope["app"].state, "admission", None)
+        if admission is None or (self.cors and _has_origin(scope)):
+            # Before the lifespan ran there is nothing to count; a CORS request is admitted by
+            # the route middleware, inside the framework's CORS handling.
+            await self.guarded(scope, receive, send)
+            return
+        if scope.get("method") == "POST":
+            receive, left = await self._received_body(receive)
+            if left:  # gone before its body was complete: nothing to admit, nobody to answer
+                scope.setdefault("state", {})[CLIENT_GONE] = True
+                return
+        try:
+            token = admission.enter()
+        except OverloadedError as exc:
+            scope["path_template"] = scope["path"].rstrip("/")  # the route label of the request log
+            status, headers, body = raw_error_response(exc)
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        try:
+            await self.guarded(scope, receive, send)
+        finally:
+            admission.leave(token)
+
+
+    async def _received_body(self, receive: Receive) -> tuple[Receive, bool]:
+        """Receive the request body now: a ``receive`` that hands it to the app again, and whether the client left."""
+        held: list[Any] = []
+        size = 0
+        while True:
+            message = await receive()
+            held.append(message)
+            if message["type"] != "http.request":
+                return receive, True
+            size += len(message.get("body", b""))
+            if not message.get("more_body", False) or size > self.max_body_bytes:
+                break
+        held.reverse()
+
+        async def replay() -> Any:
+            return held.pop() if held else await receive()
+
+        return replay, False
+
+
+def _is_compute(scope: Scope) -> bool:
+    return scope["type"] == ScopeType.HTTP and (scope.get("method"), scope["path"].rstrip("/")) in COMPUTE_ROUTES
+
+
+def _has_origin(scope: Scope) -> bool:
+    return any(name == b"origin" for name, _ in scope.get("headers", ()))
 
 
 class AdmissionMiddleware:
-    """Route middleware for the compute endpoints: admit, or answer 503 before any work."""
+    """Route middleware for the compute endpoints: admit, or answer 503 before any work.
+
+    Requests the edge gate already admitted pass straight through; this catches the rest
+    (CORS requests, and any path spelling the router matches that the gate does not).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if current_ticket() is not None:
+            await self.app(scope, receive, send)
+            return
         admission: Admission = scope["app"].state.admission
         with admission.admit():
             await self.app(scope, receive, send)

@@ -20,7 +20,7 @@ from litestar.types import ControllerRouterHandler
 
 import indexer
 from indexer.encoder import Encoder
-from service.admission import Admission, DisconnectGuard
+from service.admission import Admission, AdmissionGate
 from service.batching import batched_query_encoder
 from service.compute import (
     ComputePool,
@@ -173,9 +173,13 @@ def create_app(
     make_exact(app.openapi_schema)
     # Wrapping the whole ASGI handler (not a per-route middleware) is what lets the request
     # log and metrics see requests that never reach a route: 404s, 405s, CORS preflights.
-    app.asgi_handler = RequestObserver(
-        DisconnectGuard(SecurityHeaders(app.asgi_handler)), metrics=metrics, log_queries=settings.log_queries
+    # The admission gate sits outside the framework, so a refusal under overload costs no
+    # routing and no task; it also puts the disconnect watcher on compute requests only
+    # (service/admission.py).
+    gated = AdmissionGate(
+        app.asgi_handler, cors=bool(settings.cors_origins), max_body_bytes=settings.max_body_bytes
     )
+    app.asgi_handler = RequestObserver(SecurityHeaders(gated), metrics=metrics, log_queries=settings.log_queries)
     return app
 
 

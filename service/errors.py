@@ -6,6 +6,8 @@ request field is to blame; nothing a client sends can produce a traceback in a r
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import re
 from http import HTTPStatus
@@ -98,14 +100,38 @@ def redact_paths(text: str, index_dir: Path) -> str:
 
     Error details reach any client; where the index lives on disk is for the operator's log.
     """
-    for root in {str(index_dir.resolve()), str(index_dir.absolute())}:
+    if "/" not in text:
+        return text  # nothing to hide; most errors (every 503 under overload) take this way
+    for root in _index_roots(index_dir):
         text = text.replace(root + "/", "").replace(root, "the index")
     return _ABSOLUTE_PATH.sub(lambda m: m.group(1), text)
+
+
+@functools.lru_cache(maxsize=8)
+def _index_roots(index_dir: Path) -> tuple[str, ...]:
+    # Resolved once per process: resolving walks the file system (an lstat per component),
+    # and each of those calls gives up the GIL and waits to get it back behind busy compute
+    # threads; done for every error, it made a refusal under overload cost the event loop
+    # more than the refusal itself.
+    return tuple(sorted({str(index_dir.resolve()), str(index_dir.absolute())}, key=len, reverse=True))
 
 
 def _retry_after(exc: PolysearchError) -> str:
     # Overload clears within a second once clients back off; a missing index takes longer.
     return "1" if isinstance(exc, OverloadedError | DeadlineExceededError) else "5"
+
+
+def raw_error_response(exc: PolysearchError) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and JSON body for an error answered outside the framework (the admission gate).
+
+    Only for errors whose message shows no server path; the body is the one every error has.
+    """
+    status, code = _status_of(exc)
+    body = json.dumps({"error": code, "detail": str(exc)}, ensure_ascii=False).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 503:
+        headers.append((b"retry-after", _retry_after(exc).encode()))
+    return status, headers, body
 
 
 def handle_polysearch_error(request: Request[Any, Any, Any], exc: PolysearchError) -> Response[dict[str, Any]]:

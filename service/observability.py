@@ -112,3 +112,18 @@ def configure_service_logging(level: str) -> None:
         server_log.setLevel(level.upper())
         server_log.propagate = name != "uvicorn"
     logging.getLogger("uvicorn.access").disabled = True
+    # Any other library's record (asyncio's "Fatal error ... data_received() call failed" with
+    # its traceback, a warning) would reach Python's last-resort handler and be printed as
+    # several plain lines; through the root logger it is one JSON line like the rest.
+    root = logging.getLogger()
+    root.handlers[:] = [h for h in root.handlers if not getattr(h, _ROOT_HANDLER, False)]
+    for handler in handlers:
+        root_handler = logging.StreamHandler(getattr(handler, "stream", None))
+        root_handler.setFormatter(handler.formatter)
+        root_handler.setLevel(logging.WARNING)
+        setattr(root_handler, _ROOT_HANDLER, True)
+        root.addHandler(root_handler)
+    logging.captureWarnings(True)
+
+
+_ROOT_HANDLER = "_polysearch_root"

@@ -5,6 +5,12 @@ and headers a byte at a time (each byte even cancels the keep-alive timer), so a
 such connections hold the server's sockets forever. Here a request's headers must be complete
 within ``HEADER_TIMEOUT_S`` of the connection opening or of the previous response; otherwise
 the connection is closed and one JSON line says so.
+
+Bytes that are not HTTP (a malformed chunk size, a cut chunk) get the service's JSON 400, not
+uvicorn's text/plain one; and when the app has already answered (``POST /search`` is refused
+with 405 before its chunked body is read), the connection is just closed: uvicorn would try to
+send a second response, h11 refuses it, and the exception escaped ``data_received`` as a
+multi-line asyncio traceback on stderr.
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from service.errors import MalformedRequestError, raw_error_response
+from service.headers import API_POLICY, CSP, FRAME_DENY, NOSNIFF
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +74,22 @@ class HeaderTimeoutProtocol(H11Protocol):
         log.warning("request_headers_timeout", extra={"client": client, "seconds": self.header_timeout_s})
         self.transport.close()
 
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn has just logged the protocol error (one JSON line); only the answer is ours.
+        if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+            status, headers, body = raw_error_response(MalformedRequestError(_MALFORMED))
+            headers += [(b"connection", b"close"), NOSNIFF, FRAME_DENY, (CSP, API_POLICY)]
+            start = h11.Response(status_code=status, headers=headers, reason=b"Bad Request")
+            events = (start, h11.Data(data=body), h11.EndOfMessage())
+            try:
+                for event in events:
+                    self.transport.write(self.conn.send(event))
+            except h11.LocalProtocolError:
+                pass  # the connection is closed below either way
+        self.transport.close()
+
+
+_MALFORMED = "the request is not valid HTTP/1.1 (headers or chunked body)"
 
 # What ``uvicorn.run(http=...)`` takes; a class, so worker processes import it by name.
 HEADER_TIMEOUT_PROTOCOL = HeaderTimeoutProtocol

@@ -22,7 +22,9 @@ def import_ray() -> ModuleType:
         import ray
     except ImportError as exc:
         raise EngineError(INSTALL_HINT) from exc
-    return ray
+    # Typed through a variable: without the extra installed, mypy sees ``ray`` as Any.
+    module: ModuleType = ray
+    return module
 
 
 def connect(address: str | None) -> ModuleType:

@@ -7,6 +7,8 @@ import hashlib
 import json
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -140,3 +142,95 @@ def test_a_chunked_post_logs_one_json_line(live_server: str, capfd: pytest.Captu
     lines = [json.loads(line) for line in err.splitlines() if line.strip()]
     posts = [line for line in lines if line.get("event") == "request" and line.get("method") == "POST"]
     assert len(posts) == 1 and posts[0]["status"] == 405
+
+
+_CHUNKED_HEAD = b"POST %s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
+_QUESTION = b'{"question": "summit"}'
+# (name, path, bytes sent first, bytes sent once the server answered or after the first part)
+_CHUNKED_VARIANTS = [
+    ("malformed size after the 405", b"/search", b"5\r\nhello\r\n", b"zz\r\nabc\r\n0\r\n\r\n"),
+    ("cut off after the 405", b"/search", b"40\r\nhello", None),
+    ("malformed size", b"/ask", b"zz\r\nabc\r\n0\r\n\r\n", b""),
+    ("negative size", b"/ask", b"-5\r\nabc\r\n0\r\n\r\n", b""),
+    ("size of 21 digits", b"/ask", b"1" + b"0" * 20 + b"\r\nabc\r\n", b""),
+    ("malformed size mid-body", b"/ask", b"5\r\n" + _QUESTION[:5] + b"\r\n", b"zz\r\nabc\r\n0\r\n\r\n"),
+    ("missing chunk end", b"/ask", b"%x\r\n" % len(_QUESTION) + _QUESTION + b"XX0\r\n\r\n", b""),
+    ("chunk extension", b"/ask", b"%x;name=value\r\n" % len(_QUESTION) + _QUESTION + b"\r\n0\r\n\r\n", b""),
+    ("trailer", b"/ask", b"%x\r\n" % len(_QUESTION) + _QUESTION + b"\r\n0\r\nX-Trailer: 1\r\n\r\n", b""),
+    ("cut off mid-body", b"/ask", b"40\r\n" + _QUESTION[:10], None),
+]
+
+
+def _responses(received: bytes) -> list[tuple[int, bytes, bytes]]:
+    """``(status, head, body)`` of each response in ``received`` (every one has a Content-Length)."""
+    found = []
+    while received:
+        head, _, rest = received.partition(b"\r\n\r\n")
+        length = int(re.search(rb"(?im)^content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+        found.append((int(head.split(b" ", 2)[1]), head, rest[:length]))
+        received = rest[length:]
+    return found
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+@pytest.mark.parametrize(("name", "path", "first", "then"), _CHUNKED_VARIANTS, ids=[v[0] for v in _CHUNKED_VARIANTS])
+def test_chunked_posts_get_json_errors_and_log_json_lines(
+    live_server: str,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    path: bytes,
+    first: bytes,
+    then: bytes | None,
+) -> None:
+    configure_service_logging("INFO")  # again, so the log handlers write where this test captures
+    host, port = live_server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.settimeout(30)  # a bound on the test only
+        sock.sendall(_CHUNKED_HEAD % path + first)
+        received = sock.recv(65536) if path == b"/search" else b""  # the 405, sent before the body is read
+        if then is None:
+            sock.shutdown(socket.SHUT_WR)  # the client gives up mid-body
+        else:
+            sock.sendall(then)
+        received += _read_all(sock)
+    httpx.get(f"{live_server}/health")  # logged after the POST: its lines are out by now
+    responses = _responses(received)
+    for status, head, body in responses:
+        assert status < 500, (name, received)
+        if status != 200:
+            assert b"application/json" in head.lower() and b"nosniff" in head.lower(), (name, received)
+            assert "error" in json.loads(body), (name, received)
+    assert len(responses) <= 1, f"{name}: more than one response to one request: {received!r}"
+    err = capfd.readouterr().err
+    assert "Traceback" not in err, err
+    for line in err.splitlines():
+        assert isinstance(json.loads(line), dict), line
+    # Outside pytest, asyncio's records (with their tracebacks) went to Python's last-resort
+    # handler; here pytest's own handler takes them, so they are checked here.
+    assert not [r.getMessage() for r in caplog.records if r.exc_info], name
+
+
+def test_other_libraries_log_one_json_line_too() -> None:
+    # In a process of its own: pytest puts its own handlers on the root logger and on warnings.
+    script = (
+        "import logging, warnings\n"
+        "from service.observability import configure_service_logging\n"
+        "configure_service_logging('INFO')\n"
+        "try:\n"
+        "    raise RuntimeError('boom')\n"
+        "except RuntimeError as exc:\n"
+        "    logging.getLogger('asyncio').error('Fatal error: protocol.data_received() call failed.', exc_info=exc)\n"
+        "warnings.warn('a library warning', UserWarning, stacklevel=1)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    lines = result.stderr.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["logger"] for r in records] == ["asyncio", "py.warnings"], lines
+    assert records[0]["error"] == "RuntimeError: boom"  # the traceback's last line, not the traceback
