@@ -78,28 +78,21 @@ class TermCounts:
         flat = self.offsets[rows][position] + within
         return position, self.term_ids[flat].astype(np.int64), self.counts[flat]
 
-    def select(self, rows: Int64s) -> TermCounts:
-        """The counts of passages ``rows`` only (a merge keeps the live ones), with a vocabulary of their terms."""
-        position, terms, counts = self.entries(rows)
-        used, local = np.unique(terms, return_inverse=True)
-        offsets = np.concatenate([np.zeros(1, np.int64), np.cumsum(np.bincount(position, minlength=len(rows)))])
-        return TermCounts([self.vocab[t] for t in used.tolist()], local.astype(np.int32), counts, offsets)
-
     @classmethod
-    def concatenate(cls, parts: Sequence[TermCounts]) -> TermCounts:
+    def combine(cls, segments: Sequence[SegmentTerms], size: int) -> TermCounts:
+        """One ``TermCounts`` of ``size`` passages: each segment's ``rows`` placed at its ``global_rows``."""
         vocab: dict[str, int] = {}
-        ids, counts, offsets = [], [], [np.zeros(1, np.int64)]
-        for part in parts:
-            mapping = np.array([vocab.setdefault(t, len(vocab)) for t in part.vocab], dtype=np.int32)
-            ids.append(mapping[part.term_ids] if len(part.term_ids) else part.term_ids)
-            counts.append(part.counts)
-            offsets.append(part.offsets[1:] + offsets[-1][-1])
-        return cls(
-            list(vocab),
-            np.concatenate([np.zeros(0, np.int32), *ids]).astype(np.int32),
-            np.concatenate([np.zeros(0, np.int32), *counts]).astype(np.int32),
-            np.concatenate(offsets),
-        )
+        docs, terms, counts = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int32)]
+        for segment in segments:
+            mapping = np.array([vocab.setdefault(t, len(vocab)) for t in segment.counts.vocab], dtype=np.int64)
+            position, local, count = segment.counts.entries(segment.rows)
+            docs.append(segment.global_rows[position])
+            terms.append(mapping[local] if len(local) else local)
+            counts.append(count)
+        doc, term, count = np.concatenate(docs), np.concatenate(terms), np.concatenate(counts)
+        order = np.argsort(doc, kind="stable")
+        offsets = np.concatenate([np.zeros(1, np.int64), np.cumsum(np.bincount(doc, minlength=size))])
+        return cls(list(vocab), term[order].astype(np.int32), count[order].astype(np.int32), offsets)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -157,18 +150,9 @@ class KeywordIndex:
         scores equal those of an index built at once from the same passages, bit for bit.
         """
         size = len(langs)
-        vocab: dict[str, int] = {}
-        docs, terms, counts = [], [], []
-        for segment in segments:
-            mapping = np.array([vocab.setdefault(t, len(vocab)) for t in segment.counts.vocab], dtype=np.int64)
-            position, local, count = segment.counts.entries(segment.rows)
-            docs.append(segment.global_rows[position])
-            terms.append(mapping[local] if len(local) else local)
-            counts.append(count)
-        doc = np.concatenate([np.zeros(0, np.int64), *docs])
-        term = np.concatenate([np.zeros(0, np.int64), *terms])
-        count = np.concatenate([np.zeros(0, np.int32), *counts])
-        names = list(vocab)
+        combined = TermCounts.combine(segments, size)
+        doc, term, count = combined.entries(np.arange(size, dtype=np.int64))
+        names = combined.vocab
         groups: dict[str, list[int]] = {}
         for row, lang in enumerate(langs):
             groups.setdefault(lang or _DEFAULT_PART, []).append(row)
