@@ -500,6 +500,7 @@ def _combine(
             articles[article.id] = article
     if where.keys() != manifest.articles.keys():
         raise IndexCorruptError(f"{version_dir}: the segments' live articles are not the manifest's articles")
+    articles = {article_id: articles[article_id] for article_id in manifest.articles}
     passage_rows = [rows_by_article(s.passages) for s in segments]
     sentence_rows = [rows_by_article(s.sentences) for s in segments]
     p_part: list[int] = []
