@@ -205,9 +205,7 @@ class KeywordIndex:
         return result
 
 
-def _bm25(
-    rows: Int64s, doc: Int64s, term: Int64s, count: npt.NDArray[np.int32], names: list[str]
-) -> bm25s.BM25:
+def _bm25(rows: Int64s, doc: Int64s, term: Int64s, count: npt.NDArray[np.int32], names: list[str]) -> bm25s.BM25:
     """A bm25s retriever over the passages ``rows`` holding exactly the scores its ``index`` would compute."""
     retriever = bm25s.BM25()
     local_doc = np.searchsorted(rows, doc)

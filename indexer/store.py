@@ -526,8 +526,11 @@ def _combine(
         pieces.append(SegmentTerms(segment.terms, local[chosen][by_local], chosen[by_local]))
     keyword = KeywordIndex.from_counts(pieces, [p.lang for p in passages])
     only = segments[0] if len(segments) == 1 else None
-    if only is not None and len(passages) == len(only.passages) and len(sentences) == len(only.sentences) and (
-        np.array_equal(local, np.arange(len(local))) and s_local == list(range(len(s_local)))
+    if (
+        only is not None
+        and len(passages) == len(only.passages)
+        and len(sentences) == len(only.sentences)
+        and (np.array_equal(local, np.arange(len(local))) and s_local == list(range(len(s_local))))
     ):
         # One segment holding exactly the index in order (a fresh or fully merged build): its
         # memory maps and dense index serve directly.
