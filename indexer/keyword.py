@@ -104,8 +104,9 @@ class TermCounts:
     @classmethod
     def load(cls, directory: Path, *, size: int) -> TermCounts:
         vocab = msgspec.json.decode((directory / VOCAB).read_bytes(), type=list[str])
-        ids = np.load(directory / _TERM_IDS, allow_pickle=False)
-        counts = np.load(directory / _TERM_COUNTS, allow_pickle=False)
+        # Mapped: the counts are read to compute BM25 at load and by merges, not kept resident.
+        ids = np.load(directory / _TERM_IDS, mmap_mode="r", allow_pickle=False)
+        counts = np.load(directory / _TERM_COUNTS, mmap_mode="r", allow_pickle=False)
         offsets = np.load(directory / _OFFSETS, allow_pickle=False)
         if (
             len(offsets) != size + 1
@@ -114,7 +115,9 @@ class TermCounts:
             or (len(ids) and (ids.min() < 0 or ids.max() >= len(vocab) or counts.min() < 1))
         ):
             raise ValueError(f"term counts in {directory} do not describe {size} passages")
-        return cls(vocab, ids.astype(np.int32), counts.astype(np.int32), offsets.astype(np.int64))
+        if ids.dtype != np.int32 or counts.dtype != np.int32 or offsets.dtype != np.int64:
+            raise ValueError(f"term counts in {directory} have the wrong types")
+        return cls(vocab, ids, counts, offsets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +211,12 @@ class KeywordIndex:
 def _bm25(rows: Int64s, doc: Int64s, term: Int64s, count: npt.NDArray[np.int32], names: list[str]) -> bm25s.BM25:
     """A bm25s retriever over the passages ``rows`` holding exactly the scores its ``index`` would compute."""
     retriever = bm25s.BM25()
+    # Entries come ordered by row, so a stable sort by term alone yields bm25s's (term, row) order.
     local_doc = np.searchsorted(rows, doc)
-    used, local_term = np.unique(term, return_inverse=True)
+    used = np.flatnonzero(np.bincount(term)) if len(term) else np.zeros(0, np.int64)
+    remap = np.zeros(int(used[-1]) + 1 if len(used) else 0, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    local_term = remap[term]
     n_docs = len(rows)
     lengths = np.bincount(local_doc, weights=count, minlength=n_docs).astype(np.int64)
     # As bm25s: the mean of integer lengths, idf from Python floats stored as float32, and the
@@ -222,7 +229,7 @@ def _bm25(rows: Int64s, doc: Int64s, term: Int64s, count: npt.NDArray[np.int32],
     with np.errstate(divide="ignore", invalid="ignore"):
         length_part = k1 * ((1 - b) + b * lengths.astype(np.float64) / average)
     scores = (idf[local_term].astype(np.float64) * (tf / (length_part[local_doc] + tf))).astype(np.float32)
-    order = np.lexsort((local_doc, local_term))
+    order = np.argsort(local_term, kind="stable")
     indptr = np.concatenate([np.zeros(1, np.int64), np.cumsum(frequencies)])
     retriever.scores = {
         "data": scores[order],
