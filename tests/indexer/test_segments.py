@@ -11,6 +11,7 @@ import pytest
 
 from indexer.builder import BuildOptions, build_index
 from indexer.keyword import KeywordIndex
+from indexer.models import SearchFilters
 from indexer.retriever import Retriever
 from indexer.segments import MAX_SEGMENTS, SEGMENT_FILES, choose_merge
 from indexer.store import TOMBSTONES, live_version_dir, load_index, verify_index
@@ -60,7 +61,14 @@ def _snapshot(index_dir: Path) -> dict[str, object]:
         for query in QUERIES
         for mode in ("dense", "keyword", "hybrid")
     }
+    # Filters take the dense search's restricted path (per-segment allowed rows).
+    some = frozenset(list(index.articles)[::2])
+    filtered = {
+        query: [(h.passage.id, h.score) for h in retriever.search(query, 5, "dense", SearchFilters(article_ids=some))]
+        for query in QUERIES
+    }
     return {
+        "filtered": filtered,
         "articles": list(index.articles.items()),
         "passages": index.passages,
         "sentences": index.sentences,
