@@ -245,9 +245,8 @@ def build_from_articles(
         raise BuildError("no articles to index")
     if len({a.id for a in articles}) != len(articles):
         raise BuildError("two articles share an id")
-    # A language the source states is kept; the rest are detected here, for sync and files alike.
+    # A language the source states is kept; the rest are detected below, for sync and files alike.
     stated = frozenset(a.id for a in articles if normalise_language(a.lang) is not None)
-    articles = [with_language(a) for a in articles]
     chunker = Chunker(
         load_encoding(options.encoding), chunk_tokens=options.chunk_tokens, overlap_tokens=options.overlap_tokens
     )
@@ -267,7 +266,9 @@ def build_from_articles(
     previous = _previous(out_dir, model, chunking)
     report = _diff(articles, previous.manifest.articles if previous else {})
     kept = set(report.unchanged)
-    fresh = [a for a in articles if a.id not in kept]
+    # Only articles that are encoded need their language: unchanged ones keep their stored records
+    # (detecting it for every article of a 100k-passage archive took most of an update's time).
+    fresh = [with_language(a) for a in articles if a.id not in kept]
     encoded = _encode_articles(fresh, chunker, encoder, options, stated, model.languages)
     report.encoded = sum(len(r.passages) for r in encoded.values())
     report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
