@@ -20,6 +20,7 @@ import bm25s
 import msgspec
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
 
 from indexer.text.analysis import ANALYZER, analyse
 from indexer.text.language import script_of
@@ -90,9 +91,12 @@ class TermCounts:
             terms.append(mapping[local] if len(local) else local)
             counts.append(count)
         doc, term, count = np.concatenate(docs), np.concatenate(terms), np.concatenate(counts)
-        order = np.argsort(doc, kind="stable")
+        # One segment read in row order (most loads) needs no sort.
+        if len(doc) > 1 and not bool((doc[1:] >= doc[:-1]).all()):
+            order = np.argsort(doc, kind="stable")
+            doc, term, count = doc[order], term[order], count[order]
         offsets = np.concatenate([np.zeros(1, np.int64), np.cumsum(np.bincount(doc, minlength=size))])
-        return cls(list(vocab), term[order].astype(np.int32), count[order].astype(np.int32), offsets)
+        return cls(list(vocab), term.astype(np.int32), count.astype(np.int32), offsets)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -211,8 +215,7 @@ class KeywordIndex:
 def _bm25(rows: Int64s, doc: Int64s, term: Int64s, count: npt.NDArray[np.int32], names: list[str]) -> bm25s.BM25:
     """A bm25s retriever over the passages ``rows`` holding exactly the scores its ``index`` would compute."""
     retriever = bm25s.BM25()
-    # Entries come ordered by row, so a stable sort by term alone yields bm25s's (term, row) order.
-    local_doc = np.searchsorted(rows, doc)
+    local_doc = np.searchsorted(rows, doc)  # entries come ordered by row
     used = np.flatnonzero(np.bincount(term)) if len(term) else np.zeros(0, np.int64)
     remap = np.zeros(int(used[-1]) + 1 if len(used) else 0, dtype=np.int64)
     remap[used] = np.arange(len(used))
@@ -229,12 +232,14 @@ def _bm25(rows: Int64s, doc: Int64s, term: Int64s, count: npt.NDArray[np.int32],
     with np.errstate(divide="ignore", invalid="ignore"):
         length_part = k1 * ((1 - b) + b * lengths.astype(np.float64) / average)
     scores = (idf[local_term].astype(np.float64) * (tf / (length_part[local_doc] + tf))).astype(np.float32)
-    order = np.argsort(local_term, kind="stable")
-    indptr = np.concatenate([np.zeros(1, np.int64), np.cumsum(frequencies)])
+    # Entries come ordered by row: as a row-major sparse matrix, scipy's transpose to columns (a
+    # counting sort, linear) gives bm25s's layout, each term's rows in order.
+    by_row = np.concatenate([np.zeros(1, np.int64), np.cumsum(np.bincount(local_doc, minlength=n_docs))])
+    matrix = sparse.csr_matrix((scores, local_term, by_row), shape=(n_docs, len(used))).tocsc()
     retriever.scores = {
-        "data": scores[order],
-        "indices": local_doc[order].astype(np.int32),
-        "indptr": indptr,
+        "data": matrix.data.astype(np.float32, copy=False),
+        "indices": matrix.indices.astype(np.int32, copy=False),
+        "indptr": matrix.indptr.astype(np.int64, copy=False),
         "num_docs": n_docs,
     }
     retriever.vocab_dict = {names[t]: i for i, t in enumerate(used.tolist())}
