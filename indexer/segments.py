@@ -190,6 +190,11 @@ class SegmentedVectors:
         return np.asarray(self[np.arange(len(self))]).astype(dtype)
 
 
+# Up to this many deleted rows in a segment, a search over-fetches and drops them (exact for flat
+# search); beyond it, the search is restricted to the live rows by a faiss selector.
+_OVERFETCH_DEAD = 4096
+
+
 class SegmentedDense:
     """Exact union of the segments' dense indexes: each searched for its live rows, results merged."""
 
@@ -198,7 +203,12 @@ class SegmentedDense:
         self.parts = list(parts)
         self._live = list(live)
         self._global = list(global_rows)
-        self._complete = [len(lv) == part.size for lv, part in zip(self._live, self.parts, strict=True)]
+        self._dead = []
+        for lv, part in zip(self._live, self.parts, strict=True):
+            dead = np.ones(part.size, dtype=bool)
+            dead[lv] = False
+            self._dead.append(dead)
+        self._dead_count = [int(dead.sum()) for dead in self._dead]
         self.size = size
         self.kind = "hnsw" if any(p.kind == "hnsw" for p in self.parts) else "flat"
         self._part_of = np.zeros(size, dtype=np.int64)
@@ -217,13 +227,20 @@ class SegmentedDense:
         """Top-``k`` (scores, index rows) for one query vector, restricted to ``allowed`` rows if given."""
         scores, rows = [np.zeros(0, np.float32)], [np.zeros(0, np.int64)]
         for index, part in enumerate(self.parts):
-            if allowed is None:
-                local = None if self._complete[index] else self._live[index]
+            dead, wanted = self._dead_count[index], k
+            if allowed is not None:
+                local: Rows | None = self._local_of[allowed[self._part_of[allowed] == index]]
+            elif dead <= _OVERFETCH_DEAD:
+                # A few deleted rows: ask for that many more and drop them, rather than build a
+                # selector of every live row for each query.
+                local, wanted = None, k + dead
             else:
-                local = self._local_of[allowed[self._part_of[allowed] == index]]
+                local = self._live[index]
             if local is not None and len(local) == 0:
                 continue
-            found_scores, found = part.search(query, k, allowed=local)
+            found_scores, found = part.search(query, wanted, allowed=local)
+            keep = ~self._dead[index][found]
+            found_scores, found = found_scores[keep][:k], found[keep][:k]
             position = np.searchsorted(self._live[index], found)
             scores.append(found_scores)
             rows.append(self._global[index][position])

@@ -9,7 +9,9 @@ import bm25s
 import numpy as np
 import pytest
 
+from indexer import segments
 from indexer.builder import BuildOptions, build_index
+from indexer.dense import DenseIndex
 from indexer.keyword import KeywordIndex
 from indexer.models import SearchFilters
 from indexer.retriever import Retriever
@@ -214,3 +216,34 @@ def test_a_damaged_file_of_a_further_segment_is_detected_and_repaired(tmp_path: 
 )
 def test_merge_policy(sizes: list[tuple[int, int]], merged: list[int]) -> None:
     assert choose_merge(sizes) == merged
+
+
+@pytest.mark.parametrize("overfetch", [4096, 0])
+def test_segmented_dense_search_is_the_exact_search_of_the_live_rows(
+    monkeypatch: pytest.MonkeyPatch, overfetch: int
+) -> None:
+    monkeypatch.setattr(segments, "_OVERFETCH_DEAD", overfetch)  # 0: the selector path
+    rng = np.random.default_rng(3)
+    parts = [rng.standard_normal((n, 16)).astype(np.float32) for n in (40, 25)]
+    parts = [p / np.linalg.norm(p, axis=1, keepdims=True) for p in parts]
+    live = [np.array([i for i in range(40) if i % 3], dtype=np.int64), np.arange(25, dtype=np.int64)[5:]]
+    # Interleave the live rows of both parts into one row order, as articles from two segments would be.
+    order = [(0, int(r)) for r in live[0]] + [(1, int(r)) for r in live[1]]
+    order = [order[i] for i in rng.permutation(len(order))]
+    global_rows = [np.array([g for g, (p, r) in enumerate(order) if p == part], dtype=np.int64) for part in (0, 1)]
+    local_sorted = [np.array([r for p, r in order if p == part], dtype=np.int64) for part in (0, 1)]
+    by_local = [np.argsort(rows) for rows in local_sorted]
+    dense = segments.SegmentedDense(
+        [DenseIndex.build(p, kind="flat") for p in parts],
+        [local_sorted[i][by_local[i]] for i in (0, 1)],
+        [global_rows[i][by_local[i]] for i in (0, 1)],
+        len(order),
+    )
+    whole = DenseIndex.build(np.stack([parts[p][r] for p, r in order]), kind="flat")
+    allowed = np.arange(0, len(order), 2, dtype=np.int64)
+    for query in rng.standard_normal((5, 16)).astype(np.float32):
+        for chosen in (None, allowed):
+            got_scores, got = dense.search(query, 7, allowed=chosen)
+            want_scores, want = whole.search(query, 7, allowed=chosen)
+            assert got.tolist() == want.tolist()
+            np.testing.assert_array_equal(got_scores, want_scores)
