@@ -1,4 +1,4 @@
-"""Building an index from article files, re-encoding only articles whose content changed."""
+"""Building an index from article files: only new or changed articles are encoded and written (a new segment)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import tiktoken
 
 from indexer.articles import read_articles
 from indexer.chunking import Chunker, sentence_spans
-from indexer.dense import DenseKind, choose_kind
+from indexer.dense import DenseKind
 from indexer.encoder import Encoder, FitsModel, Vectors, passage_input
 from indexer.encoders import backend_of
 from indexer.errors import BuildError, IndexNotFoundError, PolysearchError
@@ -165,27 +165,6 @@ class _ArticleRows:
     sentence_vectors: Vectors
 
 
-def _reusable_rows(previous: LoadedIndex, article_ids: list[str]) -> dict[str, _ArticleRows]:
-    wanted = set(article_ids)
-    passage_rows: dict[str, list[int]] = {a: [] for a in wanted}
-    sentence_rows: dict[str, list[int]] = {a: [] for a in wanted}
-    for row, passage in enumerate(previous.passages):
-        if passage.article_id in wanted:
-            passage_rows[passage.article_id].append(row)
-    for row, sentence in enumerate(previous.sentences):
-        if sentence.article_id in wanted:
-            sentence_rows[sentence.article_id].append(row)
-    return {
-        a: _ArticleRows(
-            [previous.passages[i] for i in passage_rows[a]],
-            previous.embeddings[passage_rows[a]].astype(np.float32),
-            [previous.sentences[i] for i in sentence_rows[a]],
-            previous.sentence_embeddings[sentence_rows[a]].astype(np.float32),
-        )
-        for a in article_ids
-    }
-
-
 def _encode_articles(
     articles: list[Article],
     chunker: Chunker,
@@ -266,9 +245,8 @@ def build_from_articles(
         raise BuildError("no articles to index")
     if len({a.id for a in articles}) != len(articles):
         raise BuildError("two articles share an id")
-    # A language the source states is kept; the rest are detected here, for sync and files alike.
+    # A language the source states is kept; the rest are detected below, for sync and files alike.
     stated = frozenset(a.id for a in articles if normalise_language(a.lang) is not None)
-    articles = [with_language(a) for a in articles]
     chunker = Chunker(
         load_encoding(options.encoding), chunk_tokens=options.chunk_tokens, overlap_tokens=options.overlap_tokens
     )
@@ -287,19 +265,32 @@ def build_from_articles(
     )
     previous = _previous(out_dir, model, chunking)
     report = _diff(articles, previous.manifest.articles if previous else {})
-    rows = _reusable_rows(previous, report.unchanged) if previous else {}
-    fresh = [a for a in articles if a.id not in rows]
+    kept = set(report.unchanged)
+    # Only articles that are encoded need their language: unchanged ones keep their stored records
+    # (detecting it for every article of a 100k-passage archive took most of an update's time).
+    fresh = [with_language(a) for a in articles if a.id not in kept]
     encoded = _encode_articles(fresh, chunker, encoder, options, stated, model.languages)
     report.encoded = sum(len(r.passages) for r in encoded.values())
     report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
-    content = _assemble(list(articles), rows | encoded, encoder.dimension)
-    report.passages = len(content.passages)
-    dense_kind = options.dense_kind or choose_kind(len(content.passages))
-    report.version = index_version(model, chunking, {a.id: a.content_hash for a in articles}, dense_kind)
+    # Only new and changed articles are written (as a new segment); unchanged ones stay where they are.
+    content = _assemble(fresh, encoded, encoder.dimension)
+    unchanged_passages = sum(1 for p in previous.passages if p.article_id in kept) if previous else 0
+    report.passages = unchanged_passages + len(content.passages)
+    report.version = index_version(
+        model, chunking, {a.id: a.content_hash for a in articles}, options.dense_kind or "auto"
+    )
     if previous is not None and previous.version == report.version:
         remove_leftovers(out_dir)
         return report
-    write_index(out_dir, model=model, chunking=chunking, content=content, dense_kind=dense_kind)
+    write_index(
+        out_dir,
+        model=model,
+        chunking=chunking,
+        content=content,
+        dense_kind=options.dense_kind,
+        previous=previous,
+        articles=articles,
+    )
     report.written = True
     return report
 

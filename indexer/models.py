@@ -133,6 +133,14 @@ class FileEntry(msgspec.Struct, frozen=True, kw_only=True):
     sha256: str
 
 
+class SegmentEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One segment of a version: its name, its folder ("" is the version folder itself), its dense index."""
+
+    name: str
+    path: str
+    dense_index: str
+
+
 class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     """Everything needed to verify and interpret an index directory."""
 
@@ -147,6 +155,8 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     files: dict[str, FileEntry]
     # The keyword analyser's name and version (indexer.text.analysis.ANALYZER); ``None`` before it was recorded.
     analyzer: str | None = None
+    # The segments holding the records (largest first); deleted articles are listed in tombstones.json.
+    segments: list[SegmentEntry] = msgspec.field(default_factory=list)
 
 
 class QueryReading(msgspec.Struct, frozen=True, kw_only=True):

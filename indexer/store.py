@@ -1,14 +1,18 @@
-"""The on-disk index: plain files plus a manifest, written atomically and verified on load.
+"""The on-disk index: immutable segments, a manifest per version, written atomically and verified on load.
 
 Layout of an index directory::
 
     CURRENT            name of the live version directory (replaced atomically)
-    v-<version>/       manifest.json, articles.jsonl, passages.jsonl, embeddings.npy,
-                       dense.faiss, keyword/ (bm25s files), sentences.jsonl,
-                       sentence_embeddings.npy (vectors as float16, memory-mapped on load)
+    v-<version>/       manifest.json (segments, file sizes and checksums), tombstones.json
+                       (articles deleted from a segment) and the largest segment's files:
+                       articles.jsonl, passages.jsonl, sentences.jsonl, embeddings.npy,
+                       sentence_embeddings.npy (float16, memory-mapped), dense.faiss, keyword/
+      segments/<name>/ the same files for each further segment (indexer.segments)
 
-A build writes ``.tmp-*`` beside the live version, fsyncs it, renames it to ``v-<version>``
-and only then replaces ``CURRENT``; a crash at any point leaves the old version live.
+A build writes ``.tmp-*`` beside the live version: new and merged segments are written there,
+segments it keeps are hard-linked from the live version (their bytes are not written again).
+It fsyncs the folder, renames it to ``v-<version>`` and only then replaces ``CURRENT``; a crash
+at any point leaves the old version live.
 """
 
 from __future__ import annotations
@@ -19,55 +23,57 @@ import hashlib
 import logging
 import os
 import shutil
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 import msgspec
 import numpy as np
-import numpy.typing as npt
 
-from indexer.dense import DenseIndex, DenseKind
-from indexer.encoder import Vectors
+from indexer.dense import DenseIndex, DenseKind, choose_kind
 from indexer.errors import BuildError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
-from indexer.keyword import ANALYZER, KeywordIndex
-from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo, Passage, Sentence
+from indexer.keyword import ANALYZER, KeywordIndex, SegmentTerms, TermCounts
+from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo, Passage, SegmentEntry, Sentence
+from indexer.segments import (
+    ARTICLES,
+    DENSE,
+    EMBEDDINGS,
+    KEYWORD_DIR,
+    PASSAGES,
+    SEGMENT_FILES,
+    SENTENCE_EMBEDDINGS,
+    SENTENCES,
+    VECTOR_DTYPE,
+    IndexContent,
+    Segment,
+    SegmentedDense,
+    SegmentedVectors,
+    StoredVectors,
+    choose_merge,
+    keyword_text,
+    link_segment,
+    merge_content,
+    read_segment,
+    rows_by_article,
+    write_segment,
+)
 
 log = logging.getLogger(__name__)
-RecordT = TypeVar("RecordT", Article, Passage, Sentence)
+
+__all__ = [
+    "ARTICLES", "DENSE", "EMBEDDINGS", "KEYWORD_DIR", "PASSAGES", "SENTENCES", "SENTENCE_EMBEDDINGS",
+    "VECTOR_DTYPE", "IndexContent", "keyword_text",
+]  # fmt: skip
 
 # 3: passage and sentence vectors stored as float16 (embeddings files and dense.faiss).
-FORMAT_VERSION = 3
-# Vectors on disk and when loaded: half of float32, read through a memory map.
-VECTOR_DTYPE = np.float16
-StoredVectors = npt.NDArray[np.float16]
+# 4: segments (a version lists them; keyword term counts per segment, BM25 computed on load).
+FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
-ARTICLES = "articles.jsonl"
-PASSAGES = "passages.jsonl"
-EMBEDDINGS = "embeddings.npy"
-SENTENCES = "sentences.jsonl"
-SENTENCE_EMBEDDINGS = "sentence_embeddings.npy"
-DENSE = "dense.faiss"
-KEYWORD_DIR = "keyword"
+TOMBSTONES = "tombstones.json"
+SEGMENTS_DIR = "segments"
 _VERSION_PREFIX = "v-"
 _TMP_PREFIX = ".tmp-"
-
-
-@dataclass(frozen=True, slots=True)
-class IndexContent:
-    """What a build produces: row ``i`` of each embedding matrix belongs to record ``i``.
-
-    Sentence vectors are computed at build time so answering a question costs one query
-    encoding, not one per candidate sentence.
-    """
-
-    articles: list[Article]
-    passages: list[Passage]
-    embeddings: Vectors
-    sentences: list[Sentence]
-    sentence_embeddings: Vectors
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +84,14 @@ class LoadedIndex:
     manifest: Manifest
     articles: dict[str, Article]
     passages: list[Passage]
-    embeddings: StoredVectors
+    embeddings: StoredVectors | SegmentedVectors
     sentences: list[Sentence]
-    sentence_embeddings: StoredVectors
-    dense: DenseIndex
+    sentence_embeddings: StoredVectors | SegmentedVectors
+    dense: DenseIndex | SegmentedDense
     keyword: KeywordIndex
+    segments: tuple[Segment, ...] = field(default=(), repr=False)
+    # Per segment name, the articles deleted from it (replaced or removed since it was written).
+    tombstones: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
@@ -152,20 +161,6 @@ def _write_failure(exc: OSError | RuntimeError, index_dir: Path) -> OSError | Bu
     return BuildError(f"writing the index failed ({str(exc).splitlines()[0][-200:]}); the previous index is untouched")
 
 
-def _write_jsonl(path: Path, records: Iterable[msgspec.Struct]) -> None:
-    encoder = msgspec.json.Encoder()
-    with path.open("wb") as handle:
-        for record in records:
-            handle.write(encoder.encode(record))
-            handle.write(b"\n")
-
-
-def _read_jsonl(path: Path, kind: type[RecordT]) -> list[RecordT]:
-    decoder = msgspec.json.Decoder(kind)
-    with path.open("rb") as handle:
-        return [decoder.decode(line) for line in handle if line.strip()]
-
-
 def live_version_dir(index_dir: Path) -> Path:
     """The directory ``CURRENT`` points at; ``IndexNotFoundError`` when there is none.
 
@@ -196,17 +191,27 @@ def write_index(
     model: ModelInfo,
     chunking: ChunkParams,
     content: IndexContent,
-    dense_kind: DenseKind,
+    dense_kind: DenseKind | None,
+    previous: LoadedIndex | None = None,
+    articles: Sequence[Article] | None = None,
 ) -> Manifest:
-    """Write a complete new version beside the live one and switch ``CURRENT`` to it."""
+    """Write a new version beside the live one and switch ``CURRENT`` to it.
+
+    Without ``previous``, ``content`` is the whole index (one segment). With it, ``content``
+    holds the new and changed articles only, ``articles`` all of them in row order: the
+    previous version's segments are kept (hard links) with replaced or removed articles
+    marked deleted, ``content`` becomes a new segment, and small segments may be merged.
+    ``dense_kind`` forces the dense index of written segments; ``None`` chooses by size.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(index_dir)
-    hashes = {article.id: article.content_hash for article in content.articles}
-    version = index_version(model, chunking, hashes, dense_kind)
+    order = list(articles) if articles is not None else list(content.articles)
+    hashes = {article.id: article.content_hash for article in order}
+    version = index_version(model, chunking, hashes, dense_kind or "auto")
     staging = index_dir / f"{_TMP_PREFIX}{version}-{os.getpid()}"
     staging.mkdir()
     try:
-        manifest = _write_files(staging, version, model, chunking, content, dense_kind)
+        manifest = _write_version(staging, version, model, chunking, content, order, previous, dense_kind)
         _fsync_tree(staging)
         final = index_dir / f"{_VERSION_PREFIX}{version}"
         if final.exists():
@@ -232,30 +237,107 @@ def write_index(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _remove_old_versions(index_dir, keep=final.name)
-    log.info("index_written", extra={"dir": str(final), "version": version, "passages": len(content.passages)})
+    log.info(
+        "index_written",
+        extra={"dir": str(final), "version": version, "passages": manifest.counts["passages"],
+               "segments": len(manifest.segments)},
+    )  # fmt: skip
     return manifest
 
 
-def _write_files(
+@dataclass(slots=True)
+class _Planned:
+    """A segment of the version being written: taken over from ``source`` or written from ``content``."""
+
+    name: str
+    live: int
+    stored: int
+    live_sentences: int
+    source: Segment | None = None
+    content: IndexContent | None = None
+    terms: TermCounts | None = None
+    deleted: frozenset[str] = frozenset()
+
+
+def _plan(
+    content: IndexContent, order: Sequence[Article], previous: LoadedIndex | None, version: str
+) -> list[_Planned]:
+    """The segments of the new version: kept ones with their deletions, the new one, merges applied."""
+    wanted = {a.id: a.content_hash for a in order}
+    fresh = {a.id for a in content.articles}
+    planned: list[_Planned] = []
+    generation = 0
+    for segment in previous.segments if previous is not None else ():
+        generation = max(generation, _generation(segment.name))
+        dead = set(previous.tombstones.get(segment.name, ())) if previous is not None else set()
+        dead |= {a.id for a in segment.articles if a.id in fresh or wanted.get(a.id) != a.content_hash}
+        if len(dead) < len(segment.articles):
+            live = sum(1 for p in segment.passages if p.article_id not in dead)
+            sentences = sum(1 for s in segment.sentences if s.article_id not in dead)
+            planned.append(
+                _Planned(segment.name, live, len(segment.passages), sentences, source=segment, deleted=frozenset(dead))
+            )
+    if content.articles:
+        generation += 1
+        name = f"{generation:06d}-{version[:8]}"
+        size = len(content.passages)
+        planned.append(_Planned(name, size, size, len(content.sentences), content=content))
+    merging = choose_merge([(p.live, p.stored) for p in planned])
+    if merging:
+        sources = [planned[i].source or planned[i].content for i in merging]
+        merged, terms = merge_content(
+            [a.id for a in order], [s for s in sources if s is not None], [planned[i].deleted for i in merging]
+        )
+        generation += 1
+        name = f"{generation:06d}-{version[:8]}"
+        planned = [p for i, p in enumerate(planned) if i not in merging]
+        size = len(merged.passages)
+        planned.append(_Planned(name, size, size, len(merged.sentences), content=merged, terms=terms))
+    # The largest segment lives in the version folder itself, the rest in segments/<name>/.
+    return sorted(planned, key=lambda p: (-p.live, p.name))
+
+
+def _generation(name: str) -> int:
+    head = name.split("-", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
+def _write_version(
     staging: Path,
     version: str,
     model: ModelInfo,
     chunking: ChunkParams,
     content: IndexContent,
-    dense_kind: DenseKind,
+    order: Sequence[Article],
+    previous: LoadedIndex | None,
+    dense_kind: DenseKind | None,
 ) -> Manifest:
-    _write_jsonl(staging / ARTICLES, content.articles)
-    _write_jsonl(staging / PASSAGES, content.passages)
-    _write_jsonl(staging / SENTENCES, content.sentences)
-    np.save(staging / EMBEDDINGS, content.embeddings.astype(VECTOR_DTYPE), allow_pickle=False)
-    np.save(staging / SENTENCE_EMBEDDINGS, content.sentence_embeddings.astype(VECTOR_DTYPE), allow_pickle=False)
-    DenseIndex.build(content.embeddings, kind=dense_kind).save(staging / DENSE)
-    texts, langs = [keyword_text(p) for p in content.passages], [p.lang for p in content.passages]
-    KeywordIndex.build(texts, langs).save(staging / KEYWORD_DIR)
-    files = {
-        path.relative_to(staging).as_posix(): FileEntry(bytes=path.stat().st_size, sha256=_sha256(path))
-        for path in sorted(staging.rglob("*"))
-        if path.is_file()
+    files: dict[str, FileEntry] = {}
+    entries: list[SegmentEntry] = []
+    plan = _plan(content, order, previous, version)
+    for position, planned in enumerate(plan):
+        path = "" if position == 0 else f"{SEGMENTS_DIR}/{planned.name}"
+        target = staging / path if path else staging
+        prefix = f"{path}/" if path else ""
+        if planned.source is not None and previous is not None:
+            link_segment(planned.source.directory, target)
+            old = next(e for e in previous.manifest.segments if e.name == planned.name)
+            old_prefix = f"{old.path}/" if old.path else ""
+            files |= {prefix + f: previous.manifest.files[old_prefix + f] for f in SEGMENT_FILES}
+            kind = old.dense_index
+        elif planned.content is not None:
+            kind = dense_kind or choose_kind(len(planned.content.passages))
+            write_segment(target, planned.content, dense_kind=kind, terms=planned.terms)
+            files |= {prefix + f: FileEntry(bytes=(target / f).stat().st_size, sha256=_sha256(target / f))
+                      for f in SEGMENT_FILES}  # fmt: skip
+        entries.append(SegmentEntry(name=planned.name, path=path, dense_index=kind))
+    tombstones = {p.name: sorted(p.deleted) for p in plan if p.deleted}
+    (staging / TOMBSTONES).write_bytes(msgspec.json.encode(tombstones))
+    files[TOMBSTONES] = FileEntry(bytes=(staging / TOMBSTONES).stat().st_size, sha256=_sha256(staging / TOMBSTONES))
+    counts = {
+        "articles": len(order),
+        "passages": sum(p.live for p in plan),
+        "sentences": sum(p.live_sentences for p in plan),
     }
     manifest = Manifest(
         format_version=FORMAT_VERSION,
@@ -263,24 +345,15 @@ def _write_files(
         built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         model=model,
         chunking=chunking,
-        dense_index=dense_kind,
-        counts={
-            "articles": len(content.articles),
-            "passages": len(content.passages),
-            "sentences": len(content.sentences),
-            "dimension": model.dimension,
-        },
-        articles={article.id: article.content_hash for article in content.articles},
-        files=files,
+        dense_index="hnsw" if any(e.dense_index == "hnsw" for e in entries) else "flat",
+        counts={**counts, "dimension": model.dimension},
+        articles={article.id: article.content_hash for article in order},
+        files=dict(sorted(files.items())),
         analyzer=ANALYZER,
+        segments=entries,
     )
     (staging / MANIFEST).write_bytes(msgspec.json.format(msgspec.json.encode(manifest), indent=2))
     return manifest
-
-
-def keyword_text(passage: Passage) -> str:
-    """BM25 sees the title too, so a passage matches the article's subject words."""
-    return f"{passage.title}\n{passage.text}"
 
 
 def _live_name(index_dir: Path) -> str | None:
@@ -381,24 +454,102 @@ def load_version(version_dir: Path) -> LoadedIndex:
             f"this polysearch analyses with {ANALYZER!r}; rebuild it"
         )
     _verify_files(version_dir, manifest)
+    if not manifest.segments:
+        raise IndexCorruptError(f"{version_dir / MANIFEST} lists no segments")
+    for entry in manifest.segments:
+        if entry.path not in ("", f"{SEGMENTS_DIR}/{entry.name}") or "/" in entry.name or entry.name in ("", "."):
+            raise IndexCorruptError(f"{version_dir / MANIFEST} names segment folder {entry.path!r} outside the version")
     try:
-        articles = {a.id: a for a in _read_jsonl(version_dir / ARTICLES, Article)}
-        passages = _read_jsonl(version_dir / PASSAGES, Passage)
-        sentences = _read_jsonl(version_dir / SENTENCES, Sentence)
-        # Mapped, not read: a search touches the rows of its candidates only (files are never
-        # rewritten in place; a new build writes a new version directory).
-        embeddings = np.load(version_dir / EMBEDDINGS, mmap_mode="r", allow_pickle=False)
-        sentence_embeddings = np.load(version_dir / SENTENCE_EMBEDDINGS, mmap_mode="r", allow_pickle=False)
-        kind: DenseKind = "hnsw" if manifest.dense_index == "hnsw" else "flat"
-        dense = DenseIndex.load(version_dir / DENSE, kind=kind)
-        keyword = KeywordIndex.load(version_dir / KEYWORD_DIR, size=len(passages))
+        tombstones = msgspec.json.decode((version_dir / TOMBSTONES).read_bytes(), type=dict[str, list[str]])
+        segments = tuple(
+            read_segment(
+                version_dir / entry.path if entry.path else version_dir,
+                entry.name,
+                kind="hnsw" if entry.dense_index == "hnsw" else "flat",
+            )
+            for entry in manifest.segments
+        )
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RuntimeError, OSError, EOFError) as exc:
         raise IndexCorruptError(f"{version_dir} cannot be read: {exc}") from exc
-    loaded = LoadedIndex(
-        version_dir, manifest, articles, passages, embeddings, sentences, sentence_embeddings, dense, keyword
-    )
+    deleted = {name: frozenset(ids) for name, ids in tombstones.items()}
+    for segment in segments:
+        _check_segment(version_dir, segment, manifest.model.dimension)
+    loaded = _combine(version_dir, manifest, segments, deleted)
     _check_counts(loaded)
     return loaded
+
+
+def _combine(
+    version_dir: Path, manifest: Manifest, segments: tuple[Segment, ...], deleted: dict[str, frozenset[str]]
+) -> LoadedIndex:
+    """The live records of all segments as one index, rows in the manifest's article order.
+
+    That order is the order a build was given its articles in, so an index grown by segments
+    has the same rows, and therefore the same rankings and tie-breaks, as one built at once.
+    """
+    where: dict[str, int] = {}
+    articles: dict[str, Article] = {}
+    for index, segment in enumerate(segments):
+        dead = deleted.get(segment.name, frozenset())
+        for article in segment.articles:
+            if article.id in dead:
+                continue
+            if article.id in where:
+                raise IndexCorruptError(f"{version_dir}: article {article.id!r} is live in two segments")
+            where[article.id] = index
+            articles[article.id] = article
+    if where.keys() != manifest.articles.keys():
+        raise IndexCorruptError(f"{version_dir}: the segments' live articles are not the manifest's articles")
+    articles = {article_id: articles[article_id] for article_id in manifest.articles}
+    passage_rows = [rows_by_article(s.passages) for s in segments]
+    sentence_rows = [rows_by_article(s.sentences) for s in segments]
+    p_part: list[int] = []
+    p_local: list[int] = []
+    s_part: list[int] = []
+    s_local: list[int] = []
+    for article_id in manifest.articles:
+        index = where[article_id]
+        rows = passage_rows[index].get(article_id, [])
+        p_part += [index] * len(rows)
+        p_local += rows
+        rows = sentence_rows[index].get(article_id, [])
+        s_part += [index] * len(rows)
+        s_local += rows
+    passages = [segments[i].passages[r] for i, r in zip(p_part, p_local, strict=True)]
+    sentences = [segments[i].sentences[r] for i, r in zip(s_part, s_local, strict=True)]
+    part, local = np.array(p_part, dtype=np.int64), np.array(p_local, dtype=np.int64)
+    dimension = manifest.model.dimension
+    pieces = []
+    for index, segment in enumerate(segments):
+        chosen = np.flatnonzero(part == index)
+        by_local = np.argsort(local[chosen], kind="stable")
+        pieces.append(SegmentTerms(segment.terms, local[chosen][by_local], chosen[by_local]))
+    keyword = KeywordIndex.from_counts(pieces, [p.lang for p in passages])
+    only = segments[0] if len(segments) == 1 else None
+    if (
+        only is not None
+        and len(passages) == len(only.passages)
+        and len(sentences) == len(only.sentences)
+        and (np.array_equal(local, np.arange(len(local))) and s_local == list(range(len(s_local))))
+    ):
+        # One segment holding exactly the index in order (a fresh or fully merged build): its
+        # memory maps and dense index serve directly.
+        embeddings: StoredVectors | SegmentedVectors = only.embeddings
+        sentence_embeddings: StoredVectors | SegmentedVectors = only.sentence_embeddings
+        dense: DenseIndex | SegmentedDense = only.dense
+    else:
+        embeddings = SegmentedVectors([s.embeddings for s in segments], part, local, dimension)
+        sentence_part, sentence_local = np.array(s_part, np.int64), np.array(s_local, np.int64)
+        sentence_embeddings = SegmentedVectors(
+            [s.sentence_embeddings for s in segments], sentence_part, sentence_local, dimension
+        )
+        dense = SegmentedDense(
+            [s.dense for s in segments], [p.rows for p in pieces], [p.global_rows for p in pieces], len(passages)
+        )
+    return LoadedIndex(
+        version_dir, manifest, articles, passages, embeddings, sentences, sentence_embeddings, dense, keyword,
+        segments, deleted,
+    )  # fmt: skip
 
 
 _FINITE_CHECK_ROWS = 8192
@@ -416,28 +567,35 @@ def _all_finite(matrix: StoredVectors) -> bool:
     return True
 
 
-def _check_counts(index: LoadedIndex) -> None:
-    manifest, counts = index.manifest, index.manifest.counts
-    dimension = manifest.model.dimension
+def _check_segment(version_dir: Path, segment: Segment, dimension: int) -> None:
+    """A segment's files agree with each other: rows, shapes, finite vectors, cited articles."""
     problems = []
-    for name, records in (("articles", index.articles), ("passages", index.passages), ("sentences", index.sentences)):
-        if len(records) != counts.get(name, -1):
-            problems.append(f"{len(records)} {name}, manifest says {counts.get(name)}")
     for name, matrix, rows in (
-        ("embeddings", index.embeddings, counts.get("passages", -1)),
-        ("sentence embeddings", index.sentence_embeddings, counts.get("sentences", -1)),
+        ("embeddings", segment.embeddings, len(segment.passages)),
+        ("sentence embeddings", segment.sentence_embeddings, len(segment.sentences)),
     ):
         if matrix.shape != (rows, dimension) or matrix.dtype != VECTOR_DTYPE:
             problems.append(f"{name} are {matrix.dtype}{list(matrix.shape)}, expected float16[{rows}, {dimension}]")
         elif not _all_finite(matrix):
             # A NaN row scores NaN against every query, so answers silently disappear.
             problems.append(f"{name} contain non-finite values (NaN or infinity)")
-    if index.dense.size != len(index.passages) or index.dense.dimension != dimension:
-        held = f"{index.dense.size}x{index.dense.dimension}"
-        problems.append(f"dense index holds {held}, expected {len(index.passages)}x{dimension}")
-    cited = {p.article_id for p in index.passages} | {s.article_id for s in index.sentences}
-    if not cited <= index.articles.keys():
+    if segment.dense.size != len(segment.passages) or segment.dense.dimension != dimension:
+        held = f"{segment.dense.size}x{segment.dense.dimension}"
+        problems.append(f"dense index holds {held}, expected {len(segment.passages)}x{dimension}")
+    cited = {p.article_id for p in segment.passages} | {s.article_id for s in segment.sentences}
+    if not cited <= {a.id for a in segment.articles}:
         problems.append("passages or sentences refer to articles that are not in the index")
+    if problems:
+        where = version_dir if segment.directory == version_dir else segment.directory
+        raise IndexCorruptError(f"{where}: " + "; ".join(problems))
+
+
+def _check_counts(index: LoadedIndex) -> None:
+    counts = index.manifest.counts
+    problems = []
+    for name, records in (("articles", index.articles), ("passages", index.passages), ("sentences", index.sentences)):
+        if len(records) != counts.get(name, -1):
+            problems.append(f"{len(records)} {name}, manifest says {counts.get(name)}")
     if problems:
         raise IndexCorruptError(f"{index.directory}: " + "; ".join(problems))
 

@@ -113,7 +113,7 @@ def run_distributed(
                 report = build_index(corpus, out, engines[name], BuildOptions())
                 seconds[name].append(time.perf_counter() - started)
                 passages, texts = report.passages, report.encoded + report.sentences_encoded
-                vectors[name] = load_index(out).embeddings
+                vectors[name] = np.asarray(load_index(out).embeddings)
                 shutil.rmtree(out, ignore_errors=True)
         diff = max(float(np.abs(vectors[n] - vectors["local"]).max()) for n in ("ray1", "ray2"))
         return DistributedResult(

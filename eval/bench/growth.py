@@ -3,7 +3,8 @@
 Per size: build time with the packaged model, bytes on disk, the service's memory and cold
 start, and sequential latency of dense, keyword and hybrid search over HTTP next to the
 floor, plus the retriever alone in this process (query vectors precomputed), which isolates
-how the index part of a search grows.
+how the index part of a search grows; then the cost of adding 1 and 10 articles to that
+index (seconds, bytes written, share of the index: eval.bench.updates).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from eval.bench.report import table
 from eval.bench.run import prepare_work_dir
 from eval.bench.server import ServiceProcess, ServiceSettings
 from eval.bench.stats import Latency, median
+from eval.bench.updates import UpdateCost, render_updates, update_costs
 from indexer.builder import BuildOptions, build_index
 from indexer.encoder import SentenceTransformerEncoder
 from indexer.models import SEARCH_MODES
@@ -61,6 +63,7 @@ class SizeResult:
     peak_mib: float
     http: dict[str, Latency]
     retrieval_ms: dict[str, float]
+    updates: list[UpdateCost] = field(default_factory=list)
 
     @property
     def floor_ms(self) -> float:
@@ -128,6 +131,10 @@ def measure_size(
         endpoints = [Endpoint.of("/search", mode=mode) for mode in SEARCH_MODES] + [Endpoint.of("/ask")]
         http = side_by_side(service.url, endpoints, questions, encoder, passes=3 if options.full else 1)
         peak = service.peak_memory_mib() or 0.0
+    disk_mib = _disk_mib(live_version_dir(index_dir))
+    say(f"growth {target}: adding 1, then 10 articles ...")
+    set_torch_threads(machine.usable_cores())
+    updates = update_costs(index_dir, options.seeds_dir, encoder)
     shutil.rmtree(corpus, ignore_errors=True)
     return SizeResult(
         target=target,
@@ -135,12 +142,13 @@ def measure_size(
         sentences=sentences,
         dense_index=dense_kind,
         build_s=build_s,
-        disk_mib=_disk_mib(live_version_dir(index_dir)),
+        disk_mib=disk_mib,
         cold_start_s=cold,
         ready_mib=ready,
         peak_mib=peak,
         http=http,
         retrieval_ms=retrieval,
+        updates=updates,
     )
 
 
@@ -243,6 +251,9 @@ def render_growth(result: GrowthResult, *, command: str) -> str:
             f"plan: {result.plan}; took {result.seconds:.0f} s; latencies are sequential HTTP p50 in ms",
             "",
             table(rows, header=header),
+            "",
+            "update cost: adding articles to each index (written: files not hard-linked from the previous version):",
+            render_updates([u for s in result.sizes for u in s.updates]),
             "",
             "approximate dense search (one query at a time, depth 100, recall@10 against exact):",
             table(

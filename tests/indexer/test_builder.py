@@ -15,6 +15,7 @@ import pytest
 import indexer.store as store
 from indexer.builder import BuildOptions, build_index
 from indexer.errors import BuildError
+from indexer.keyword import TermCounts
 from indexer.retriever import Retriever
 from indexer.store import load_index
 from tests.conftest import REPO
@@ -120,7 +121,7 @@ def test_disk_full_while_writing_keeps_the_old_index(
 
     target = {
         "np_save": (store.np, "save"),
-        "keyword_save": (store.KeywordIndex, "save"),
+        "keyword_save": (TermCounts, "save"),
         "switch": (store, "_switch_current"),
     }
     monkeypatch.setattr(*target[failing], disk_full)

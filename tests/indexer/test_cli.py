@@ -101,7 +101,7 @@ def test_os_errors_are_one_line(
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "index"))
 
-    monkeypatch.setattr(indexer.store, "_write_files", disk_full)
+    monkeypatch.setattr(indexer.store, "_write_version", disk_full)
     assert main(["index", "--seeds", str(tiny_seeds), "--out", str(tmp_path / "index"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left on device" in err and "Traceback" not in err

@@ -1,4 +1,4 @@
-"""The keyword index writes the same files for the same texts, whatever the process's hash seed."""
+"""The keyword index's stored term counts are the same files for the same texts, whatever the hash seed."""
 
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from indexer.keyword import KeywordIndex
+    from indexer.keyword import TermCounts
     from tests.indexer.test_keyword import TEXTS
 
-    KeywordIndex.build(TEXTS).save(Path(sys.argv[1]))
+    TermCounts.of(TEXTS).save(Path(sys.argv[1]))
     """
 )
 

@@ -1,0 +1,324 @@
+"""Immutable index segments: records, float16 vectors, a dense index and term counts in one folder each.
+
+A version of the index lists its segments; search reads the live rows of all of them as one
+index (``SegmentedVectors``, ``SegmentedDense``). A segment is written once, inside a build's
+staging folder, and later versions take it over by hard link, never by copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from indexer.dense import DenseIndex, DenseKind
+from indexer.encoder import Vectors
+from indexer.keyword import VOCAB, SegmentTerms, TermCounts
+from indexer.models import Article, Passage, Sentence
+
+log = logging.getLogger(__name__)
+RecordT = TypeVar("RecordT", Article, Passage, Sentence)
+
+# Vectors on disk and when loaded: half of float32, read through a memory map.
+VECTOR_DTYPE = np.float16
+StoredVectors = npt.NDArray[np.float16]
+Rows = npt.NDArray[np.int64]
+ARTICLES = "articles.jsonl"
+PASSAGES = "passages.jsonl"
+EMBEDDINGS = "embeddings.npy"
+SENTENCES = "sentences.jsonl"
+SENTENCE_EMBEDDINGS = "sentence_embeddings.npy"
+DENSE = "dense.faiss"
+KEYWORD_DIR = "keyword"
+SEGMENT_FILES = (
+    ARTICLES,
+    PASSAGES,
+    SENTENCES,
+    EMBEDDINGS,
+    SENTENCE_EMBEDDINGS,
+    DENSE,
+    f"{KEYWORD_DIR}/{VOCAB}",
+    f"{KEYWORD_DIR}/term_ids.npy",
+    f"{KEYWORD_DIR}/term_counts.npy",
+    f"{KEYWORD_DIR}/offsets.npy",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexContent:
+    """Records and their vectors: row ``i`` of each embedding matrix belongs to record ``i``.
+
+    Sentence vectors are computed at build time so answering a question costs one query
+    encoding, not one per candidate sentence.
+    """
+
+    articles: list[Article]
+    passages: list[Passage]
+    embeddings: Vectors
+    sentences: list[Sentence]
+    sentence_embeddings: Vectors
+
+
+def keyword_text(passage: Passage) -> str:
+    """BM25 sees the title too, so a passage matches the article's subject words."""
+    return f"{passage.title}\n{passage.text}"
+
+
+def _write_jsonl(path: Path, records: Iterable[msgspec.Struct]) -> None:
+    encoder = msgspec.json.Encoder()
+    with path.open("wb") as handle:
+        for record in records:
+            handle.write(encoder.encode(record))
+            handle.write(b"\n")
+
+
+def _read_jsonl(path: Path, kind: type[RecordT]) -> list[RecordT]:
+    decoder = msgspec.json.Decoder(kind)
+    with path.open("rb") as handle:
+        return [decoder.decode(line) for line in handle if line.strip()]
+
+
+def write_segment(
+    directory: Path, content: IndexContent, *, dense_kind: DenseKind, terms: TermCounts | None = None
+) -> None:
+    """Write one segment's files into ``directory`` (inside a staging folder)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _write_jsonl(directory / ARTICLES, content.articles)
+    _write_jsonl(directory / PASSAGES, content.passages)
+    _write_jsonl(directory / SENTENCES, content.sentences)
+    embeddings = content.embeddings.astype(VECTOR_DTYPE)
+    np.save(directory / EMBEDDINGS, embeddings, allow_pickle=False)
+    np.save(directory / SENTENCE_EMBEDDINGS, content.sentence_embeddings.astype(VECTOR_DTYPE), allow_pickle=False)
+    # Built from the stored float16 values, so a merged segment (which only has those) holds the
+    # same dense index as one built straight from the encoder.
+    DenseIndex.build(embeddings.astype(np.float32), kind=dense_kind).save(directory / DENSE)
+    counts = terms if terms is not None else TermCounts.of([keyword_text(p) for p in content.passages])
+    counts.save(directory / KEYWORD_DIR)
+
+
+def link_segment(source: Path, target: Path) -> int:
+    """Take a segment over into another version by hard links; the bytes copied (0 unless links fail)."""
+    copied = 0
+    for name in SEGMENT_FILES:
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source / name, destination)
+        except OSError as exc:
+            # A file system without hard links (or across devices): correct, but no longer cheap.
+            log.warning("segment_copied", extra={"file": str(source / name), "reason": exc.strerror})
+            shutil.copyfile(source / name, destination)
+            copied += destination.stat().st_size
+    return copied
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One segment as read: all its records (live or deleted) and memory-mapped vectors."""
+
+    name: str
+    directory: Path
+    articles: list[Article]
+    passages: list[Passage]
+    sentences: list[Sentence]
+    embeddings: StoredVectors
+    sentence_embeddings: StoredVectors
+    dense: DenseIndex
+    terms: TermCounts
+
+
+def read_segment(directory: Path, name: str, *, kind: DenseKind) -> Segment:
+    """Read a segment's files; the caller has verified their checksums."""
+    passages = _read_jsonl(directory / PASSAGES, Passage)
+    return Segment(
+        name=name,
+        directory=directory,
+        articles=_read_jsonl(directory / ARTICLES, Article),
+        passages=passages,
+        sentences=_read_jsonl(directory / SENTENCES, Sentence),
+        # Mapped, not read: a search touches the rows of its candidates only (segment files are
+        # never rewritten in place).
+        embeddings=np.load(directory / EMBEDDINGS, mmap_mode="r", allow_pickle=False),
+        sentence_embeddings=np.load(directory / SENTENCE_EMBEDDINGS, mmap_mode="r", allow_pickle=False),
+        dense=DenseIndex.load(directory / DENSE, kind=kind),
+        terms=TermCounts.load(directory / KEYWORD_DIR, size=len(passages)),
+    )
+
+
+class SegmentedVectors:
+    """Rows of several segments' vectors as one matrix in the index's row order, gathered on demand.
+
+    Row ``i`` is row ``local[i]`` of ``parts[part[i]]``; the parts stay memory-mapped, so only
+    the rows a search asks for are read.
+    """
+
+    def __init__(self, parts: Sequence[StoredVectors], part: Rows, local: Rows, dimension: int) -> None:
+        self.parts = list(parts)
+        self._part = part
+        self._local = local
+        self.shape = (len(part), dimension)
+        self.dtype = np.dtype(VECTOR_DTYPE)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: int | slice | Sequence[int] | npt.NDArray[np.integer[Any]]) -> StoredVectors:
+        if isinstance(key, (int, np.integer)):
+            row = int(key)
+            return np.asarray(self.parts[int(self._part[row])][int(self._local[row])])
+        rows = np.arange(len(self))[key] if isinstance(key, slice) else np.asarray(key, dtype=np.int64)
+        out = np.empty((len(rows), self.shape[1]), dtype=VECTOR_DTYPE)
+        part, local = self._part[rows], self._local[rows]
+        for index in np.unique(part).tolist():
+            chosen = part == index
+            out[chosen] = self.parts[index][local[chosen]]
+        return out
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> StoredVectors:
+        whole = self[np.arange(len(self))]
+        return whole if dtype is None else whole.astype(dtype)
+
+    def astype(self, dtype: Any) -> npt.NDArray[Any]:
+        return np.asarray(self[np.arange(len(self))]).astype(dtype)
+
+
+# Up to this many deleted rows in a segment, a search over-fetches and drops them (exact for flat
+# search); beyond it, the search is restricted to the live rows by a faiss selector.
+_OVERFETCH_DEAD = 4096
+
+
+class SegmentedDense:
+    """Exact union of the segments' dense indexes: each searched for its live rows, results merged."""
+
+    def __init__(self, parts: Sequence[DenseIndex], live: Sequence[Rows], global_rows: Sequence[Rows], size: int):
+        # live[p]: the live local rows of part p, sorted; global_rows[p][j]: the index row of live[p][j].
+        self.parts = list(parts)
+        self._live = list(live)
+        self._global = list(global_rows)
+        self._dead = []
+        for lv, part in zip(self._live, self.parts, strict=True):
+            dead = np.ones(part.size, dtype=bool)
+            dead[lv] = False
+            self._dead.append(dead)
+        self._dead_count = [int(dead.sum()) for dead in self._dead]
+        self.size = size
+        self.kind = "hnsw" if any(p.kind == "hnsw" for p in self.parts) else "flat"
+        self._part_of = np.zeros(size, dtype=np.int64)
+        self._local_of = np.zeros(size, dtype=np.int64)
+        for index, (lv, rows) in enumerate(zip(self._live, self._global, strict=True)):
+            self._part_of[rows] = index
+            self._local_of[rows] = lv
+
+    @property
+    def dimension(self) -> int:
+        return self.parts[0].dimension if self.parts else 0
+
+    def search(
+        self, query: Vectors, k: int, *, allowed: Rows | None = None
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """Top-``k`` (scores, index rows) for one query vector, restricted to ``allowed`` rows if given."""
+        scores, rows = [np.zeros(0, np.float32)], [np.zeros(0, np.int64)]
+        for index, part in enumerate(self.parts):
+            dead, wanted = self._dead_count[index], k
+            if allowed is not None:
+                local: Rows | None = self._local_of[allowed[self._part_of[allowed] == index]]
+            elif dead <= _OVERFETCH_DEAD:
+                # A few deleted rows: ask for that many more and drop them, rather than build a
+                # selector of every live row for each query.
+                local, wanted = None, k + dead
+            else:
+                local = self._live[index]
+            if local is not None and len(local) == 0:
+                continue
+            found_scores, found = part.search(query, wanted, allowed=local)
+            keep = ~self._dead[index][found]
+            found_scores, found = found_scores[keep][:k], found[keep][:k]
+            position = np.searchsorted(self._live[index], found)
+            scores.append(found_scores)
+            rows.append(self._global[index][position])
+        score, row = np.concatenate(scores), np.concatenate(rows)
+        # Ties by row, so the order does not depend on how the archive was split into segments.
+        order = np.lexsort((row, -score))[:k]
+        return score[order], row[order]
+
+
+# Merge policy, applied at the end of each build (not in the background): more than
+# MAX_SEGMENTS segments and the MERGE_WIDTH smallest are rewritten as one, so a segment's rows
+# are rewritten about log(archive / update) times over its life, each time with segments of
+# similar size; a segment more than half deleted is rewritten with its live rows only.
+MAX_SEGMENTS = 8
+MERGE_WIDTH = 5
+
+
+def choose_merge(sizes: Sequence[tuple[int, int]]) -> list[int]:
+    """Given (live, stored) passages per segment, the segments to rewrite as one (empty: none)."""
+    chosen = {i for i, (live, stored) in enumerate(sizes) if live * 2 < stored}
+    rest = sorted((i for i in range(len(sizes)) if i not in chosen), key=lambda i: (sizes[i][0], i))
+    if len(rest) + (1 if chosen else 0) > MAX_SEGMENTS:
+        chosen |= set(rest[:MERGE_WIDTH])
+    return sorted(chosen)
+
+
+def rows_by_article(records: Sequence[Passage | Sentence]) -> dict[str, list[int]]:
+    """Each article's rows among ``records``, in row order."""
+    rows: dict[str, list[int]] = {}
+    for row, record in enumerate(records):
+        rows.setdefault(record.article_id, []).append(row)
+    return rows
+
+
+def merge_content(
+    order: Sequence[str], sources: Sequence[Segment | IndexContent], deleted: Sequence[frozenset[str]]
+) -> tuple[IndexContent, TermCounts]:
+    """The live records of ``sources`` as one segment, articles in ``order``; vectors are reused, never re-encoded."""
+    where: dict[str, tuple[int, Article]] = {}
+    for index, source in enumerate(sources):
+        for article in source.articles:
+            if article.id not in deleted[index]:
+                where[article.id] = (index, article)
+    wanted = [a for a in order if a in where]
+    passage_rows = [rows_by_article(s.passages) for s in sources]
+    sentence_rows = [rows_by_article(s.sentences) for s in sources]
+    p_part, p_local, s_part, s_local = [], [], [], []
+    for article_id in wanted:
+        index = where[article_id][0]
+        rows = passage_rows[index].get(article_id, [])
+        p_part += [index] * len(rows)
+        p_local += rows
+        rows = sentence_rows[index].get(article_id, [])
+        s_part += [index] * len(rows)
+        s_local += rows
+    passage_part, passage_local = np.array(p_part, np.int64), np.array(p_local, np.int64)
+    sentence_part, sentence_local = np.array(s_part, np.int64), np.array(s_local, np.int64)
+    pieces = []
+    for index, source in enumerate(sources):
+        chosen = np.flatnonzero(passage_part == index)
+        texts = [] if isinstance(source, Segment) else [keyword_text(p) for p in source.passages]
+        terms = source.terms if isinstance(source, Segment) else TermCounts.of(texts)
+        pieces.append(SegmentTerms(terms, passage_local[chosen], chosen))
+    content = IndexContent(
+        articles=[where[a][1] for a in wanted],
+        passages=[sources[i].passages[r] for i, r in zip(p_part, p_local, strict=True)],
+        embeddings=_gather([s.embeddings for s in sources], passage_part, passage_local),
+        sentences=[sources[i].sentences[r] for i, r in zip(s_part, s_local, strict=True)],
+        sentence_embeddings=_gather([s.sentence_embeddings for s in sources], sentence_part, sentence_local),
+    )
+    return content, TermCounts.combine(pieces, len(content.passages))
+
+
+def _gather(matrices: Sequence[StoredVectors | Vectors], part: Rows, local: Rows) -> Vectors:
+    dimension = matrices[0].shape[1] if matrices else 0
+    out = np.zeros((len(part), dimension), dtype=np.float32)
+    for index, matrix in enumerate(matrices):
+        chosen = part == index
+        if chosen.any():
+            out[chosen] = matrix[local[chosen]]
+    return out
