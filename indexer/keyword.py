@@ -133,8 +133,6 @@ class SegmentTerms:
     global_rows: Int64s  # the row each of them has in the index
 
 
-
-
 class KeywordIndex:
     """Row ``i`` is passage ``i``, like the dense index, so scores line up by row.
 
