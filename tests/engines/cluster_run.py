@@ -115,8 +115,15 @@ def scenario_build(out: Path) -> dict[str, Any]:
         "file_names": [sorted(files_a), sorted(files_b)],
         "identical_files": sorted(n for n in files_a if files_a[n] == files_b.get(n)),
         "manifests_equal_but_built_at": _manifest(files_a) == _manifest(files_b),
-        "max_vector_diff": float(np.abs(a.embeddings - b.embeddings).max()),
-        "max_sentence_vector_diff": float(np.abs(a.sentence_embeddings - b.sentence_embeddings).max()),
+        "max_vector_diff": float(
+            np.abs(np.asarray(a.embeddings, dtype=np.float32) - np.asarray(b.embeddings, dtype=np.float32)).max()
+        ),
+        "max_sentence_vector_diff": float(
+            np.abs(
+                np.asarray(a.sentence_embeddings, dtype=np.float32)
+                - np.asarray(b.sentence_embeddings, dtype=np.float32)
+            ).max()
+        ),
         "texts": sum(int(e["texts"]) for e in events),
         "batches": sum(int(e["batches"]) for e in events),
         "nodes_used": max((int(e["nodes"]) for e in events), default=0),
@@ -164,8 +171,17 @@ def scenario_sync(out: Path) -> dict[str, Any]:
                 "manifests_equal_but_built_at": _manifest(files_a) == _manifest(files_b),
                 "file_names_equal": sorted(files_a) == sorted(files_b),
                 "passages_equal": [p.id for p in a.passages] == [p.id for p in b.passages],
-                "max_vector_diff": float(np.abs(a.embeddings - b.embeddings).max()),
-                "max_sentence_vector_diff": float(np.abs(a.sentence_embeddings - b.sentence_embeddings).max()),
+                "max_vector_diff": float(
+                    np.abs(
+                        np.asarray(a.embeddings, dtype=np.float32) - np.asarray(b.embeddings, dtype=np.float32)
+                    ).max()
+                ),
+                "max_sentence_vector_diff": float(
+                    np.abs(
+                        np.asarray(a.sentence_embeddings, dtype=np.float32)
+                        - np.asarray(b.sentence_embeddings, dtype=np.float32)
+                    ).max()
+                ),
                 "ray_texts": sum(int(e["texts"]) for e in events),
                 "backends": [a.manifest.model.backend, b.manifest.model.backend],
             }
