@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -275,6 +275,34 @@ def rows_by_article(records: Sequence[Passage | Sentence]) -> dict[str, list[int
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class ArticleRows:
+    """Where each live record comes from, articles in a given order: source ``part[i]``, row ``local[i]`` there."""
+
+    passage_part: list[int]
+    passage_local: list[int]
+    sentence_part: list[int]
+    sentence_local: list[int]
+
+
+def article_rows(
+    order: Sequence[str], source_of: Mapping[str, int], sources: Sequence[Segment | IndexContent]
+) -> ArticleRows:
+    """The passage and sentence rows of the articles in ``order``, each read from its source ``source_of[id]``."""
+    passage_rows = [rows_by_article(s.passages) for s in sources]
+    sentence_rows = [rows_by_article(s.sentences) for s in sources]
+    out = ArticleRows([], [], [], [])
+    for article_id in order:
+        index = source_of[article_id]
+        rows = passage_rows[index].get(article_id, [])
+        out.passage_part.extend([index] * len(rows))
+        out.passage_local.extend(rows)
+        rows = sentence_rows[index].get(article_id, [])
+        out.sentence_part.extend([index] * len(rows))
+        out.sentence_local.extend(rows)
+    return out
+
+
 def merge_content(
     order: Sequence[str], sources: Sequence[Segment | IndexContent], deleted: Sequence[frozenset[str]]
 ) -> tuple[IndexContent, TermCounts]:
@@ -285,17 +313,9 @@ def merge_content(
             if article.id not in deleted[index]:
                 where[article.id] = (index, article)
     wanted = [a for a in order if a in where]
-    passage_rows = [rows_by_article(s.passages) for s in sources]
-    sentence_rows = [rows_by_article(s.sentences) for s in sources]
-    p_part, p_local, s_part, s_local = [], [], [], []
-    for article_id in wanted:
-        index = where[article_id][0]
-        rows = passage_rows[index].get(article_id, [])
-        p_part += [index] * len(rows)
-        p_local += rows
-        rows = sentence_rows[index].get(article_id, [])
-        s_part += [index] * len(rows)
-        s_local += rows
+    gathered = article_rows(wanted, {a: where[a][0] for a in wanted}, sources)
+    p_part, p_local = gathered.passage_part, gathered.passage_local
+    s_part, s_local = gathered.sentence_part, gathered.sentence_local
     passage_part, passage_local = np.array(p_part, np.int64), np.array(p_local, np.int64)
     sentence_part, sentence_local = np.array(s_part, np.int64), np.array(s_local, np.int64)
     pieces = []

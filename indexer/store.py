@@ -49,12 +49,12 @@ from indexer.segments import (
     SegmentedDense,
     SegmentedVectors,
     StoredVectors,
+    article_rows,
     choose_merge,
     keyword_text,
     link_segment,
     merge_content,
     read_segment,
-    rows_by_article,
     write_segment,
 )
 
@@ -501,20 +501,9 @@ def _combine(
     if where.keys() != manifest.articles.keys():
         raise IndexCorruptError(f"{version_dir}: the segments' live articles are not the manifest's articles")
     articles = {article_id: articles[article_id] for article_id in manifest.articles}
-    passage_rows = [rows_by_article(s.passages) for s in segments]
-    sentence_rows = [rows_by_article(s.sentences) for s in segments]
-    p_part: list[int] = []
-    p_local: list[int] = []
-    s_part: list[int] = []
-    s_local: list[int] = []
-    for article_id in manifest.articles:
-        index = where[article_id]
-        rows = passage_rows[index].get(article_id, [])
-        p_part += [index] * len(rows)
-        p_local += rows
-        rows = sentence_rows[index].get(article_id, [])
-        s_part += [index] * len(rows)
-        s_local += rows
+    gathered = article_rows(list(manifest.articles), where, segments)
+    p_part, p_local = gathered.passage_part, gathered.passage_local
+    s_part, s_local = gathered.sentence_part, gathered.sentence_local
     passages = [segments[i].passages[r] for i, r in zip(p_part, p_local, strict=True)]
     sentences = [segments[i].sentences[r] for i, r in zip(s_part, s_local, strict=True)]
     part, local = np.array(p_part, dtype=np.int64), np.array(p_local, dtype=np.int64)

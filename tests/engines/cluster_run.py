@@ -41,6 +41,11 @@ HTTP_PORT = 8470
 CLI_PORT = 8471
 
 
+
+def _max_diff(x: Any, y: Any) -> float:
+    """The largest elementwise difference of two vector stores (segmented ones read as arrays)."""
+    return float(np.abs(np.asarray(x, dtype=np.float32) - np.asarray(y, dtype=np.float32)).max())
+
 def start_cluster(temp: Path) -> None:
     from indexer.engines.ray_cluster import start_local_nodes
 
@@ -115,15 +120,8 @@ def scenario_build(out: Path) -> dict[str, Any]:
         "file_names": [sorted(files_a), sorted(files_b)],
         "identical_files": sorted(n for n in files_a if files_a[n] == files_b.get(n)),
         "manifests_equal_but_built_at": _manifest(files_a) == _manifest(files_b),
-        "max_vector_diff": float(
-            np.abs(np.asarray(a.embeddings, dtype=np.float32) - np.asarray(b.embeddings, dtype=np.float32)).max()
-        ),
-        "max_sentence_vector_diff": float(
-            np.abs(
-                np.asarray(a.sentence_embeddings, dtype=np.float32)
-                - np.asarray(b.sentence_embeddings, dtype=np.float32)
-            ).max()
-        ),
+        "max_vector_diff": _max_diff(a.embeddings, b.embeddings),
+        "max_sentence_vector_diff": _max_diff(a.sentence_embeddings, b.sentence_embeddings),
         "texts": sum(int(e["texts"]) for e in events),
         "batches": sum(int(e["batches"]) for e in events),
         "nodes_used": max((int(e["nodes"]) for e in events), default=0),
@@ -171,17 +169,8 @@ def scenario_sync(out: Path) -> dict[str, Any]:
                 "manifests_equal_but_built_at": _manifest(files_a) == _manifest(files_b),
                 "file_names_equal": sorted(files_a) == sorted(files_b),
                 "passages_equal": [p.id for p in a.passages] == [p.id for p in b.passages],
-                "max_vector_diff": float(
-                    np.abs(
-                        np.asarray(a.embeddings, dtype=np.float32) - np.asarray(b.embeddings, dtype=np.float32)
-                    ).max()
-                ),
-                "max_sentence_vector_diff": float(
-                    np.abs(
-                        np.asarray(a.sentence_embeddings, dtype=np.float32)
-                        - np.asarray(b.sentence_embeddings, dtype=np.float32)
-                    ).max()
-                ),
+                "max_vector_diff": _max_diff(a.embeddings, b.embeddings),
+                "max_sentence_vector_diff": _max_diff(a.sentence_embeddings, b.sentence_embeddings),
                 "ray_texts": sum(int(e["texts"]) for e in events),
                 "backends": [a.manifest.model.backend, b.manifest.model.backend],
             }
