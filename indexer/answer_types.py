@@ -187,8 +187,12 @@ _EVENTS: dict[str, tuple[str, ...]] = {
     "opening": ("open", "opens", "opened", "start", "starts", "begin", "begins", "launch", "launched", "commence"),
     "ending": ("end", "ends", "close", "closes", "finish", "finishes", "complete", "completed"),
 }
-_EVENT_OF_WORD = {word: event for event, words in _EVENTS.items() for word in words[:3] if " " not in word}
-_EVENT_OF_WORD.update({"set up": "founding", "established": "founding", "created": "founding", "built": "founding"})
+# The words a "when" question ends with, and the event each one dates.
+_EVENT_OF_WORD = {
+    **dict.fromkeys(("founded", "established", "set up", "created", "built"), "founding"),
+    **dict.fromkeys(("open", "opens", "opened"), "opening"),
+    **dict.fromkeys(("end", "ends", "close"), "ending"),
+}
 _WHEN_EVENT = re.compile(
     r"^when\s+(?:is|are|was|were|does|do|did|will)\b.*?\b(?P<event>"
     + "|".join(sorted((re.escape(w).replace(r"\ ", r"\s+") for w in _EVENT_OF_WORD), key=len, reverse=True))

@@ -74,6 +74,7 @@ def question_evidence(question: str, analyse: Analyse, kind: AnswerKind | None) 
     event = asked_event(question)
     # A one-word owner is usually a short form the article spells otherwise ("Polytech" is "SPbPU" in the
     # sentence that names its rector); a full name ("Zhejiang University") is how articles write it.
+    # _NAME skips a question's first word; the owner's first word is a name like any other (the space).
     owner_words = _NAME.findall(f" {owner}") if owner else []
     owner_names = " ".join(owner_words) if len(owner_words) >= 2 else ""
     return QuestionEvidence(
