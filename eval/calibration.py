@@ -81,11 +81,15 @@ def reliability_table(
     questions: Sequence[Question], outcomes: Sequence[AskOutcome], edges: Sequence[float]
 ) -> list[ReliabilityBin]:
     """Given answers binned by confidence (``edges[i] <= c < edges[i+1]``, the last bin closed)."""
-    answered = [
-        (o.confidence, q.answerable and answer_correct(o, q.answers))
-        for q, o in zip(questions, outcomes, strict=True)
-        if not o.abstained and o.confidence is not None
-    ]
+    confidences, correct = answered_scores(questions, outcomes)
+    return reliability_bins(confidences, correct, edges)
+
+
+def reliability_bins(
+    confidences: Sequence[float], correct: Sequence[bool], edges: Sequence[float]
+) -> list[ReliabilityBin]:
+    """Answers (their confidence, whether right) binned as ``reliability_table`` does."""
+    answered = list(zip(confidences, correct, strict=True))
     bins = []
     for index, (low, high) in enumerate(pairwise(edges)):
         last = index == len(edges) - 2
@@ -166,15 +170,6 @@ def held_out_confidences(scores: Sequence[float], correct: Sequence[bool], *, fo
     return out
 
 
-def _bins_of(confidences: Sequence[float], correct: Sequence[bool]) -> list[ReliabilityBin]:
-    questions = [Question(id=str(i), question="?", doc_ids=("x",), answers=("right",)) for i in range(len(correct))]
-    outcomes = [
-        AskOutcome(answer="right" if ok else "wrong", abstained=False, confidence=c)
-        for c, ok in zip(confidences, correct, strict=True)
-    ]
-    return reliability_table(questions, outcomes, RELIABILITY_EDGES)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     from eval.archive import DEFAULT_WORK_DIR, prepare
     from eval.caching import CachingEncoder
@@ -209,10 +204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     curve = fit_platt(scores, correct) if args.fit else ARCHIVE_CALIBRATION
     print(f"{index}: {len(scores)} answers to {len(questions)} questions, {sum(correct)} right")
     print("\n## the raw evidence score\n")
-    print(render_reliability(_bins_of(scores, correct)))
+    print(render_reliability(reliability_bins(scores, correct, RELIABILITY_EDGES)))
     print(f"\n## the confidence shown (slope {curve.slope}, intercept {curve.intercept})\n")
-    print(render_reliability(_bins_of([curve(s) for s in scores], correct)))
-    held_out = expected_calibration_error(_bins_of(held_out_confidences(scores, correct), correct))
+    print(render_reliability(reliability_bins([curve(s) for s in scores], correct, RELIABILITY_EDGES)))
+    held_out_bins = reliability_bins(held_out_confidences(scores, correct), correct, RELIABILITY_EDGES)
+    held_out = expected_calibration_error(held_out_bins)
     print(f"\nheld out ({_FOLDS} folds, each answer's confidence from a curve fitted without it): {held_out:.3f}")
     if args.fit:
         print(f"\nfitted: Calibration(slope={curve.slope}, intercept={curve.intercept}) (indexer/answering.py)")
