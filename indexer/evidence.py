@@ -64,6 +64,8 @@ class QuestionEvidence:
     owner_terms: tuple[str, ...] = ()
     event: str | None = None
     event_terms: tuple[frozenset[str], ...] = ()
+    owner_noun: str | None = None
+    owner_noun_terms: tuple[str, ...] = ()
 
 
 def question_evidence(question: str, analyse: Analyse, kind: AnswerKind | None) -> QuestionEvidence:
@@ -77,6 +79,7 @@ def question_evidence(question: str, analyse: Analyse, kind: AnswerKind | None) 
     # _NAME skips a question's first word; the owner's first word is a name like any other (the space).
     owner_words = _NAME.findall(f" {owner}") if owner else []
     owner_names = " ".join(owner_words) if len(owner_words) >= 2 else ""
+    noun = _common_head(owner) if owner else None
     return QuestionEvidence(
         years=tuple(dict.fromkeys(_YEAR.findall(question))),
         names=names,
@@ -87,7 +90,19 @@ def question_evidence(question: str, analyse: Analyse, kind: AnswerKind | None) 
         owner_terms=tuple(sorted(analyse(owner_names))) if owner_names else (),
         event=event[0] if event else None,
         event_terms=tuple(terms for wording in event[1] if (terms := analyse(wording))) if event else (),
+        owner_noun=noun,
+        owner_noun_terms=tuple(sorted(analyse(noun))) if noun else (),
     )
+
+
+_HEAD_END = re.compile(r"\s(?:of|in|at|to|per|for|on|from|versus|vs|with|by|today|now)\b.*$", re.I)
+
+
+def _common_head(owner: str) -> str | None:
+    """The owner's lower-case words before its first preposition ("gold" in "gold per ounce today")."""
+    head = _HEAD_END.sub("", f" {owner}").strip()
+    words = [w for w in head.split() if w[:1].islower() and w.lower() not in ("a", "an", "the")]
+    return " ".join(words) or None
 
 
 def check(
@@ -122,6 +137,10 @@ def check(
     owner_scope = context_terms if sentence_terms is None else sentence_terms
     if wanted.owner and not all(_holds(term, owner_scope) for term in wanted.owner_terms):
         return Verdict(False, _missing(f"'{wanted.owner}'", all(mentioned(term) for term in wanted.owner_terms)))
+    if wanted.owner_noun and not all(_holds(term, context_terms) for term in wanted.owner_noun_terms):
+        return Verdict(
+            False, _missing(f"'{wanted.owner_noun}'", all(mentioned(term) for term in wanted.owner_noun_terms))
+        )
     if wanted.focus and not all(_holds(term, context_terms) for term in wanted.focus_terms):
         return Verdict(False, _missing(f"'{wanted.focus}'", all(mentioned(term) for term in wanted.focus_terms)))
     kind = wanted.kind

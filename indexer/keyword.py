@@ -30,6 +30,13 @@ __all__ = ["ANALYZER", "KeywordIndex", "TermCounts"]
 # Passages whose language is unknown (indexes of one language, tests) share one part.
 _DEFAULT_PART = "all"
 _SCRIPT_PART = {"cyrillic": "ru", "han": "zh", "latin": "en"}
+# BM25's term-frequency saturation and length normalisation: Anserini's defaults (k1 0.9, b 0.4), not
+# bm25s's (1.5, 0.75). With 1.5 / 0.75, at archive scale a long passage repeating the archive's topic
+# words ("China", "delegation") outscored the one holding the question's rarer words; measured on both
+# question sets in eval/README.md ("BM25 parameters"). Scores are computed when the index is loaded,
+# from stored term counts, so changing these needs no rebuild.
+K1 = 0.9
+B = 0.4
 
 
 VOCAB = "vocab.json"
@@ -214,7 +221,7 @@ class KeywordIndex:
 
 def _bm25(rows: Int64s, doc: Int64s, term: Int64s, count: npt.NDArray[np.int32], names: list[str]) -> bm25s.BM25:
     """A bm25s retriever over the passages ``rows`` holding exactly the scores its ``index`` would compute."""
-    retriever = bm25s.BM25()
+    retriever = bm25s.BM25(k1=K1, b=B)
     local_doc = np.searchsorted(rows, doc)  # entries come ordered by row
     used = np.flatnonzero(np.bincount(term)) if len(term) else np.zeros(0, np.int64)
     remap = np.zeros(int(used[-1]) + 1 if len(used) else 0, dtype=np.int64)

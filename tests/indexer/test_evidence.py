@@ -95,6 +95,18 @@ def test_whose_value_is_asked_must_be_in_the_cited_sentence() -> None:
     assert not verdict(counted, "Today, 2,200 Chinese students study at SPbPU.", context=context).supported
 
 
+def test_a_common_noun_owner_must_be_in_the_context() -> None:
+    # "the price of <gold>": a sentence on oil prices holds the asked-for thing but not whose price.
+    question = "What is the price of gold per ounce today?"
+    oil = "A sharp drop in oil prices should see a recovery start in the second half of the year, at 20 dollars."
+    result = verdict(question, oil)
+    assert not result.supported and result.reason == "no passage mentions 'gold'"
+    assert verdict(question, "Gold traded at a price of 280 dollars an ounce on Friday.").supported
+    # Only its words before the first preposition are its name: "at the summit" says where, not whose.
+    forum = "The rectors' forum discussed the theme of engineering education for the future."
+    assert verdict("What was the theme of the rectors' forum at the summit?", forum).supported
+
+
 def test_the_dated_event_must_be_in_the_context_in_one_of_its_wordings() -> None:
     question = "When was Nanjing University of Science and Technology founded?"
     visit = "On May 23, 2024 Nanjing University of Science and Technology visited the Polytechnic."

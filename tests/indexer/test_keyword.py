@@ -10,7 +10,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from indexer.keyword import KeywordIndex
+from indexer.keyword import K1, B, KeywordIndex
 from indexer.text.analysis import analyse, analyse_query
 from tests.conftest import REPO
 
@@ -52,7 +52,7 @@ def test_files_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
 
 def test_scores_are_bm25s_own_for_plain_terms() -> None:
     ours = KeywordIndex.build(TEXTS)
-    plain = bm25s.BM25()
+    plain = bm25s.BM25(k1=K1, b=B)
     plain.index([analyse(text) for text in TEXTS], show_progress=False)
     for query in ("office in Shanghai", "smart materials Hangzhou", "agreement China rector", "nothing matches"):
         terms = [t for t in analyse_query(query) if t in plain.vocab_dict]

@@ -12,7 +12,7 @@ import pytest
 from indexer import segments
 from indexer.builder import BuildOptions, build_index
 from indexer.dense import DenseIndex
-from indexer.keyword import KeywordIndex
+from indexer.keyword import K1, B, KeywordIndex
 from indexer.models import SearchFilters
 from indexer.retriever import Retriever
 from indexer.segments import MAX_SEGMENTS, SEGMENT_FILES, choose_merge
@@ -95,7 +95,7 @@ def test_bm25_from_term_counts_equals_bm25s_itself() -> None:
     bodies = [p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt"))]
     texts = [body[i : i + 600] for body in bodies for i in range(0, len(body), 450)]
     ours = KeywordIndex.build(texts)
-    reference = bm25s.BM25()
+    reference = bm25s.BM25(k1=K1, b=B)
     reference.index([analyse(t) for t in texts], show_progress=False)
     compared = 0
     for query in [*QUERIES, texts[3][:120], texts[-1][:200]]:
