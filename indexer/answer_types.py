@@ -15,7 +15,7 @@ from typing import Literal
 from indexer.text.kinds import KindRules, kind_score
 from indexer.text.questions import russian_evidence, russian_kind
 
-AnswerKind = Literal["acronym", "number", "time", "person", "place"]
+AnswerKind = Literal["acronym", "number", "time", "person", "place", "organisation"]
 
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
 _MONTH_OR_SEASON = re.compile(
@@ -56,13 +56,36 @@ _ACRONYM_QUESTION = re.compile(
 # Nouns whose value is an amount of money: "what salary does ...", "what is the tuition fee ..." want a number.
 _AMOUNT_NOUNS = r"(?:salary|salaries|wage|wages|pay|fee|fees|price|prices|cost|costs|budget|rent|stipend|tuition)"
 _NUMBER_QUESTION = re.compile(
-    rf"^(how\s+(many|much|long|old|large|big)|what\s+(number|percentage|share)|what\s+{_AMOUNT_NOUNS})\b|"
+    rf"^(how\s+(many|much|long|old|large|big)|what\s+(number|percentage|share|proportion|fraction)|what\s+{_AMOUNT_NOUNS})\b|"
     rf"^what\s+(?:is|are|was|were|will\s+be)\s+the\s+(?:[\w'’-]+\s+)?{_AMOUNT_NOUNS}\b",
     re.I,
+)
+# "What share of ...", "what percentage": a proportion answers best ("almost half", "40 %"); any other
+# number (a count of students) is only weak evidence.
+_SHARE_QUESTION = re.compile(r"^(?:what|which)\s+(?:share|percentage|proportion|fraction|part)\b", re.I)
+_PROPORTION = re.compile(
+    r"\d\s*%|\b(?:per\s*cent|percent|half|third|thirds|quarter|quarters|majority|minority|one\s+in\s+\w+)\b", re.I
 )
 _TIME_QUESTION = re.compile(
     r"^(when|since\s+when|until\s+when)\b|\b(what|which)\s+(years?|dates?|days?|months?)\b|\bsince\s+what\b", re.I
 )
+# "Which big Chinese companies ...", "which universities ...": named organisations of the asked sort.
+_ORGANISATION_QUESTION = re.compile(
+    r"^(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?(?P<noun>compan(?:y|ies)|corporations?|firms?|enterprises?|"
+    r"universit(?:y|ies)|institutes?|organi[sz]ations?)\b",
+    re.I,
+)
+# The words an organisation of each sort is named with: "Haier Group", "Nanjing University of ...".
+_ORGANISATION_SUFFIXES = {
+    "compan": ("Group", "Company", "Corporation", "Corp", "Ltd", "Inc", "Holding", "Holdings"),
+    "corpor": ("Group", "Company", "Corporation", "Corp", "Ltd", "Inc", "Holding", "Holdings"),
+    "firm": ("Group", "Company", "Corporation", "Corp", "Ltd", "Inc", "Holding", "Holdings"),
+    "enterp": ("Group", "Company", "Corporation", "Corp", "Ltd", "Inc", "Holding", "Holdings"),
+    "univer": ("University", "Universities", "Institute", "Polytechnic"),
+    "instit": ("Institute", "Academy", "University", "Center", "Centre"),
+    "organi": ("Group", "Company", "Corporation", "Institute", "Association", "Ministry", "Agency", "Organization"),
+}
+_WORDS = re.compile(r"[\w'’-]+")
 # Only a leading "who": "the students who go" is a relative clause, not a question about a person.
 _PERSON_QUESTION = re.compile(r"^(who|whom|whose)\b", re.I)
 _PLACE_QUESTION = re.compile(r"^where\b", re.I)
@@ -83,6 +106,8 @@ def expected_kind(question: str) -> AnswerKind | None:
         return "time"
     if _PERSON_QUESTION.search(question):
         return "person"
+    if _ORGANISATION_QUESTION.search(question):
+        return "organisation"
     if _PLACE_QUESTION.search(question):
         return "place"
     return None
@@ -119,14 +144,34 @@ ENGLISH = KindRules(
 )
 
 
+def _names_organisation(text: str, question: str) -> bool:
+    """Whether ``text`` names an organisation of the sort asked, other than one the question names."""
+    match = _ORGANISATION_QUESTION.search(question)
+    if match is None:
+        return False
+    suffixes = _ORGANISATION_SUFFIXES[match.group("noun").lower()[:6]]
+    suffix = "|".join(suffixes)
+    asked = {word.lower() for word in _WORDS.findall(question)} | {word.lower() for word in suffixes}
+    names = re.finditer(
+        rf"(?:{_CAPITALISED}\s+(?:of\s+|and\s+)?){{0,6}}(?:{suffix})\b(?:\s+of(?:\s+{_CAPITALISED})+)?", text
+    )
+    return any({word.lower() for word in _WORDS.findall(name.group())} - asked - {"of", "and"} for name in names)
+
+
 def kind_evidence(kind: AnswerKind | None, question: str, text: str) -> float:
     """How strongly ``text`` holds an answer of ``kind``: 0 none, 0.5 weak, 1 strong."""
     if kind is None:
         return 0.0
+    if kind == "organisation":
+        # Neutral without one: sentences listing partners often name them only in the next sentence.
+        return 1.0 if _names_organisation(text, question.strip()) else 0.5
     russian = russian_evidence(kind, question, text)
     if russian is not None:
         return russian
-    return kind_score(kind, question, text, ENGLISH)
+    score = kind_score(kind, question, text, ENGLISH)
+    if kind == "number" and score > 0 and _SHARE_QUESTION.search(question.strip()):
+        return 1.0 if _PROPORTION.search(text) else 0.5
+    return score
 
 
 _FOCUS_STOP = r"(?:of|for|at|in|on|to|from|with|about|called|per|by|between|after|before)"
@@ -200,6 +245,14 @@ _WHEN_EVENT = re.compile(
     re.I,
 )
 _FOCUS_END = re.compile(rf"\s+{_FOCUS_STOP}\b", re.I)
+# The same events named anywhere in a question ("what has been *set up* under the project"): a sentence
+# saying it in any of the event's wordings ("has been *created*") more likely answers.
+_ANY_EVENT = re.compile(
+    r"\b(?P<event>"
+    + "|".join(sorted((re.escape(w).replace(r"\ ", r"\s+") for w in _EVENT_OF_WORD), key=len, reverse=True))
+    + r")\b",
+    re.I,
+)
 
 
 def asked_focus(question: str) -> str | None:
@@ -231,6 +284,15 @@ def asked_owner(question: str) -> str | None:
         if match:
             return match.group("owner").strip() or None
     return None
+
+
+def event_wordings(question: str) -> re.Pattern[str] | None:
+    """A pattern for the usual wordings of the event a question names (founding, opening, ending), if any."""
+    match = _ANY_EVENT.search(question)
+    if match is None:
+        return None
+    wordings = _EVENTS[_EVENT_OF_WORD[" ".join(match.group("event").lower().split())]]
+    return re.compile(r"\b(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in wordings) + r")\b", re.I)
 
 
 def asked_event(question: str) -> tuple[str, tuple[str, ...]] | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer import evidence
-from indexer.answer_types import AnswerKind, expected_kind, kind_evidence
+from indexer.answer_types import AnswerKind, event_wordings, expected_kind, kind_evidence
 from indexer.chunking import sentence_spans
 from indexer.encoder import Vectors
 from indexer.evidence import Verdict
@@ -77,7 +77,7 @@ class Calibration:
 
 
 # Fitted by `python -m eval.calibration --distractors DIR --fit` (eval/README.md, "Calibration").
-ARCHIVE_CALIBRATION = Calibration(slope=2.107, intercept=-0.73)
+ARCHIVE_CALIBRATION = Calibration(slope=2.1799, intercept=-0.6265)
 
 
 # A sentence that ends without . ! ? (or a closing quote after one) is a heading or caption line.
@@ -119,6 +119,7 @@ class Answerer:
         coverage_weight: float = 0.2,
         rank_weight: float = 0.1,
         kind_weight: float = 0.2,
+        event_weight: float = 0.1,
         heading_penalty: float = 0.1,
         echo_penalty: float = 0.1,
         min_confidence: float = 0.3,
@@ -133,6 +134,7 @@ class Answerer:
         self.coverage_weight = coverage_weight
         self.rank_weight = rank_weight
         self.kind_weight = kind_weight
+        self.event_weight = event_weight
         self.heading_penalty = heading_penalty
         self.echo_penalty = echo_penalty
         self.min_confidence = min_confidence
@@ -261,8 +263,9 @@ class Answerer:
         cosines *= np.array([covered and self.retriever.covers(hit.passage) for hit, *_ in spans], dtype=np.float32)
         weights = self.term_weights(question)
         kind = expected_kind(question)
+        event = event_wordings(question)
         return [
-            self._candidate(hit, start, end, text, float(cosine), weights, kind, question)
+            self._candidate(hit, start, end, text, float(cosine), weights, kind, question, event)
             for (hit, start, end, text), cosine in zip(spans, cosines)
         ]
 
@@ -276,6 +279,7 @@ class Answerer:
         weights: dict[str, float],
         kind: AnswerKind | None,
         question: str,
+        event: re.Pattern[str] | None = None,
     ) -> Candidate:
         terms = self.terms(text)
         coverage = self.coverage(weights, terms)
@@ -288,11 +292,14 @@ class Answerer:
         rank_prior = 1.0 / hit.rank
         # Strong evidence of the asked-for kind adds, none subtracts, weak is neutral.
         kind_term = self.kind_weight * (2 * evidence - 1) if kind is not None else 0.0
+        # The question's event ("set up") in any of its wordings ("created"): a word match cannot see it.
+        event_term = self.event_weight if event is not None and event.search(text) else 0.0
         score = (
             self.cosine_weight * cosine
             + self.coverage_weight * coverage
             + self.rank_weight * rank_prior
             + kind_term
+            + event_term
             - penalty
         )
         return Candidate(hit, start, end, text, cosine, coverage, evidence, rank_prior, penalty, score)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.answer_types import AnswerKind, expected_kind, kind_evidence
+from indexer.answer_types import AnswerKind, event_wordings, expected_kind, kind_evidence
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,11 @@ from indexer.answer_types import AnswerKind, expected_kind, kind_evidence
         ("What does the JITRI Co-op programme offer students?", None),
         ("How will SPbPU pick the students who go on the programme?", None),
         ("Кто возглавлял делегацию?", "person"),  # Russian question words: indexer/text/questions.py
+        ("What share of our international students come from China?", "number"),
+        ("What proportion of the budget goes to research?", "number"),
+        ("Which big Chinese companies has the office partnered with?", "organisation"),
+        ("Which two Chinese universities are our closest partners?", "organisation"),
+        ("Which labs did the guests see?", None),
     ],
 )
 def test_expected_kind(question: str, kind: AnswerKind | None) -> None:
@@ -54,6 +59,17 @@ def test_expected_kind(question: str, kind: AnswerKind | None) -> None:
         ("person", "Who met Vladimir Putin?", "Vladimir Putin arrived.", 0.0),
         ("person", "Who runs the office?", "Lu ZHIYUI, Head of the Office, spoke.", 1.0),
         ("place", "Where was it held?", "The summit was held in Xi'an.", 1.0),
+        # A share is best answered by a proportion; any other number is weak evidence.
+        ("number", "What share of students come from China?", "They account for almost half of them.", 1.0),
+        ("number", "What share of students come from China?", "Some 40 % of them do.", 1.0),
+        ("number", "What share of students come from China?", "More than 2,150 students from China.", 0.5),
+        ("number", "What share of students come from China?", "Many students come from China.", 0.0),
+        # An organisation of the asked sort, other than one the question names; none is neutral.
+        ("organisation", "Which big companies has it partnered with?", "Partners include Haier Group.", 1.0),
+        ("organisation", "Which companies did Haier Group join?", "Haier Group grew.", 0.5),
+        ("organisation", "Which companies has it partnered with?", "It joined Nanjing University.", 0.5),
+        ("organisation", "Which universities came?", "Nanjing University of Science and Technology came.", 1.0),
+        ("organisation", "Which universities came?", "The Russian Academy of Sciences came.", 0.5),
     ],
 )
 def test_kind_evidence(kind: AnswerKind, question: str, text: str, evidence: float) -> None:
@@ -62,3 +78,11 @@ def test_kind_evidence(kind: AnswerKind, question: str, text: str, evidence: flo
 
 def test_no_kind_no_evidence() -> None:
     assert kind_evidence(None, "What is the plan?", "In April 2016.") == 0.0
+
+
+def test_the_event_a_question_names_matches_its_usual_wordings() -> None:
+    wordings = event_wordings("What has been set up under the Technopolis project to help startups?")
+    assert wordings is not None
+    assert wordings.search("An accelerator has now been created under the project.")
+    assert not wordings.search("Among them is the Technopolis project.")
+    assert event_wordings("Which labs did the guests see?") is None

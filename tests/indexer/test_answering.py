@@ -119,6 +119,26 @@ def test_heading_that_repeats_the_question_loses_to_the_sentence_that_answers(
     assert heading is not None and heading.text == "Delegation of Nanjing University"
 
 
+def test_the_sentence_naming_the_asked_event_in_other_words_wins(tmp_path: Path, fake_encoder: FakeEncoder) -> None:
+    from indexer.builder import BuildOptions, build_index
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "project.txt").write_text(
+        "The Technopolis project\n\nAmong them is the Technopolis project to help startups under the project.\n"
+        "An international accelerator has been created under the project for startups.",
+        encoding="utf-8",
+    )
+    build_index(seeds, tmp_path / "index", fake_encoder, BuildOptions())
+    retriever = Retriever.open(tmp_path / "index", encoder=fake_encoder)
+    question = "What has been set up under the Technopolis project to help startups?"
+    answer = Answerer(retriever, min_confidence=0.0, check_evidence=False).ask(question).answer
+    assert answer is not None and "accelerator" in answer.text
+    # The first sentence holds more of the question's words; only "set up" = "created" puts it second.
+    plain = Answerer(retriever, min_confidence=0.0, check_evidence=False, event_weight=0).ask(question).answer
+    assert plain is not None and plain.text.startswith("Among them")
+
+
 def test_a_rare_term_no_article_mentions_lowers_confidence(tiny_retriever: Retriever) -> None:
     # Same shape as an answerable question, but "Harbin" appears nowhere: its rare term is uncovered.
     answerer = Answerer(tiny_retriever, min_confidence=0.0, check_evidence=False)
