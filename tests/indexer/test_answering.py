@@ -94,20 +94,26 @@ def test_answers_are_deterministic(tiny_retriever: Retriever) -> None:
     assert runs[0] == runs[1] == runs[2]
 
 
-def test_heading_that_repeats_the_question_loses_to_the_sentence_that_answers(
-    tmp_path: Path, fake_encoder: FakeEncoder
-) -> None:
+def _one_article(tmp_path: Path, encoder: FakeEncoder, text: str) -> Retriever:
+    """A retriever over an index of one article, ``text`` (its first line the title)."""
     from indexer.builder import BuildOptions, build_index
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    (seeds / "visit.txt").write_text(
+    (seeds / "article.txt").write_text(text, encoding="utf-8")
+    build_index(seeds, tmp_path / "index", encoder, BuildOptions())
+    return Retriever.open(tmp_path / "index", encoder=encoder)
+
+
+def test_heading_that_repeats_the_question_loses_to_the_sentence_that_answers(
+    tmp_path: Path, fake_encoder: FakeEncoder
+) -> None:
+    retriever = _one_article(
+        tmp_path,
+        fake_encoder,
         "Visit of the Nanjing delegation\n\nDelegation of Nanjing University\n\n"
         "The delegation was headed by Rector Fu Mengyin.",
-        encoding="utf-8",
     )
-    build_index(seeds, tmp_path / "index", fake_encoder, BuildOptions())
-    retriever = Retriever.open(tmp_path / "index", encoder=fake_encoder)
     question = "Who headed the delegation of Nanjing University?"
     answer = Answerer(retriever, min_confidence=0.0).ask(question).answer
     assert answer is not None and "Fu Mengyin" in answer.text
@@ -120,17 +126,12 @@ def test_heading_that_repeats_the_question_loses_to_the_sentence_that_answers(
 
 
 def test_the_sentence_naming_the_asked_event_in_other_words_wins(tmp_path: Path, fake_encoder: FakeEncoder) -> None:
-    from indexer.builder import BuildOptions, build_index
-
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "project.txt").write_text(
+    retriever = _one_article(
+        tmp_path,
+        fake_encoder,
         "The Technopolis project\n\nAmong them is the Technopolis project to help startups under the project.\n"
         "An international accelerator has been created under the project for startups.",
-        encoding="utf-8",
     )
-    build_index(seeds, tmp_path / "index", fake_encoder, BuildOptions())
-    retriever = Retriever.open(tmp_path / "index", encoder=fake_encoder)
     question = "What has been set up under the Technopolis project to help startups?"
     answer = Answerer(retriever, min_confidence=0.0, check_evidence=False).ask(question).answer
     assert answer is not None and "accelerator" in answer.text
