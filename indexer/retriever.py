@@ -66,12 +66,14 @@ class Retriever:
         encoder: Encoder | None = None,
         fusion: FusionConfig | None = None,
         backend: str | None = None,
+        defer_checksums: bool = False,
     ) -> Retriever:
         """Load and verify ``index_dir``; with no encoder, load the model the index names.
 
         The encoder runs on ``backend`` if given, else on the backend the index was built with.
+        ``defer_checksums``: large files' checksums are left to ``indexer.store.verify_deferred``.
         """
-        index = load_index(index_dir)
+        index = load_index(index_dir, defer_checksums=defer_checksums)
         if encoder is None:
             model = index.manifest.model
             chosen = backend or model.backend
