@@ -38,10 +38,26 @@ VOCAB = "vocab.json"
 _TERM_IDS = "term_ids.npy"
 _TERM_COUNTS = "term_counts.npy"
 _OFFSETS = "offsets.npy"
-# The entries in (term, passage) order: loading then needs no sort of millions of entries.
-_BY_TERM = "by_term.npy"
-TERM_FILES = (VOCAB, _TERM_IDS, _TERM_COUNTS, _OFFSETS, _BY_TERM)
+# The same entries in (term, passage) order (BM25's column layout): loading then needs no sort
+# or gather of millions of entries, only reads.
+_BY_TERM_ROWS = "by_term_rows.npy"
+_BY_TERM_COUNTS = "by_term_counts.npy"
+_BY_TERM_OFFSETS = "by_term_offsets.npy"
+TERM_FILES = (VOCAB, _TERM_IDS, _TERM_COUNTS, _OFFSETS, _BY_TERM_ROWS, _BY_TERM_COUNTS, _BY_TERM_OFFSETS)
 Int64s = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class ByTerm:
+    """Term counts in (term, passage) order: term t's passages ``rows[term_offsets[t]:term_offsets[t + 1]]``."""
+
+    rows: npt.NDArray[np.int32]
+    counts: npt.NDArray[np.int32]
+    term_offsets: Int64s
+
+    def terms(self) -> Int64s:
+        """Each entry's term id."""
+        return np.repeat(np.arange(len(self.term_offsets) - 1, dtype=np.int64), np.diff(self.term_offsets))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,18 +72,19 @@ class TermCounts:
     term_ids: npt.NDArray[np.int32]
     counts: npt.NDArray[np.int32]
     offsets: Int64s
-    # Entry positions sorted by (term, passage); computed when absent (in memory, before saving).
-    by_term: npt.NDArray[np.int32] | None = None
+    # The entries in (term, passage) order: each term's passages and counts, term t at
+    # ``term_offsets[t]:term_offsets[t + 1]``. Computed when absent (in memory, before saving).
+    by_term: ByTerm | None = None
 
-    def term_order(self) -> Int64s:
-        """The entries' positions in (term id, passage) order."""
+    def columns(self) -> ByTerm:
+        """The entries in (term id, passage) order."""
         if self.by_term is not None:
-            return self.by_term.astype(np.int64)
-        return np.argsort(self.term_ids, kind="stable").astype(np.int64)
-
-    def entry_rows(self) -> Int64s:
-        """Each entry's passage (entries are stored passage by passage)."""
-        return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.offsets))
+            return self.by_term
+        order = np.argsort(self.term_ids, kind="stable")  # stable: each term's passages stay ascending
+        rows = np.repeat(np.arange(len(self), dtype=np.int32), np.diff(self.offsets))[order]
+        sizes = np.bincount(np.asarray(self.term_ids, dtype=np.int64), minlength=len(self.vocab))
+        offsets = np.concatenate([np.zeros(1, np.int64), np.cumsum(sizes, dtype=np.int64)])
+        return ByTerm(rows.astype(np.int32), np.asarray(self.counts)[order].astype(np.int32), offsets)
 
     @classmethod
     def of(cls, texts: Sequence[str]) -> TermCounts:
@@ -121,7 +138,10 @@ class TermCounts:
         np.save(directory / _TERM_IDS, self.term_ids, allow_pickle=False)
         np.save(directory / _TERM_COUNTS, self.counts, allow_pickle=False)
         np.save(directory / _OFFSETS, self.offsets, allow_pickle=False)
-        np.save(directory / _BY_TERM, self.term_order().astype(np.int32), allow_pickle=False)
+        by_term = self.columns()
+        np.save(directory / _BY_TERM_ROWS, by_term.rows, allow_pickle=False)
+        np.save(directory / _BY_TERM_COUNTS, by_term.counts, allow_pickle=False)
+        np.save(directory / _BY_TERM_OFFSETS, by_term.term_offsets, allow_pickle=False)
 
     @classmethod
     def load(cls, directory: Path, *, size: int) -> TermCounts:
@@ -130,11 +150,21 @@ class TermCounts:
         ids = np.load(directory / _TERM_IDS, mmap_mode="r", allow_pickle=False)
         counts = np.load(directory / _TERM_COUNTS, mmap_mode="r", allow_pickle=False)
         offsets = np.load(directory / _OFFSETS, allow_pickle=False)
-        by_term = np.load(directory / _BY_TERM, mmap_mode="r", allow_pickle=False)
+        by_term = ByTerm(
+            np.load(directory / _BY_TERM_ROWS, mmap_mode="r", allow_pickle=False),
+            np.load(directory / _BY_TERM_COUNTS, mmap_mode="r", allow_pickle=False),
+            np.load(directory / _BY_TERM_OFFSETS, allow_pickle=False),
+        )
         if (
-            by_term.shape != ids.shape
-            or by_term.dtype != np.int32
-            or (len(by_term) and (by_term.min() < 0 or by_term.max() >= len(ids)))
+            by_term.rows.shape != ids.shape
+            or by_term.counts.shape != ids.shape
+            or len(by_term.term_offsets) != len(vocab) + 1
+            or by_term.rows.dtype != np.int32
+            or by_term.counts.dtype != np.int32
+            or by_term.term_offsets.dtype != np.int64
+            or (len(ids) and (by_term.rows.min() < 0 or by_term.rows.max() >= size))
+            or (len(vocab) and (by_term.term_offsets[0] != 0 or by_term.term_offsets[-1] != len(ids)))
+            or (np.diff(by_term.term_offsets) < 0).any()
         ):
             raise ValueError(f"term order in {directory} does not match its term counts")
         if (
@@ -284,13 +314,15 @@ def _by_term(segments: Sequence[SegmentTerms], size: int) -> tuple[Int64s, Int64
         counts = segment.counts
         mapping = np.array([vocab.setdefault(t, len(vocab)) for t in counts.vocab], dtype=np.int64)
         identity_terms = bool(np.array_equal(mapping, np.arange(len(mapping))))
-        order = counts.term_order()
-        local_row = counts.entry_rows()[order]
-        term = np.asarray(counts.term_ids)[order].astype(np.int64)
-        count = np.asarray(counts.counts)[order]
-        whole = len(segment.rows) == len(counts) and bool(np.array_equal(segment.global_rows, segment.rows))
-        if whole and bool(np.array_equal(segment.rows, np.arange(len(counts)))):
-            row = local_row
+        by_term = counts.columns()
+        term = by_term.terms()
+        local_row, count = np.asarray(by_term.rows), np.asarray(by_term.counts)
+        in_order = len(segment.rows) == len(counts) and bool(
+            np.array_equal(segment.rows, np.arange(len(counts))) and np.array_equal(segment.global_rows, segment.rows)
+        )
+        if in_order:
+            # Every passage, at its own row: the stored order is already the index's.
+            row = local_row.astype(np.int64)
         else:
             to_index = np.full(len(counts), -1, dtype=np.int64)
             to_index[segment.rows] = segment.global_rows
@@ -299,10 +331,11 @@ def _by_term(segments: Sequence[SegmentTerms], size: int) -> tuple[Int64s, Int64
             row, term, count = row[live], term[live], count[live]
         if not identity_terms:
             term = mapping[term]
-        key = term * max(size, 1) + row
-        if len(key) > 1 and not bool((key[1:] > key[:-1]).all()):
-            ordered = np.argsort(key)  # keys are unique: (term, row) pairs
-            term, row, count = term[ordered], row[ordered], count[ordered]
+        if not (identity_terms and in_order):
+            key = term * max(size, 1) + row
+            if len(key) > 1 and not bool((key[1:] > key[:-1]).all()):
+                ordered = np.argsort(key)  # keys are unique: (term, row) pairs
+                term, row, count = term[ordered], row[ordered], count[ordered]
         runs.append((term, row, count))
     runs.sort(key=lambda run: -len(run[0]))
     if not runs:
@@ -342,9 +375,12 @@ def _bm25(
     """
     local_doc = doc if whole else np.searchsorted(rows, doc)
     used = np.flatnonzero(np.bincount(term)) if len(term) else np.zeros(0, np.int64)
-    remap = np.zeros(int(used[-1]) + 1 if len(used) else 0, dtype=np.int64)
-    remap[used] = np.arange(len(used))
-    local_term = remap[term]
+    if len(used) and used[-1] == len(used) - 1:
+        local_term = term  # every term occurs: ids need no renumbering
+    else:
+        remap = np.zeros(int(used[-1]) + 1 if len(used) else 0, dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        local_term = remap[term]
     n_docs = len(rows)
     lengths = np.bincount(local_doc, weights=count, minlength=n_docs).astype(np.int64)
     # As bm25s: the mean of integer lengths, idf from Python floats stored as float32, and the
@@ -353,7 +389,7 @@ def _bm25(
     frequencies = np.bincount(local_term, minlength=len(used))
     idf = np.array([math.log(1 + (n_docs - df + 0.5) / (df + 0.5)) for df in frequencies.tolist()], dtype=np.float32)
     k1, b = 1.5, 0.75  # bm25s's defaults
-    tf = count.astype(np.float32).astype(np.float64)
+    tf = count.astype(np.float64)  # integer counts are exact in float32 and float64 alike
     with np.errstate(divide="ignore", invalid="ignore"):
         length_part = k1 * ((1 - b) + b * lengths.astype(np.float64) / average)
     scores = (idf[local_term].astype(np.float64) * (tf / (length_part[local_doc] + tf))).astype(np.float32)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from indexer.models import (
     SearchFilters,
     SearchMode,
 )
-from indexer.store import LoadedIndex, load_index
+from indexer.store import LoadedIndex, live_version_dir, load_index, read_manifest
 from indexer.tables import NO_DAY
 from indexer.text.language import detect_language, load_detector
 
@@ -31,6 +32,11 @@ log = logging.getLogger(__name__)
 
 # Re-encoding a stored passage must give (nearly) its stored vector, or the model differs.
 _PROBE_MIN_COSINE = 0.98
+
+
+def _warmed(encoder: Encoder) -> Encoder:
+    encoder.encode(["warm-up"])
+    return encoder
 
 
 class Retriever:
@@ -73,13 +79,30 @@ class Retriever:
         The encoder runs on ``backend`` if given, else on the backend the index was built with.
         ``defer_checksums``: large files' checksums are left to ``indexer.store.verify_deferred``.
         """
-        index = load_index(index_dir, defer_checksums=defer_checksums)
         if encoder is None:
-            model = index.manifest.model
+            model = read_manifest(live_version_dir(index_dir)).model
             chosen = backend or model.backend
             check_compatible(model.backend, chosen)
-            encoder = load_encoder(model.name, backend=chosen, cache_dir=encoder_cache_dir(index_dir))
-        return cls(index, encoder, fusion=fusion)
+            name, cache = model.name, encoder_cache_dir(index_dir)
+
+            def model_ready() -> Encoder:
+                return _warmed(load_encoder(name, backend=chosen, cache_dir=cache))
+        else:
+            given = encoder
+
+            def model_ready() -> Encoder:
+                return _warmed(given)
+
+        # The model's first call (opening the ONNX session, or torch's first pass) and the
+        # language detector's model load mostly run in C code that releases the GIL: in threads
+        # they overlap the index's numpy work instead of following it (~1 s of cold start).
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="retriever-load") as pool:
+            detector = pool.submit(load_detector)
+            ready = pool.submit(model_ready)
+            index = load_index(index_dir, defer_checksums=defer_checksums)
+            detector.result()
+            loaded = ready.result()
+        return cls(index, loaded, fusion=fusion)
 
     @property
     def version(self) -> str:
