@@ -143,3 +143,19 @@ def test_a_truncated_large_file_is_refused_even_when_checksums_are_deferred(
     target.write_bytes(target.read_bytes()[:-5])
     with pytest.raises(IndexCorruptError, match="truncated"):
         load_index(tiny_index, defer_checksums=True)
+
+
+def test_each_passages_sentences_are_those_lying_wholly_inside_it(seeds_index: Path) -> None:
+    retriever = Retriever.open(seeds_index, encoder=FakeEncoder())
+    index = retriever.index
+    sentences = list(index.sentences)
+    starts = np.cumsum(retriever._sentence_count) - retriever._sentence_count
+    for row, passage in enumerate(index.passages):
+        expected = sorted(
+            (s.start, s.end, i)
+            for i, s in enumerate(sentences)
+            if s.article_id == passage.article_id and passage.start <= s.start and s.end <= passage.end
+        )
+        got = retriever._sentence_flat[starts[row] : starts[row] + retriever._sentence_count[row]].tolist()
+        assert got == [i for _, _, i in expected]
+    assert int(retriever._sentence_count.sum()) > len(index.passages)
