@@ -466,22 +466,50 @@ def _verify_files(version_dir: Path, manifest: Manifest, *, defer_large: bool) -
 def _check_content(version_dir: Path, name: str, entry: FileEntry) -> None:
     """The file matches its checksum; a vector file also holds finite values only."""
     path = version_dir / name
+    vectors = PurePosixPath(name).name in VECTOR_FILES
     try:
-        matches = _sha256(path) == entry.sha256
-    except OSError as exc:
-        raise IndexCorruptError(f"{path} cannot be read ({exc.strerror})") from exc
-    if not matches:
+        digest, finite = _hash_and_scan(path, vectors=vectors)
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"{path} cannot be read ({exc})") from exc
+    if digest != entry.sha256:
         raise IndexCorruptError(f"{path} does not match its checksum in the manifest (corrupt)")
-    if PurePosixPath(name).name in VECTOR_FILES:
-        # The writer refuses non-finite vectors; this catches a file re-signed by a buggy build.
-        # A map of its own, dropped on return: the serving maps do not become resident.
-        try:
-            matrix = np.load(path, mmap_mode="r", allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise IndexCorruptError(f"{path} cannot be read: {exc}") from exc
-        if not _all_finite(matrix):
-            # A NaN row scores NaN against every query, so answers silently disappear.
-            raise IndexCorruptError(f"{path}: embeddings contain non-finite values (NaN or infinity)")
+    if not finite:
+        # The writer refuses non-finite vectors; this catches a file re-signed by a buggy build:
+        # a NaN row scores NaN against every query, so answers silently disappear.
+        raise IndexCorruptError(f"{path}: embeddings contain non-finite values (NaN or infinity)")
+
+
+_BLOCK_BYTES = 1 << 20
+
+
+def _hash_and_scan(path: Path, *, vectors: bool) -> tuple[str, bool]:
+    """sha256 of the file and, for a float16 ``.npy`` matrix, whether every value is finite: one read.
+
+    Read with ``read(2)``, not through a map, so checking never makes the file resident in this
+    process (a map would count every page it touched as its memory).
+    """
+    digest = hashlib.sha256()
+    finite = True
+    with path.open("rb") as handle:
+        start = 0
+        if vectors:
+            major, _ = np.lib.format.read_magic(handle)
+            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            _, _, dtype = read_header(handle)
+            start = handle.tell()
+            if np.dtype(dtype) != np.dtype(VECTOR_DTYPE):
+                vectors = False  # the shape check on load reports it
+            handle.seek(0)
+        position = 0
+        for block in iter(lambda: handle.read(_BLOCK_BYTES), b""):
+            digest.update(block)
+            if vectors and finite:
+                # The data starts at a multiple of 64 bytes and blocks are 1 MiB: values never straddle.
+                data = block[max(start - position, 0) :]
+                values = np.frombuffer(data[: len(data) // 2 * 2], dtype=VECTOR_DTYPE)
+                finite = bool(np.isfinite(values).all())
+            position += len(block)
+    return digest.hexdigest(), finite
 
 
 def verify_deferred(index: LoadedIndex) -> None:
@@ -643,17 +671,6 @@ def _combine(
         version_dir, manifest, articles, passages, embeddings, sentences, sentence_embeddings, dense, keyword,
         segments, deleted, unverified,
     )  # fmt: skip
-
-
-_FINITE_CHECK_ROWS = 8192
-
-
-def _all_finite(matrix: StoredVectors) -> bool:
-    """Whether every value is finite, read in blocks of rows (a mapped file is never held whole)."""
-    for start in range(0, len(matrix), _FINITE_CHECK_ROWS):
-        if not np.isfinite(np.array(matrix[start : start + _FINITE_CHECK_ROWS])).all():
-            return False
-    return True
 
 
 def _check_segment(version_dir: Path, segment: Segment, dimension: int) -> None:
