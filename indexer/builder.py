@@ -274,7 +274,7 @@ def build_from_articles(
     report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
     # Only new and changed articles are written (as a new segment); unchanged ones stay where they are.
     content = _assemble(fresh, encoded, encoder.dimension)
-    unchanged_passages = sum(1 for p in previous.passages if p.article_id in kept) if previous else 0
+    unchanged_passages = sum(len(previous.passages.rows_of(a)) for a in kept) if previous else 0
     report.passages = unchanged_passages + len(content.passages)
     report.version = index_version(
         model, chunking, {a.id: a.content_hash for a in articles}, options.dense_kind or "auto"

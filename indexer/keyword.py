@@ -1,4 +1,4 @@
-"""The keyword index: BM25 (bm25s) over terms from the language-aware analyser, statistics kept per language.
+"""The keyword index: BM25 (bm25s's "lucene" scores) over terms from the language-aware analyser, per language.
 
 Each language's passages form their own BM25 part (document count, lengths, document
 frequencies): adding a Russian archive does not change how English passages score against
@@ -6,6 +6,9 @@ an English query, and a query's terms, which are written in one script, only eve
 passages of that script anyway. On disk each segment keeps its passages' term counts
 (``TermCounts``); the BM25 statistics are computed when an index is loaded, over the live
 passages of all segments, so an index built by segments scores exactly like one built at once.
+
+The scores are bm25s's own, bit for bit (tests compare), computed here with numpy alone:
+importing bm25s pulls in numba and scipy, over a second of every service start.
 """
 
 from __future__ import annotations
@@ -15,12 +18,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import bm25s
 import msgspec
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 
 from indexer.text.analysis import ANALYZER, analyse, analyse_query
 from indexer.text.language import script_of
@@ -43,7 +45,26 @@ VOCAB = "vocab.json"
 _TERM_IDS = "term_ids.npy"
 _TERM_COUNTS = "term_counts.npy"
 _OFFSETS = "offsets.npy"
+# The same entries in (term, passage) order (BM25's column layout): loading then needs no sort
+# or gather of millions of entries, only reads.
+_BY_TERM_ROWS = "by_term_rows.npy"
+_BY_TERM_COUNTS = "by_term_counts.npy"
+_BY_TERM_OFFSETS = "by_term_offsets.npy"
+TERM_FILES = (VOCAB, _TERM_IDS, _TERM_COUNTS, _OFFSETS, _BY_TERM_ROWS, _BY_TERM_COUNTS, _BY_TERM_OFFSETS)
 Int64s = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class ByTerm:
+    """Term counts in (term, passage) order: term t's passages ``rows[term_offsets[t]:term_offsets[t + 1]]``."""
+
+    rows: npt.NDArray[np.int32]
+    counts: npt.NDArray[np.int32]
+    term_offsets: Int64s
+
+    def terms(self) -> Int64s:
+        """Each entry's term id."""
+        return np.repeat(np.arange(len(self.term_offsets) - 1, dtype=np.int64), np.diff(self.term_offsets))
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +79,19 @@ class TermCounts:
     term_ids: npt.NDArray[np.int32]
     counts: npt.NDArray[np.int32]
     offsets: Int64s
+    # The entries in (term, passage) order: each term's passages and counts, term t at
+    # ``term_offsets[t]:term_offsets[t + 1]``. Computed when absent (in memory, before saving).
+    by_term: ByTerm | None = None
+
+    def columns(self) -> ByTerm:
+        """The entries in (term id, passage) order."""
+        if self.by_term is not None:
+            return self.by_term
+        order = np.argsort(self.term_ids, kind="stable")  # stable: each term's passages stay ascending
+        rows = np.repeat(np.arange(len(self), dtype=np.int32), np.diff(self.offsets))[order]
+        sizes = np.bincount(np.asarray(self.term_ids, dtype=np.int64), minlength=len(self.vocab))
+        offsets = np.concatenate([np.zeros(1, np.int64), np.cumsum(sizes, dtype=np.int64)])
+        return ByTerm(rows.astype(np.int32), np.asarray(self.counts)[order].astype(np.int32), offsets)
 
     @classmethod
     def of(cls, texts: Sequence[str]) -> TermCounts:
@@ -111,6 +145,10 @@ class TermCounts:
         np.save(directory / _TERM_IDS, self.term_ids, allow_pickle=False)
         np.save(directory / _TERM_COUNTS, self.counts, allow_pickle=False)
         np.save(directory / _OFFSETS, self.offsets, allow_pickle=False)
+        by_term = self.columns()
+        np.save(directory / _BY_TERM_ROWS, by_term.rows, allow_pickle=False)
+        np.save(directory / _BY_TERM_COUNTS, by_term.counts, allow_pickle=False)
+        np.save(directory / _BY_TERM_OFFSETS, by_term.term_offsets, allow_pickle=False)
 
     @classmethod
     def load(cls, directory: Path, *, size: int) -> TermCounts:
@@ -119,6 +157,23 @@ class TermCounts:
         ids = np.load(directory / _TERM_IDS, mmap_mode="r", allow_pickle=False)
         counts = np.load(directory / _TERM_COUNTS, mmap_mode="r", allow_pickle=False)
         offsets = np.load(directory / _OFFSETS, allow_pickle=False)
+        by_term = ByTerm(
+            np.load(directory / _BY_TERM_ROWS, mmap_mode="r", allow_pickle=False),
+            np.load(directory / _BY_TERM_COUNTS, mmap_mode="r", allow_pickle=False),
+            np.load(directory / _BY_TERM_OFFSETS, allow_pickle=False),
+        )
+        if (
+            by_term.rows.shape != ids.shape
+            or by_term.counts.shape != ids.shape
+            or len(by_term.term_offsets) != len(vocab) + 1
+            or by_term.rows.dtype != np.int32
+            or by_term.counts.dtype != np.int32
+            or by_term.term_offsets.dtype != np.int64
+            or (len(ids) and (by_term.rows.min() < 0 or by_term.rows.max() >= size))
+            or (len(vocab) and (by_term.term_offsets[0] != 0 or by_term.term_offsets[-1] != len(ids)))
+            or (np.diff(by_term.term_offsets) < 0).any()
+        ):
+            raise ValueError(f"term order in {directory} does not match its term counts")
         if (
             len(offsets) != size + 1
             or ids.shape != counts.shape
@@ -128,7 +183,7 @@ class TermCounts:
             raise ValueError(f"term counts in {directory} do not describe {size} passages")
         if ids.dtype != np.int32 or counts.dtype != np.int32 or offsets.dtype != np.int64:
             raise ValueError(f"term counts in {directory} have the wrong types")
-        return cls(vocab, ids, counts, offsets)
+        return cls(vocab, ids, counts, offsets, by_term)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,13 +195,39 @@ class SegmentTerms:
     global_rows: Int64s  # the row each of them has in the index
 
 
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One language's BM25: each term's passages and scores as a column (bm25s's CSC layout)."""
+
+    rows: Int64s  # the index rows of this part's passages; column entries are positions in it
+    vocab: dict[str, int]
+    indptr: Int64s
+    indices: npt.NDArray[np.int32]
+    data: npt.NDArray[np.float32]
+
+    def scores(self, terms: Sequence[str]) -> npt.NDArray[np.float32]:
+        """bm25s's ``get_scores``: each known term's column added in turn, in float32."""
+        result = np.zeros(len(self.rows), dtype=np.float32)
+        for term in terms:
+            column = self.vocab.get(term)
+            if column is not None:
+                start, end = self.indptr[column], self.indptr[column + 1]
+                # A passage appears once per column, so this equals bm25s's np.add.at.
+                result[self.indices[start:end]] += self.data[start:end]
+        return result
+
+    def df(self, term: str) -> int:
+        column = self.vocab.get(term)
+        return 0 if column is None else int(self.indptr[column + 1] - self.indptr[column])
+
+
 class KeywordIndex:
     """Row ``i`` is passage ``i``, like the dense index, so scores line up by row.
 
-    Texts and queries go through the same ``analyse``; bm25s only counts the terms it is given.
+    Texts and queries go through the same ``analyse``; BM25 only counts the terms it is given.
     """
 
-    def __init__(self, parts: dict[str, tuple[bm25s.BM25, npt.NDArray[np.int64]]], size: int) -> None:
+    def __init__(self, parts: dict[str, _Part], size: int) -> None:
         self._parts = parts
         self.size = size
 
@@ -163,26 +244,35 @@ class KeywordIndex:
         Computes what bm25s's own ``index`` stores (its "lucene" method, float32 scores), so the
         scores equal those of an index built at once from the same passages, bit for bit.
         """
-        size = len(langs)
-        combined = TermCounts.combine(segments, size)
-        doc, term, count = combined.entries(np.arange(size, dtype=np.int64))
-        names = combined.vocab
-        groups: dict[str, list[int]] = {}
-        for row, lang in enumerate(langs):
-            groups.setdefault(lang or _DEFAULT_PART, []).append(row)
-        part_of_row = np.zeros(size, dtype=np.int64)
-        ordered = sorted(groups)
-        for code, name in enumerate(ordered):
-            part_of_row[groups[name]] = code
-        entry_part = part_of_row[doc]
+        names: dict[str | None, int] = {}
+        codes = np.array([names.setdefault(lang, len(names)) for lang in langs], dtype=np.int64)
+        return cls.from_coded(segments, codes, list(names))
+
+    @classmethod
+    def from_coded(
+        cls, segments: Sequence[SegmentTerms], lang_code: npt.NDArray[np.int64], lang_names: Sequence[str | None]
+    ) -> KeywordIndex:
+        """As ``from_counts``, each passage's language given as a code into ``lang_names``."""
+        size = len(lang_code)
+        term, doc, count, names = _by_term(segments, size)
+        # Each language (unknown ones together) is a part of its own, in name order.
+        part_name = [name or _DEFAULT_PART for name in lang_names]
+        ordered = sorted(set(part_name[c] for c in np.unique(lang_code).tolist()))
+        part_of_code = np.array([ordered.index(n) if n in ordered else -1 for n in part_name], dtype=np.int64)
+        part_of_row = part_of_code[lang_code] if size else np.zeros(0, np.int64)
         parts = {}
         for code, name in enumerate(ordered):
-            keep = entry_part == code
-            rows = np.array(groups[name], dtype=np.int64)
-            parts[name] = (_bm25(rows, doc[keep], term[keep], count[keep], names), rows)
+            if len(ordered) == 1:
+                rows, keep = np.arange(size, dtype=np.int64), None
+            else:
+                rows = np.flatnonzero(part_of_row == code).astype(np.int64)
+                keep = part_of_row[doc] == code
+            parts[name] = _bm25(
+                rows, _take(doc, keep), _take(term, keep), _take(count, keep), names, whole=keep is None
+            )
         return cls(parts, size)
 
-    def _part_for(self, term: str) -> tuple[bm25s.BM25, npt.NDArray[np.int64]] | None:
+    def _part_for(self, term: str) -> _Part | None:
         name = _SCRIPT_PART.get(script_of(term[0])) if term else None
         return self._parts.get(name) if name else None
 
@@ -195,13 +285,8 @@ class KeywordIndex:
         """
         own = self._part_for(term)
         parts = [own] if own is not None else list(self._parts.values())
-        df, n = 0, 0
-        for retriever, rows in parts:
-            n += len(rows)
-            column = retriever.vocab_dict.get(term)
-            if column is not None:
-                indptr = retriever.scores["indptr"]
-                df += int(indptr[column + 1] - indptr[column])
+        df = sum(part.df(term) for part in parts)
+        n = sum(len(part.rows) for part in parts)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def query_terms(self, query: str) -> list[str]:
@@ -212,21 +297,97 @@ class KeywordIndex:
         """BM25 score of every passage for ``query`` (zeros when no term is in the vocabulary)."""
         result = np.zeros(self.size, dtype=np.float32)
         terms = analyse_query(query)
-        for retriever, rows in self._parts.values():
-            known = [t for t in terms if t in retriever.vocab_dict]
-            if known and len(rows):
-                result[rows] = np.asarray(retriever.get_scores(known), dtype=np.float32)
+        for part in self._parts.values():
+            known = [t for t in terms if t in part.vocab]
+            if known and len(part.rows):
+                result[part.rows] = part.scores(known)
         return result
 
 
-def _bm25(rows: Int64s, doc: Int64s, term: Int64s, count: npt.NDArray[np.int32], names: list[str]) -> bm25s.BM25:
-    """A bm25s retriever over the passages ``rows`` holding exactly the scores its ``index`` would compute."""
-    retriever = bm25s.BM25(k1=K1, b=B)
-    local_doc = np.searchsorted(rows, doc)  # entries come ordered by row
+def _take(values: npt.NDArray[Any], keep: npt.NDArray[np.bool_] | None) -> npt.NDArray[Any]:
+    return values if keep is None else values[keep]
+
+
+def _by_term(segments: Sequence[SegmentTerms], size: int) -> tuple[Int64s, Int64s, npt.NDArray[np.int32], list[str]]:
+    """Every live entry of all segments as (global term id, index row, count), in (term, row) order.
+
+    Each segment stores its entries in that order (``by_term``); the first segment's terms keep
+    their ids, so its entries arrive sorted (when its rows keep their order in the index) and
+    only the other segments' entries, usually few, are sorted and merged in.
+    """
+    vocab: dict[str, int] = {}
+    runs: list[tuple[Int64s, Int64s, npt.NDArray[np.int32]]] = []
+    for segment in segments:
+        counts = segment.counts
+        mapping = np.array([vocab.setdefault(t, len(vocab)) for t in counts.vocab], dtype=np.int64)
+        identity_terms = bool(np.array_equal(mapping, np.arange(len(mapping))))
+        by_term = counts.columns()
+        term = by_term.terms()
+        local_row, count = np.asarray(by_term.rows), np.asarray(by_term.counts)
+        in_order = len(segment.rows) == len(counts) and bool(
+            np.array_equal(segment.rows, np.arange(len(counts))) and np.array_equal(segment.global_rows, segment.rows)
+        )
+        if in_order:
+            # Every passage, at its own row: the stored order is already the index's.
+            row = local_row.astype(np.int64)
+        else:
+            to_index = np.full(len(counts), -1, dtype=np.int64)
+            to_index[segment.rows] = segment.global_rows
+            row = to_index[local_row]
+            live = row >= 0
+            row, term, count = row[live], term[live], count[live]
+        if not identity_terms:
+            term = mapping[term]
+        if not (identity_terms and in_order):
+            key = term * max(size, 1) + row
+            if len(key) > 1 and not bool((key[1:] > key[:-1]).all()):
+                ordered = np.argsort(key)  # keys are unique: (term, row) pairs
+                term, row, count = term[ordered], row[ordered], count[ordered]
+        runs.append((term, row, count))
+    runs.sort(key=lambda run: -len(run[0]))
+    if not runs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32), list(vocab)
+    term, row, count = runs[0]
+    if len(runs) > 1:
+        rest_term = np.concatenate([r[0] for r in runs[1:]])
+        rest_row = np.concatenate([r[1] for r in runs[1:]])
+        rest_count = np.concatenate([r[2] for r in runs[1:]])
+        scale = max(size, 1)
+        rest_key = rest_term * scale + rest_row
+        ordered = np.argsort(rest_key)
+        rest_key, rest_term, rest_row, rest_count = (
+            rest_key[ordered], rest_term[ordered], rest_row[ordered], rest_count[ordered]
+        )
+        # Merge two sorted runs: the small one's entries go before the first larger key of the big one.
+        at = np.searchsorted(term * scale + row, rest_key) + np.arange(len(rest_key))
+        total = len(term) + len(rest_key)
+        big = np.ones(total, dtype=bool)
+        big[at] = False
+        merged_term, merged_row = np.empty(total, np.int64), np.empty(total, np.int64)
+        merged_count = np.empty(total, np.int32)
+        for merged, first, second in ((merged_term, term, rest_term), (merged_row, row, rest_row),
+                                      (merged_count, count, rest_count)):  # fmt: skip
+            merged[big] = first
+            merged[at] = second
+        term, row, count = merged_term, merged_row, merged_count
+    return term, row, count.astype(np.int32, copy=False), list(vocab)
+
+
+def _bm25(
+    rows: Int64s, doc: Int64s, term: Int64s, count: npt.NDArray[np.int32], names: list[str], *, whole: bool
+) -> _Part:
+    """The BM25 part over the passages ``rows``, from its entries in (term, row) order: bm25s's scores exactly.
+
+    ``whole``: ``rows`` is every index row, so an entry's row is already its position in ``rows``.
+    """
+    local_doc = doc if whole else np.searchsorted(rows, doc)
     used = np.flatnonzero(np.bincount(term)) if len(term) else np.zeros(0, np.int64)
-    remap = np.zeros(int(used[-1]) + 1 if len(used) else 0, dtype=np.int64)
-    remap[used] = np.arange(len(used))
-    local_term = remap[term]
+    if len(used) and used[-1] == len(used) - 1:
+        local_term = term  # every term occurs: ids need no renumbering
+    else:
+        remap = np.zeros(int(used[-1]) + 1 if len(used) else 0, dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        local_term = remap[term]
     n_docs = len(rows)
     lengths = np.bincount(local_doc, weights=count, minlength=n_docs).astype(np.int64)
     # As bm25s: the mean of integer lengths, idf from Python floats stored as float32, and the
@@ -234,22 +395,12 @@ def _bm25(rows: Int64s, doc: Int64s, term: Int64s, count: npt.NDArray[np.int32],
     average = lengths.mean() if n_docs else np.float64(0.0)
     frequencies = np.bincount(local_term, minlength=len(used))
     idf = np.array([math.log(1 + (n_docs - df + 0.5) / (df + 0.5)) for df in frequencies.tolist()], dtype=np.float32)
-    k1, b = retriever.k1, retriever.b
-    tf = count.astype(np.float32).astype(np.float64)
+    k1, b = K1, B
+    tf = count.astype(np.float64)  # integer counts are exact in float32 and float64 alike
     with np.errstate(divide="ignore", invalid="ignore"):
         length_part = k1 * ((1 - b) + b * lengths.astype(np.float64) / average)
     scores = (idf[local_term].astype(np.float64) * (tf / (length_part[local_doc] + tf))).astype(np.float32)
-    # Entries come ordered by row: as a row-major sparse matrix, scipy's transpose to columns (a
-    # counting sort, linear) gives bm25s's layout, each term's rows in order.
-    by_row = np.concatenate([np.zeros(1, np.int64), np.cumsum(np.bincount(local_doc, minlength=n_docs))])
-    matrix = sparse.csr_matrix((scores, local_term, by_row), shape=(n_docs, len(used))).tocsc()
-    retriever.scores = {
-        "data": matrix.data.astype(np.float32, copy=False),
-        "indices": matrix.indices.astype(np.int32, copy=False),
-        "indptr": matrix.indptr.astype(np.int64, copy=False),
-        "num_docs": n_docs,
-    }
-    retriever.vocab_dict = {names[t]: i for i, t in enumerate(used.tolist())}
-    retriever.unique_token_ids_set = set(retriever.vocab_dict.values())
-    retriever.nonoccurrence_array = None
-    return retriever
+    # Entries come in (term, row) order: bm25s's column layout, each term's rows ascending.
+    indptr = np.concatenate([np.zeros(1, np.int64), np.cumsum(frequencies)]).astype(np.int64)
+    vocab = {names[t]: i for i, t in enumerate(used.tolist())}
+    return _Part(rows, vocab, indptr, local_doc.astype(np.int32), scores)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import bisect
-import datetime as dt
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +24,19 @@ from indexer.models import (
     SearchFilters,
     SearchMode,
 )
-from indexer.store import LoadedIndex, load_index
+from indexer.store import LoadedIndex, live_version_dir, load_index, read_manifest
+from indexer.tables import NO_DAY
 from indexer.text.language import detect_language, load_detector
 
 log = logging.getLogger(__name__)
 
 # Re-encoding a stored passage must give (nearly) its stored vector, or the model differs.
 _PROBE_MIN_COSINE = 0.98
-_NO_DATE = np.iinfo(np.int32).min
+
+
+def _warmed(encoder: Encoder) -> Encoder:
+    encoder.encode(["warm-up"])
+    return encoder
 
 
 class Retriever:
@@ -43,25 +47,20 @@ class Retriever:
         self.encoder = encoder
         self.fusion = fusion or FusionConfig()
         self._check_model()
-        self._rows = {p.id: row for row, p in enumerate(index.passages)}
-        self._sentence_rows = {(s.article_id, s.start, s.end): row for row, s in enumerate(index.sentences)}
+        passages = index.passages
         # Each passage's sentence rows as spans of one flat array: scoring a candidate list is
         # then one gather, one matrix product and one segment max, not a Python loop per passage.
-        passage_sentences = _passage_sentence_rows(index)
-        self._sentence_count = np.array([len(rows) for rows in passage_sentences], dtype=np.int64)
+        self._sentence_count, self._sentence_flat = _passage_sentence_rows(index)
         self._sentence_start = np.cumsum(self._sentence_count) - self._sentence_count
-        self._sentence_flat = np.concatenate([np.zeros(0, dtype=np.int64), *passage_sentences])
-        article_ids = sorted(index.articles)
-        self._article_code = {article_id: code for code, article_id in enumerate(article_ids)}
-        self._row_article = np.array([self._article_code[p.article_id] for p in index.passages], dtype=np.int32)
-        self._row_day = np.array(
-            [dt.date.fromisoformat(p.date).toordinal() if p.date else _NO_DATE for p in index.passages], dtype=np.int32
-        )
+        # Filters work on article codes (the index's article order) and days, one entry per row.
+        self._row_article = passages.article
+        self._row_day = index.articles.days()[passages.article] if len(passages) else np.zeros(0, np.int32)
         # Passages in a language the model does not cover have vectors that mean nothing: they
         # never enter dense candidates and never get a dense score (keyword evidence alone).
         self.languages = frozenset(index.manifest.model.languages)
         load_detector()
-        covered = np.array([p.lang is None or p.lang in self.languages for p in index.passages], dtype=bool)
+        covered_code = np.array([name in self.languages for name in passages.langs] + [True], dtype=bool)
+        covered = covered_code[passages.lang.astype(np.int64)]  # -1 (no language recorded) is covered
         self._covered_rows: npt.NDArray[np.int64] | None = None if covered.all() else np.flatnonzero(covered)
         self._row_covered = covered
 
@@ -73,18 +72,37 @@ class Retriever:
         encoder: Encoder | None = None,
         fusion: FusionConfig | None = None,
         backend: str | None = None,
+        defer_checksums: bool = False,
     ) -> Retriever:
         """Load and verify ``index_dir``; with no encoder, load the model the index names.
 
         The encoder runs on ``backend`` if given, else on the backend the index was built with.
+        ``defer_checksums``: large files' checksums are left to ``indexer.store.verify_deferred``.
         """
-        index = load_index(index_dir)
         if encoder is None:
-            model = index.manifest.model
+            model = read_manifest(live_version_dir(index_dir)).model
             chosen = backend or model.backend
             check_compatible(model.backend, chosen)
-            encoder = load_encoder(model.name, backend=chosen, cache_dir=encoder_cache_dir(index_dir))
-        return cls(index, encoder, fusion=fusion)
+            name, cache = model.name, encoder_cache_dir(index_dir)
+
+            def model_ready() -> Encoder:
+                return _warmed(load_encoder(name, backend=chosen, cache_dir=cache))
+        else:
+            given = encoder
+
+            def model_ready() -> Encoder:
+                return _warmed(given)
+
+        # The model's first call (opening the ONNX session, or torch's first pass) and the
+        # language detector's model load mostly run in C code that releases the GIL: in threads
+        # they overlap the index's numpy work instead of following it (~1 s of cold start).
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="retriever-load") as pool:
+            detector = pool.submit(load_detector)
+            ready = pool.submit(model_ready)
+            index = load_index(index_dir, defer_checksums=defer_checksums)
+            detector.result()
+            loaded = ready.result()
+        return cls(index, loaded, fusion=fusion)
 
     @property
     def version(self) -> str:
@@ -110,7 +128,7 @@ class Retriever:
             )
 
     def passage(self, passage_id: str) -> Passage:
-        row = self._rows.get(passage_id)
+        row = self.index.passages.row_of(passage_id)
         if row is None:
             raise NotFoundError(f"no passage {passage_id!r}")
         return self.index.passages[row]
@@ -124,7 +142,8 @@ class Retriever:
     def article_passages(self, article_id: str) -> list[Passage]:
         """The article's passages in order; ``NotFoundError`` for an unknown id."""
         self.article(article_id)
-        return [p for p in self.index.passages if p.article_id == article_id]
+        passages = self.index.passages
+        return [passages[row] for row in passages.rows_of(article_id)]
 
     def read_query(self, query: str, mode: SearchMode = "hybrid") -> QueryReading:
         """The query's language, and whether ``mode`` ranks it by the model (dense) at all.
@@ -148,7 +167,7 @@ class Retriever:
 
         A passage cut inside a long sentence yields a span the build did not embed.
         """
-        rows = [self._sentence_rows.get(span, -1) for span in spans]
+        rows = [self.index.sentences.row_of(*span) for span in spans]
         vectors = np.zeros((len(spans), self.encoder.dimension), dtype=np.float32)
         stored = [i for i, row in enumerate(rows) if row >= 0]
         if stored:
@@ -209,10 +228,11 @@ class Retriever:
             return None
         mask = np.ones(len(self.index.passages), dtype=bool)
         if filters.article_ids is not None:
-            codes = [self._article_code[a] for a in filters.article_ids if a in self._article_code]
+            found = (self.index.articles.code(a) for a in filters.article_ids)
+            codes = [code for code in found if code is not None]
             mask &= np.isin(self._row_article, np.array(codes, dtype=np.int32))
         if filters.date_from is not None or filters.date_to is not None:
-            mask &= self._row_day != _NO_DATE
+            mask &= self._row_day != NO_DAY
             if filters.date_from is not None:
                 mask &= self._row_day >= filters.date_from.toordinal()
             if filters.date_to is not None:
@@ -293,20 +313,26 @@ class Retriever:
         return fused, components
 
 
-def _passage_sentence_rows(index: LoadedIndex) -> list[npt.NDArray[np.int64]]:
-    """For each passage, the rows of the sentences lying wholly inside it."""
-    by_article: dict[str, list[tuple[int, int, int]]] = {}
-    for row, sentence in enumerate(index.sentences):
-        by_article.setdefault(sentence.article_id, []).append((sentence.start, sentence.end, row))
-    result = []
-    for passage in index.passages:
-        sentences = by_article.get(passage.article_id, [])
-        first = bisect.bisect_left(sentences, (passage.start, -1, -1))
-        rows = []
-        for start, end, row in sentences[first:]:
-            if start >= passage.end:
-                break
-            if end <= passage.end:
-                rows.append(row)
-        result.append(np.array(rows, dtype=np.int64))
-    return result
+def _passage_sentence_rows(index: LoadedIndex) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each passage's count of sentences lying wholly inside it, and their rows, passage after passage.
+
+    Vectorised over all rows: sentences are sorted by (article, start, end), and a passage's
+    candidates are the sentences of its article starting inside it, kept if they also end inside.
+    """
+    passages, sentences = index.passages, index.sentences
+    order = np.lexsort((np.arange(len(sentences)), sentences.end, sentences.start, sentences.article))
+    s_article, s_start = sentences.article[order].astype(np.int64), sentences.start[order]
+    s_end = sentences.end[order]
+    # (article, start) as one sortable key: bodies are far shorter than 2**32 characters.
+    scale = np.int64(1) << 32
+    keys = s_article * scale + s_start
+    p_article = passages.article.astype(np.int64) * scale
+    first = np.searchsorted(keys, p_article + passages.start, side="left")
+    last = np.searchsorted(keys, p_article + passages.end, side="left")  # sentences starting before the end
+    span = last - first
+    total = int(span.sum())
+    owner = np.repeat(np.arange(len(passages), dtype=np.int64), span)
+    candidate = np.repeat(first, span) + (np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(span) - span, span))
+    inside = s_end[candidate] <= passages.end[owner]
+    counts = np.bincount(owner[inside], minlength=len(passages)).astype(np.int64)
+    return counts, order[candidate[inside]].astype(np.int64)

@@ -5,14 +5,19 @@ Layout of an index directory::
     CURRENT            name of the live version directory (replaced atomically)
     v-<version>/       manifest.json (segments, file sizes and checksums), tombstones.json
                        (articles deleted from a segment) and the largest segment's files:
-                       articles.jsonl, passages.jsonl, sentences.jsonl, embeddings.npy,
-                       sentence_embeddings.npy (float16, memory-mapped), dense.faiss, keyword/
+                       articles.json, bodies.txt, passages.npy, sentences.npy (records as
+                       columns, indexer.tables), embeddings.npy, sentence_embeddings.npy
+                       (float16, memory-mapped), dense.faiss, keyword/
       segments/<name>/ the same files for each further segment (indexer.segments)
 
 A build writes ``.tmp-*`` beside the live version: new and merged segments are written there,
 segments it keeps are hard-linked from the live version (their bytes are not written again).
 It fsyncs the folder, renames it to ``v-<version>`` and only then replaces ``CURRENT``; a crash
 at any point leaves the old version live.
+
+Loading checks every file's size, and by default its checksum. ``load_version(...,
+defer_checksums=True)`` (the service's cold start) hashes only the small files at once and
+leaves the large ones to ``verify_deferred``, which the service runs after it is ready.
 """
 
 from __future__ import annotations
@@ -25,17 +30,20 @@ import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 
 from indexer.dense import DenseIndex, DenseKind, choose_kind
 from indexer.errors import BuildError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from indexer.keyword import ANALYZER, KeywordIndex, SegmentTerms, TermCounts
-from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo, Passage, SegmentEntry, Sentence
+from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo, SegmentEntry
 from indexer.segments import (
     ARTICLES,
+    BODIES,
     DENSE,
     EMBEDDINGS,
     KEYWORD_DIR,
@@ -44,7 +52,9 @@ from indexer.segments import (
     SENTENCE_EMBEDDINGS,
     SENTENCES,
     VECTOR_DTYPE,
+    VECTOR_FILES,
     IndexContent,
+    Rows,
     Segment,
     SegmentedDense,
     SegmentedVectors,
@@ -57,17 +67,19 @@ from indexer.segments import (
     read_segment,
     write_segment,
 )
+from indexer.tables import ArticleSource, ArticleTable, PassageTable, RecordsError, SentenceTable
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "ARTICLES", "DENSE", "EMBEDDINGS", "KEYWORD_DIR", "PASSAGES", "SENTENCES", "SENTENCE_EMBEDDINGS",
+    "ARTICLES", "BODIES", "DENSE", "EMBEDDINGS", "KEYWORD_DIR", "PASSAGES", "SENTENCES", "SENTENCE_EMBEDDINGS",
     "VECTOR_DTYPE", "IndexContent", "keyword_text",
 ]  # fmt: skip
 
 # 3: passage and sentence vectors stored as float16 (embeddings files and dense.faiss).
 # 4: segments (a version lists them; keyword term counts per segment, BM25 computed on load).
-FORMAT_VERSION = 4
+# 5: records as columns and one bodies blob instead of JSON lines; keyword entries' term order.
+FORMAT_VERSION = 5
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 TOMBSTONES = "tombstones.json"
@@ -82,16 +94,18 @@ class LoadedIndex:
 
     directory: Path
     manifest: Manifest
-    articles: dict[str, Article]
-    passages: list[Passage]
+    articles: ArticleTable
+    passages: PassageTable
     embeddings: StoredVectors | SegmentedVectors
-    sentences: list[Sentence]
+    sentences: SentenceTable
     sentence_embeddings: StoredVectors | SegmentedVectors
     dense: DenseIndex | SegmentedDense
     keyword: KeywordIndex
     segments: tuple[Segment, ...] = field(default=(), repr=False)
     # Per segment name, the articles deleted from it (replaced or removed since it was written).
     tombstones: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Files whose sizes were checked but whose checksums are still to be (``verify_deferred``).
+    unverified: tuple[str, ...] = ()
 
     @property
     def version(self) -> str:
@@ -270,10 +284,12 @@ def _plan(
     for segment in previous.segments if previous is not None else ():
         generation = max(generation, _generation(segment.name))
         dead = set(previous.tombstones.get(segment.name, ())) if previous is not None else set()
-        dead |= {a.id for a in segment.articles if a.id in fresh or wanted.get(a.id) != a.content_hash}
-        if len(dead) < len(segment.articles):
-            live = sum(1 for p in segment.passages if p.article_id not in dead)
-            sentences = sum(1 for s in segment.sentences if s.article_id not in dead)
+        metas = segment.records.metas
+        dead |= {m.id for m in metas if m.id in fresh or wanted.get(m.id) != m.content_hash}
+        if len(dead) < len(metas):
+            dead_codes = np.array([i for i, m in enumerate(metas) if m.id in dead], dtype=np.int32)
+            live = int((~np.isin(segment.records.passage_article, dead_codes)).sum())
+            sentences = int((~np.isin(segment.records.sentence_article, dead_codes)).sum())
             planned.append(
                 _Planned(segment.name, live, len(segment.passages), sentences, source=segment, deleted=frozenset(dead))
             )
@@ -327,7 +343,10 @@ def _write_version(
             kind = old.dense_index
         elif planned.content is not None:
             kind = dense_kind or choose_kind(len(planned.content.passages))
-            write_segment(target, planned.content, dense_kind=kind, terms=planned.terms)
+            try:
+                write_segment(target, planned.content, dense_kind=kind, terms=planned.terms)
+            except (RecordsError, ValueError) as exc:
+                raise BuildError(f"cannot write the index: {exc}") from exc
             files |= {prefix + f: FileEntry(bytes=(target / f).stat().st_size, sha256=_sha256(target / f))
                       for f in SEGMENT_FILES}  # fmt: skip
         entries.append(SegmentEntry(name=planned.name, path=path, dense_index=kind))
@@ -422,7 +441,14 @@ def read_manifest(version_dir: Path) -> Manifest:
         raise IndexCorruptError(f"{path} cannot be read ({exc.strerror})") from exc
 
 
-def _verify_files(version_dir: Path, manifest: Manifest) -> None:
+# Files up to this size are hashed while loading; larger ones (vectors, dense index, bodies,
+# keyword entries: ~95 % of the bytes) may be left to ``verify_deferred``.
+DEFER_CHECKSUM_BYTES = 4 << 20
+
+
+def _verify_files(version_dir: Path, manifest: Manifest, *, defer_large: bool) -> tuple[str, ...]:
+    """Every file exists with its size; checksums of all (or of the small ones): the deferred names."""
+    deferred = []
     for name, entry in manifest.files.items():
         path = version_dir / name
         if not path.is_file():
@@ -430,22 +456,84 @@ def _verify_files(version_dir: Path, manifest: Manifest) -> None:
         size = path.stat().st_size
         if size != entry.bytes:
             raise IndexCorruptError(f"{path} has {size} bytes, the manifest says {entry.bytes} (truncated?)")
-        if _sha256(path) != entry.sha256:
-            raise IndexCorruptError(f"{path} does not match its checksum in the manifest (corrupt)")
+        if defer_large and entry.bytes > DEFER_CHECKSUM_BYTES:
+            deferred.append(name)
+        else:
+            _check_content(version_dir, name, entry)
+    return tuple(deferred)
 
 
-def load_index(index_dir: Path) -> LoadedIndex:
+def _check_content(version_dir: Path, name: str, entry: FileEntry) -> None:
+    """The file matches its checksum; a vector file also holds finite values only."""
+    path = version_dir / name
+    vectors = PurePosixPath(name).name in VECTOR_FILES
+    try:
+        digest, finite = _hash_and_scan(path, vectors=vectors)
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"{path} cannot be read ({exc})") from exc
+    if digest != entry.sha256:
+        raise IndexCorruptError(f"{path} does not match its checksum in the manifest (corrupt)")
+    if not finite:
+        # The writer refuses non-finite vectors; this catches a file re-signed by a buggy build:
+        # a NaN row scores NaN against every query, so answers silently disappear.
+        raise IndexCorruptError(f"{path}: embeddings contain non-finite values (NaN or infinity)")
+
+
+_BLOCK_BYTES = 1 << 20
+
+
+def _hash_and_scan(path: Path, *, vectors: bool) -> tuple[str, bool]:
+    """sha256 of the file and, for a float16 ``.npy`` matrix, whether every value is finite: one read.
+
+    Read with ``read(2)``, not through a map, so checking never makes the file resident in this
+    process (a map would count every page it touched as its memory).
+    """
+    digest = hashlib.sha256()
+    finite = True
+    with path.open("rb") as handle:
+        start = 0
+        if vectors:
+            major, _ = np.lib.format.read_magic(handle)
+            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            _, _, dtype = read_header(handle)
+            start = handle.tell()
+            if np.dtype(dtype) != np.dtype(VECTOR_DTYPE):
+                vectors = False  # the shape check on load reports it
+            handle.seek(0)
+        position = 0
+        for block in iter(lambda: handle.read(_BLOCK_BYTES), b""):
+            digest.update(block)
+            if vectors and finite:
+                # The data starts at a multiple of 64 bytes and blocks are 1 MiB: values never straddle.
+                data = block[max(start - position, 0) :]
+                values = np.frombuffer(data[: len(data) // 2 * 2], dtype=VECTOR_DTYPE)
+                finite = bool(np.isfinite(values).all())
+            position += len(block)
+    return digest.hexdigest(), finite
+
+
+def verify_deferred(index: LoadedIndex) -> None:
+    """Check the checksums ``load_version(..., defer_checksums=True)`` left; ``IndexCorruptError`` on damage."""
+    for name in index.unverified:
+        _check_content(index.directory, name, index.manifest.files[name])
+
+
+def load_index(index_dir: Path, *, defer_checksums: bool = False) -> LoadedIndex:
     """Load the live version, refusing anything that does not match its manifest."""
-    return load_version(live_version_dir(index_dir))
+    return load_version(live_version_dir(index_dir), defer_checksums=defer_checksums)
 
 
-def load_version(version_dir: Path) -> LoadedIndex:
-    """Load one version directory, refusing anything that does not match its manifest."""
+def load_version(version_dir: Path, *, defer_checksums: bool = False) -> LoadedIndex:
+    """Load one version directory, refusing anything that does not match its manifest.
+
+    ``defer_checksums``: large files are checked for size only; their checksums (and finite
+    vectors) are left to ``verify_deferred`` and listed in ``LoadedIndex.unverified``.
+    """
     manifest = read_manifest(version_dir)
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatchError(
             f"{version_dir} has index format {manifest.format_version}, "
-            f"this polysearch reads {FORMAT_VERSION}; rebuild it"
+            f"this polysearch reads {FORMAT_VERSION}; rebuild it (`polysearch index --out {version_dir.parent}`)"
         )
     if manifest.analyzer != ANALYZER:
         # Queries must be analysed exactly as the passages were, or keyword terms never meet.
@@ -453,7 +541,7 @@ def load_version(version_dir: Path) -> LoadedIndex:
             f"{version_dir} has a keyword index made by analyser {manifest.analyzer!r}, "
             f"this polysearch analyses with {ANALYZER!r}; rebuild it"
         )
-    _verify_files(version_dir, manifest)
+    unverified = _verify_files(version_dir, manifest, defer_large=defer_checksums)
     if not manifest.segments:
         raise IndexCorruptError(f"{version_dir / MANIFEST} lists no segments")
     for entry in manifest.segments:
@@ -469,57 +557,104 @@ def load_version(version_dir: Path) -> LoadedIndex:
             )
             for entry in manifest.segments
         )
+        deleted = {name: frozenset(ids) for name, ids in tombstones.items()}
+        for segment in segments:
+            _check_segment(version_dir, segment, manifest.model.dimension)
+        loaded = _combine(version_dir, manifest, segments, deleted, unverified)
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RuntimeError, OSError, EOFError) as exc:
+        # ValueError includes RecordsError; a damaged large file whose checksum is deferred may
+        # also fail here, as anything that cannot be read.
         raise IndexCorruptError(f"{version_dir} cannot be read: {exc}") from exc
-    deleted = {name: frozenset(ids) for name, ids in tombstones.items()}
-    for segment in segments:
-        _check_segment(version_dir, segment, manifest.model.dimension)
-    loaded = _combine(version_dir, manifest, segments, deleted)
+    except IndexError as exc:
+        raise IndexCorruptError(f"{version_dir} cannot be read: a record points outside its file ({exc})") from exc
     _check_counts(loaded)
     return loaded
 
 
+def _gather(columns: list[npt.NDArray[Any]], part: Rows, local: Rows) -> npt.NDArray[Any]:
+    """Row ``i`` is ``columns[part[i]][local[i]]``: one column of the index from the segments' columns."""
+    if len(columns) == 1:
+        return columns[0][local]
+    out = np.empty(len(part), dtype=columns[0].dtype)
+    for index, column in enumerate(columns):
+        chosen = part == index
+        out[chosen] = column[local[chosen]]
+    return out
+
+
 def _combine(
-    version_dir: Path, manifest: Manifest, segments: tuple[Segment, ...], deleted: dict[str, frozenset[str]]
+    version_dir: Path,
+    manifest: Manifest,
+    segments: tuple[Segment, ...],
+    deleted: dict[str, frozenset[str]],
+    unverified: tuple[str, ...],
 ) -> LoadedIndex:
     """The live records of all segments as one index, rows in the manifest's article order.
 
     That order is the order a build was given its articles in, so an index grown by segments
     has the same rows, and therefore the same rankings and tie-breaks, as one built at once.
+    Everything per row is numpy columns gathered from the segments' columns.
     """
     where: dict[str, int] = {}
-    articles: dict[str, Article] = {}
     for index, segment in enumerate(segments):
         dead = deleted.get(segment.name, frozenset())
-        for article in segment.articles:
-            if article.id in dead:
+        for article_id in segment.articles.ids:
+            if article_id in dead:
                 continue
-            if article.id in where:
-                raise IndexCorruptError(f"{version_dir}: article {article.id!r} is live in two segments")
-            where[article.id] = index
-            articles[article.id] = article
+            if article_id in where:
+                raise IndexCorruptError(f"{version_dir}: article {article_id!r} is live in two segments")
+            where[article_id] = index
     if where.keys() != manifest.articles.keys():
         raise IndexCorruptError(f"{version_dir}: the segments' live articles are not the manifest's articles")
-    articles = {article_id: articles[article_id] for article_id in manifest.articles}
-    gathered = article_rows(list(manifest.articles), where, segments)
-    p_part, p_local = gathered.passage_part, gathered.passage_local
+    order = list(manifest.articles)
+    article_part = np.array([where[a] for a in order], dtype=np.int32)
+    article_local = np.array([segments[where[a]].articles.code(a) for a in order], dtype=np.int32)
+    articles = ArticleTable(ArticleSource(order, article_part, article_local, [s.records for s in segments]))
+    # Per segment, its articles' codes in the index (-1: deleted).
+    code_of = []
+    for index, segment in enumerate(segments):
+        codes = np.full(len(segment.articles), -1, dtype=np.int32)
+        chosen = article_part == index
+        codes[article_local[chosen]] = np.flatnonzero(chosen).astype(np.int32)
+        code_of.append(codes)
+    gathered = article_rows(order, where, segments)
+    part, local = gathered.passage_part, gathered.passage_local
     s_part, s_local = gathered.sentence_part, gathered.sentence_local
-    passages = [segments[i].passages[r] for i, r in zip(p_part, p_local, strict=True)]
-    sentences = [segments[i].sentences[r] for i, r in zip(s_part, s_local, strict=True)]
-    part, local = np.array(p_part, dtype=np.int64), np.array(p_local, dtype=np.int64)
+    records = [s.records for s in segments]
+    langs: list[str] = sorted({name for r in records for name in r.langs})
+    # Local language code -> index code, shifted by one so that -1 (unknown) stays -1.
+    lang_maps = [np.array([-1, *(langs.index(n) for n in r.langs)], dtype=np.int16) for r in records]
+    passage_lang = _gather([m[r.passage_lang + 1] for m, r in zip(lang_maps, records, strict=True)], part, local)
+    passages = PassageTable(
+        articles,
+        _gather([c[r.passage_article] for c, r in zip(code_of, records, strict=True)], part, local),
+        _gather([r.passage_ordinal for r in records], part, local),
+        _gather([r.passage_start for r in records], part, local),
+        _gather([r.passage_end for r in records], part, local),
+        _gather([r.passage_tokens for r in records], part, local),
+        passage_lang,
+        langs,
+    )
+    sentences = SentenceTable(
+        articles,
+        _gather([c[r.sentence_article] for c, r in zip(code_of, records, strict=True)], s_part, s_local),
+        _gather([r.sentence_start for r in records], s_part, s_local),
+        _gather([r.sentence_end for r in records], s_part, s_local),
+    )
     dimension = manifest.model.dimension
     pieces = []
     for index, segment in enumerate(segments):
         chosen = np.flatnonzero(part == index)
         by_local = np.argsort(local[chosen], kind="stable")
         pieces.append(SegmentTerms(segment.terms, local[chosen][by_local], chosen[by_local]))
-    keyword = KeywordIndex.from_counts(pieces, [p.lang for p in passages])
+    keyword = KeywordIndex.from_coded(pieces, passage_lang.astype(np.int64) + 1, [None, *langs])
     only = segments[0] if len(segments) == 1 else None
     if (
         only is not None
         and len(passages) == len(only.passages)
         and len(sentences) == len(only.sentences)
-        and (np.array_equal(local, np.arange(len(local))) and s_local == list(range(len(s_local))))
+        and np.array_equal(local, np.arange(len(local)))
+        and np.array_equal(s_local, np.arange(len(s_local)))
     ):
         # One segment holding exactly the index in order (a fresh or fully merged build): its
         # memory maps and dense index serve directly.
@@ -528,36 +663,18 @@ def _combine(
         dense: DenseIndex | SegmentedDense = only.dense
     else:
         embeddings = SegmentedVectors([s.embeddings for s in segments], part, local, dimension)
-        sentence_part, sentence_local = np.array(s_part, np.int64), np.array(s_local, np.int64)
-        sentence_embeddings = SegmentedVectors(
-            [s.sentence_embeddings for s in segments], sentence_part, sentence_local, dimension
-        )
+        sentence_embeddings = SegmentedVectors([s.sentence_embeddings for s in segments], s_part, s_local, dimension)
         dense = SegmentedDense(
             [s.dense for s in segments], [p.rows for p in pieces], [p.global_rows for p in pieces], len(passages)
         )
     return LoadedIndex(
         version_dir, manifest, articles, passages, embeddings, sentences, sentence_embeddings, dense, keyword,
-        segments, deleted,
+        segments, deleted, unverified,
     )  # fmt: skip
 
 
-_FINITE_CHECK_ROWS = 8192
-
-
-def _all_finite(matrix: StoredVectors) -> bool:
-    """Whether every value is finite, read in blocks of rows.
-
-    The vectors are memory-mapped; checking them block by block and copying each block keeps
-    the check from holding the whole matrix resident at once.
-    """
-    for start in range(0, len(matrix), _FINITE_CHECK_ROWS):
-        if not np.isfinite(np.array(matrix[start : start + _FINITE_CHECK_ROWS])).all():
-            return False
-    return True
-
-
 def _check_segment(version_dir: Path, segment: Segment, dimension: int) -> None:
-    """A segment's files agree with each other: rows, shapes, finite vectors, cited articles."""
+    """A segment's files agree with each other: rows and shapes (the records checked their references)."""
     problems = []
     for name, matrix, rows in (
         ("embeddings", segment.embeddings, len(segment.passages)),
@@ -565,15 +682,9 @@ def _check_segment(version_dir: Path, segment: Segment, dimension: int) -> None:
     ):
         if matrix.shape != (rows, dimension) or matrix.dtype != VECTOR_DTYPE:
             problems.append(f"{name} are {matrix.dtype}{list(matrix.shape)}, expected float16[{rows}, {dimension}]")
-        elif not _all_finite(matrix):
-            # A NaN row scores NaN against every query, so answers silently disappear.
-            problems.append(f"{name} contain non-finite values (NaN or infinity)")
     if segment.dense.size != len(segment.passages) or segment.dense.dimension != dimension:
         held = f"{segment.dense.size}x{segment.dense.dimension}"
         problems.append(f"dense index holds {held}, expected {len(segment.passages)}x{dimension}")
-    cited = {p.article_id for p in segment.passages} | {s.article_id for s in segment.sentences}
-    if not cited <= {a.id for a in segment.articles}:
-        problems.append("passages or sentences refer to articles that are not in the index")
     if problems:
         where = version_dir if segment.directory == version_dir else segment.directory
         raise IndexCorruptError(f"{where}: " + "; ".join(problems))
@@ -582,9 +693,10 @@ def _check_segment(version_dir: Path, segment: Segment, dimension: int) -> None:
 def _check_counts(index: LoadedIndex) -> None:
     counts = index.manifest.counts
     problems = []
-    for name, records in (("articles", index.articles), ("passages", index.passages), ("sentences", index.sentences)):
-        if len(records) != counts.get(name, -1):
-            problems.append(f"{len(records)} {name}, manifest says {counts.get(name)}")
+    for name, size in (("articles", len(index.articles)), ("passages", len(index.passages)),
+                       ("sentences", len(index.sentences))):  # fmt: skip
+        if size != counts.get(name, -1):
+            problems.append(f"{size} {name}, manifest says {counts.get(name)}")
     if problems:
         raise IndexCorruptError(f"{index.directory}: " + "; ".join(problems))
 

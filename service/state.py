@@ -8,6 +8,7 @@ began with, and each response reports the version it actually used.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -22,7 +23,7 @@ from indexer.encoders import backend_of, check_compatible, encoder_cache_dir, lo
 from indexer.errors import PolysearchError
 from indexer.models import Manifest, ModelInfo
 from indexer.retriever import Retriever
-from indexer.store import live_version_dir, read_manifest
+from indexer.store import live_version_dir, read_manifest, verify_deferred
 from service.compute import ComputePool, QueryEncoder, QueryEncoderFactory
 from service.errors import NotReadyError, ReloadError
 
@@ -91,6 +92,7 @@ class IndexState:
         self._engine: Engine | None = None
         self._query_encoders: list[QueryEncoder] = []
         self._reload_lock = asyncio.Lock()
+        self._verifying: asyncio.Task[None] | None = None
         self.load_error: str | None = None
         self.reloads: dict[str, int] = {"ok": 0, "failed": 0, "unchanged": 0}
 
@@ -130,15 +132,16 @@ class IndexState:
         self._query_encoders.append(queries)
         return queries
 
-    def build(self) -> Engine:
+    def build(self, *, defer_checksums: bool = False) -> Engine:
         """Load and verify the index ``CURRENT`` names; blocking, so call it in a thread.
 
         Verification is the store's checksums plus the retriever's model probe: a new engine
         exists only if every file matches its manifest and the model reproduces its vectors.
+        ``defer_checksums`` (the first load) leaves the large files' checksums to ``verify_later``.
         """
         manifest = read_manifest(live_version_dir(self.index_dir))
         encoder = self._encoder_for(manifest.model)
-        retriever = Retriever.open(self.index_dir, encoder=encoder)
+        retriever = Retriever.open(self.index_dir, encoder=encoder, defer_checksums=defer_checksums)
         return Engine(retriever=retriever, answerer=Answerer(retriever), queries=self._query_encoder_for(encoder))
 
     def live_version_on_disk(self) -> str:
@@ -151,7 +154,9 @@ class IndexState:
         """The first load, at startup; a failure is kept as the reason /ready gives."""
         started = time.perf_counter()
         try:
-            engine = await asyncio.to_thread(self.build)
+            # Sizes of every file and checksums of the small ones now; the large files' checksums
+            # (~95 % of the bytes, a second or more at 100k passages) right after, in the background.
+            engine = await asyncio.to_thread(self.build, defer_checksums=True)
         except Exception as exc:  # anything, not only our own errors: /ready must say why
             self.load_error = _reason(exc)
             log.error("index_load_failed", extra={"index_dir": str(self.index_dir), "reason": self.load_error})
@@ -166,7 +171,30 @@ class IndexState:
                 "seconds": round(time.perf_counter() - started, 3),
             },
         )
+        if engine.retriever.index.unverified:
+            self._verifying = asyncio.create_task(self.verify_later(engine))
         return engine
+
+    async def verify_later(self, engine: Engine) -> None:
+        """Check the checksums the first load deferred; on damage stop serving that engine (/ready says why)."""
+        started = time.perf_counter()
+        index = engine.retriever.index
+        try:
+            await asyncio.to_thread(verify_deferred, index)
+        except PolysearchError as exc:
+            reason = _reason(exc)
+            if self._engine is engine:
+                # Refused as a load failure would have been: searches get 503, the follower
+                # loads the next version a build writes.
+                self._engine = None
+                self.load_error = reason
+            log.error("index_verify_failed", extra={"version": engine.version, "reason": reason})
+            return
+        log.info(
+            "index_verified",
+            extra={"version": engine.version, "files": len(index.unverified),
+                   "seconds": round(time.perf_counter() - started, 3)},
+        )  # fmt: skip
 
     async def reload(self) -> ReloadOutcome:
         """Load the index on disk beside the live one and swap it in; on failure keep the old one."""
@@ -197,6 +225,9 @@ class IndexState:
             return ReloadOutcome(engine, previous_version, True, seconds)
 
     async def aclose(self) -> None:
+        if self._verifying is not None:
+            with contextlib.suppress(BaseException):
+                await self._verifying
         for queries in self._query_encoders:
             await queries.aclose()
         self._query_encoders.clear()

@@ -10,7 +10,7 @@ import pytest
 from indexer.builder import BuildOptions, build_index
 from indexer.cli import main
 from indexer.errors import IndexCorruptError
-from indexer.store import CURRENT, EMBEDDINGS, PASSAGES, live_version_dir, load_index, verify_index
+from indexer.store import BODIES, CURRENT, EMBEDDINGS, PASSAGES, live_version_dir, load_index, verify_index
 from tests.damage import poison_vectors
 from tests.fakes import FakeEncoder
 
@@ -24,7 +24,7 @@ BROKEN_POINTERS = {
 }
 
 
-@pytest.mark.parametrize("victim", [PASSAGES, EMBEDDINGS, "manifest.json", "keyword"])
+@pytest.mark.parametrize("victim", [PASSAGES, EMBEDDINGS, BODIES, "manifest.json", "keyword"])
 def test_rebuilding_repairs_a_damaged_live_version(
     tiny_seeds: Path, tiny_index: Path, fake_encoder: FakeEncoder, victim: str
 ) -> None:

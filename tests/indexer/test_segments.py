@@ -72,8 +72,8 @@ def _snapshot(index_dir: Path) -> dict[str, object]:
     return {
         "filtered": filtered,
         "articles": list(index.articles.items()),
-        "passages": index.passages,
-        "sentences": index.sentences,
+        "passages": list(index.passages),
+        "sentences": list(index.sentences),
         "embeddings": np.asarray(index.embeddings).tobytes(),
         "sentence_embeddings": np.asarray(index.sentence_embeddings).tobytes(),
         "bm25": [index.keyword.scores(q).tobytes() for q in QUERIES],

@@ -21,7 +21,8 @@ def _live(index: Path) -> Path:
 def test_layout_is_plain_files_with_a_manifest(tiny_index: Path) -> None:
     live = _live(tiny_index)
     names = {p.relative_to(live).as_posix() for p in live.rglob("*") if p.is_file()}
-    assert {"manifest.json", "articles.jsonl", "passages.jsonl", "embeddings.npy", "dense.faiss"} <= names
+    assert {"manifest.json", "articles.json", "bodies.txt", "passages.npy", "sentences.npy", "embeddings.npy"} <= names
+    assert "dense.faiss" in names
     assert any(name.startswith("keyword/") for name in names)
     manifest = json.loads((live / "manifest.json").read_text())
     assert manifest["model"] == {
@@ -54,7 +55,9 @@ def test_missing_index_is_reported(tmp_path: Path) -> None:
         load_index(tmp_path / "nothing")
 
 
-@pytest.mark.parametrize("name", ["embeddings.npy", "passages.jsonl", "dense.faiss", "articles.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["embeddings.npy", "passages.npy", "dense.faiss", "articles.json", "bodies.txt", "sentences.npy"]
+)
 def test_flipped_byte_is_refused_naming_the_file(tiny_index: Path, name: str) -> None:
     path = _live(tiny_index) / name
     data = bytearray(path.read_bytes())

@@ -75,13 +75,13 @@ def test_a_failed_reload_keeps_the_old_index_and_says_why(
 ) -> None:
     old = client.get("/ready").json()["index_version"]
     add_article(tiny_seeds, "d_robots.txt", NEW_ARTICLE, tiny_index, fake_encoder)
-    passages = live_version_dir(tiny_index) / "passages.jsonl"
+    passages = live_version_dir(tiny_index) / "passages.npy"
     passages.write_bytes(passages.read_bytes()[:-20])  # truncated, as by a full disk
     response = client.post("/admin/reload", headers=AUTH)
     assert response.status_code == 409
     body = response.json()
     assert body["error"] == "reload_failed"
-    assert "passages.jsonl" in body["detail"] and old in body["detail"]
+    assert "passages.npy" in body["detail"] and old in body["detail"]
     assert client.get("/ready").json()["index_version"] == old
     search = client.get("/search", params={"q": "Gao Jun"})
     assert search.status_code == 200 and search.json()["index_version"] == old
