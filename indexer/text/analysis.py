@@ -15,13 +15,38 @@ Each word is analysed by its script, so mixed text ("визит JITRI в Суч�
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 import threading
+from types import ModuleType
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_EN_PLUS, STOPWORDS_RUSSIAN
 
 from indexer.text.language import script_of
+
+
+def _bm25s_stopwords() -> ModuleType:
+    """bm25s's stopword lists (NLTK's), without importing the bm25s package.
+
+    Its ``__init__`` imports numba and scipy, about 0.8 s of every service start, and the keyword
+    index no longer needs it (indexer/keyword.py scores with numpy); ``stopwords.py`` is plain data.
+    """
+    package = importlib.util.find_spec("bm25s")  # a top-level spec: found, not imported
+    if package is None or not package.submodule_search_locations:
+        raise ImportError("bm25s is not installed")
+    location = f"{next(iter(package.submodule_search_locations))}/stopwords.py"
+    spec = importlib.util.spec_from_file_location("indexer.text._bm25s_stopwords", location)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot read {location}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_STOPWORD_LISTS = _bm25s_stopwords()
+STOPWORDS_EN: tuple[str, ...] = tuple(_STOPWORD_LISTS.STOPWORDS_EN)
+STOPWORDS_EN_PLUS: tuple[str, ...] = tuple(_STOPWORD_LISTS.STOPWORDS_EN_PLUS)
+STOPWORDS_RUSSIAN: tuple[str, ...] = tuple(_STOPWORD_LISTS.STOPWORDS_RUSSIAN)
 
 ANALYZER = "polysearch-script-analyser/1"
 
