@@ -60,7 +60,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="with --engine ray: dense search split over this many shard deployments (default 0: none)",
     )
     parser.add_argument(
-        "--shard-cpus", type=positive_float, default=1.0, help="CPUs Ray reserves for each shard (default 1)"
+        "--shard-cpus",
+        type=non_negative_float,
+        default=1.0,
+        help="CPUs Ray reserves for each shard (default 1; 0 places shards wherever memory allows)",
     )
     parser.set_defaults(handler=run_serve)
 
@@ -75,13 +78,13 @@ def non_negative_int(text: str) -> int:
     return value
 
 
-def positive_float(text: str) -> float:
+def non_negative_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number at least 0, got {text!r}")
     return value
 
 

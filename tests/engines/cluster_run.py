@@ -458,11 +458,18 @@ def scenario_kill(client: httpx.Client, ray: Any) -> dict[str, Any]:
 
 
 def _search_ids(client: httpx.Client, question: str, mode: str) -> tuple[str | None, list[tuple[str, float]]]:
+    return _search_named(client, question, mode)[0]
+
+
+def _search_named(
+    client: httpx.Client, question: str, mode: str
+) -> tuple[tuple[str | None, list[tuple[str, float]]], str | None]:
     response = client.get("/search", params={"q": question, "mode": mode, "k": 10})
     if response.status_code != 200:
-        return None, []
+        return (None, []), response.headers.get(REPLICA_HEADER)
     body = response.json()
-    return body["index_version"], [(hit["passage_id"], round(hit["score"], 6)) for hit in body["hits"]]
+    hits = [(hit["passage_id"], round(hit["score"], 6)) for hit in body["hits"]]
+    return (body["index_version"], hits), response.headers.get(REPLICA_HEADER)
 
 
 def _single_ids(retriever: Retriever, question: str, mode: str) -> tuple[str, list[tuple[str, float]]]:
@@ -495,17 +502,16 @@ def scenario_shards(out: Path) -> dict[str, Any]:
     with httpx.Client(base_url=f"http://127.0.0.1:{HTTP_PORT}", timeout=60) as client:
         result["ready"] = wait_ready_http(client, timeout_s=180)
         single = Retriever(load_index(index_dir), FakeEncoder())
-        compared = {mode: 0 for mode in ("dense", "hybrid")}
-        replicas_seen: set[str] = set()
-        for question in questions:
-            for mode in compared:
-                response = client.get("/search", params={"q": question, "mode": mode, "k": 10})
-                replicas_seen.add(str(response.headers.get(REPLICA_HEADER)))
-                got = (response.json()["index_version"], [(h["passage_id"], round(h["score"], 6))
-                       for h in response.json()["hits"]]) if response.status_code == 200 else None  # fmt: skip
-                compared[mode] += int(got == _single_ids(single, question, mode))
-        result["dense_equal"], result["hybrid_equal"] = compared["dense"], compared["hybrid"]
-        result["replicas_answering"] = len(replicas_seen)
+        work = [(question, mode) for question in questions for mode in ("dense", "hybrid")]
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda job: _search_named(client, *job), work))
+        for mode in ("dense", "hybrid"):
+            result[f"{mode}_equal"] = sum(
+                int(got == _single_ids(single, question, m))
+                for (question, m), (got, _) in zip(work, answers)
+                if m == mode
+            )
+        result["replicas_answering"] = len({named for _, named in answers})
         result["shards_before"] = [h.status.remote().result(timeout_s=60) for h in shards]
         # A new version into the served index: both replicas and both shards follow it.
         seeds = out / "seeds-v3"
@@ -544,9 +550,10 @@ def scenario_cli(out: Path) -> dict[str, Any]:
     serve.shutdown()  # HTTP options are cluster-wide; the command starts Serve its own way
     index_dir = out / "local"
     log = (out / "serve-cli.log").open("w")
-    # Both nodes' CPUs: one replica (1 CPU) and two shards (half a CPU each).
-    command = [sys.executable, "-m", "indexer.cli", "serve", "--engine", "ray", "--replicas", "1", "--shards", "2"]
-    command += ["--shard-cpus", "0.5"]
+    # Two replicas take both nodes' CPUs (one each); the shards reserve none. (Fractional shard
+    # CPUs could be split over both nodes and leave neither a whole CPU for a replica.)
+    command = [sys.executable, "-m", "indexer.cli", "serve", "--engine", "ray", "--replicas", "2", "--shards", "2"]
+    command += ["--shard-cpus", "0"]
     command += ["--ray-address", f"127.0.0.1:{HEAD_PORT}", "--index", str(index_dir), "--port", str(CLI_PORT)]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:

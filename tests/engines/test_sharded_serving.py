@@ -141,3 +141,15 @@ def test_a_shard_loads_a_version_it_was_not_told_about(tiny_index: Path) -> None
     shard._loaded.clear()
     assert shard.prepare(*key)[1] == len(load_index(tiny_index).passages)
     assert shard.versions() == [load_index(tiny_index).version]
+
+
+def test_shards_without_the_ray_engine_is_a_one_line_error(
+    tiny_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from indexer.cli import main
+
+    assert main(["serve", "--index", str(tiny_index), "--shards", "2"]) == 2
+    assert "--engine ray" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--index", str(tiny_index), "--engine", "ray", "--shards", "2", "--shard-cpus", "-1"])
+    assert exited.value.code == 2
