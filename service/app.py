@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, cast
 
 import openapi_ui_bundles
@@ -20,6 +20,7 @@ from litestar.types import ControllerRouterHandler
 
 import indexer
 from indexer.encoder import Encoder
+from indexer.store import LoadedIndex
 from service.admission import Admission, AdmissionGate
 from service.batching import batched_query_encoder
 from service.compute import (
@@ -98,12 +99,14 @@ def create_app(
     encoder: Encoder | None = None,
     query_encoder_factory: QueryEncoderFactory = batched_query_encoder,
     extra_route_handlers: Sequence[ControllerRouterHandler] = (),
+    prepare_index: Callable[[LoadedIndex], LoadedIndex] | None = None,
 ) -> Litestar:
     """The service for ``settings`` (default: from the environment).
 
     ``encoder`` replaces the model the index names (tests pass a fake one);
     ``query_encoder_factory`` decides how query text reaches the model (one call per query,
-    or batched across requests); ``extra_route_handlers`` are mounted beside the API.
+    or batched across requests); ``extra_route_handlers`` are mounted beside the API;
+    ``prepare_index`` adapts each loaded version before it serves (Ray: dense search on shards).
     """
     settings = settings or Settings.from_env()
     metrics = Metrics()
@@ -118,6 +121,7 @@ def create_app(
             query_encoder_factory=query_encoder_factory,
             encoder=encoder,
             backend=settings.backend,
+            prepare_index=prepare_index,
         )
         app.state.pool = pool
         app.state.admission = Admission(settings.max_queue, deadline_s=settings.queue_deadline_ms / 1000)

@@ -12,6 +12,7 @@ from indexer.cli import positive_int
 from indexer.store import live_version_dir
 from service.compute import prepare_environment
 from service.config import ENV_PREFIX, Settings
+from service.errors import ConfigError
 from service.observability import configure_service_logging
 from service.server import HEADER_TIMEOUT_PROTOCOL
 
@@ -52,7 +53,39 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("--replicas", type=positive_int, default=2, help="Ray Serve replicas (with --engine ray)")
     parser.add_argument("--ray-address", default=None, help="head of the Ray cluster (default: start one here)")
+    parser.add_argument(
+        "--shards",
+        type=non_negative_int,
+        default=0,
+        help="with --engine ray: dense search split over this many shard deployments (default 0: none)",
+    )
+    parser.add_argument(
+        "--shard-cpus",
+        type=non_negative_float,
+        default=1.0,
+        help="CPUs Ray reserves for each shard (default 1; 0 places shards wherever memory allows)",
+    )
     parser.set_defaults(handler=run_serve)
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number at least 0, got {text!r}")
+    return value
 
 
 def environment_of(settings: Settings) -> dict[str, str]:
@@ -89,7 +122,15 @@ def run_serve(args: argparse.Namespace) -> int:
         # Imported here: the default install has no ray, and a plain serve never loads it.
         from service.ray_app import serve_on_ray
 
-        return serve_on_ray(settings, replicas=args.replicas, address=args.ray_address)
+        return serve_on_ray(
+            settings,
+            replicas=args.replicas,
+            address=args.ray_address,
+            shards=args.shards,
+            cpus_per_shard=args.shard_cpus,
+        )
+    if args.shards:
+        raise ConfigError("--shards splits dense search over Ray deployments: it needs --engine ray")
     # Worker processes are spawned fresh and read their settings from the environment.
     os.environ.update(environment_of(settings))
     log.info(

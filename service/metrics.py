@@ -66,6 +66,9 @@ class Metrics:
         self._lock = threading.Lock()
         self._requests: dict[_Key, int] = {}
         self._latency: dict[_Key, _Histogram] = {}
+        # Labels on every sample (a Ray replica's id): a scrape that reached one of several
+        # replicas says which one its counters belong to.
+        self.constant_labels: dict[str, str] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method if method in METHODS else OTHER_METHOD, route, str(status))
@@ -112,4 +115,17 @@ class Metrics:
             label_names = sorted(gauge.labels)
             label_values = [gauge.labels[n] for n in label_names]
             lines.append(f"{metric}{_labels(label_names, label_values)} {_number(gauge.value)}")
+        if self.constant_labels:
+            lines = [_with_constant(line, self.constant_labels) for line in lines]
         return "\n".join(lines) + "\n"
+
+
+def _with_constant(line: str, labels: dict[str, str]) -> str:
+    if line.startswith("#"):
+        return line
+    extra = ",".join(f'{n}="{_escape(v)}"' for n, v in sorted(labels.items()))
+    # The value is the last field and has no spaces; label values may.
+    sample, _, value = line.rpartition(" ")
+    if sample.endswith("}"):
+        return f"{sample[:-1]},{extra}}} {value}"
+    return f"{sample}{{{extra}}} {value}"

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from indexer.encoders import backend_of, check_compatible, encoder_cache_dir, lo
 from indexer.errors import PolysearchError
 from indexer.models import Manifest, ModelInfo
 from indexer.retriever import Retriever
-from indexer.store import live_version_dir, read_manifest, verify_deferred
+from indexer.store import LoadedIndex, live_version_dir, load_index, read_manifest, verify_deferred
 from service.compute import ComputePool, QueryEncoder, QueryEncoderFactory
 from service.errors import NotReadyError, ReloadError
 
@@ -83,8 +84,10 @@ class IndexState:
         query_encoder_factory: QueryEncoderFactory,
         encoder: Encoder | None = None,
         backend: str | None = None,
+        prepare_index: Callable[[LoadedIndex], LoadedIndex] | None = None,
     ) -> None:
         self.index_dir = index_dir
+        self._prepare_index = prepare_index
         self.backend = backend
         self.pool = pool
         self._query_encoder_factory = query_encoder_factory
@@ -141,7 +144,12 @@ class IndexState:
         """
         manifest = read_manifest(live_version_dir(self.index_dir))
         encoder = self._encoder_for(manifest.model)
-        retriever = Retriever.open(self.index_dir, encoder=encoder, defer_checksums=defer_checksums)
+        if self._prepare_index is None:
+            retriever = Retriever.open(self.index_dir, encoder=encoder, defer_checksums=defer_checksums)
+        else:
+            # A Ray replica with dense shards: the version is searched on them (indexer/engines).
+            index = load_index(self.index_dir, defer_checksums=defer_checksums)
+            retriever = Retriever(self._prepare_index(index), encoder)
         return Engine(retriever=retriever, answerer=Answerer(retriever), queries=self._query_encoder_for(encoder))
 
     def live_version_on_disk(self) -> str:

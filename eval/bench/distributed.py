@@ -2,13 +2,14 @@
 
 Runs inside a network namespace with a two-node cluster on 127.0.0.1 (``run_in_namespace``
 re-executes the command there), so nothing leaves the machine. Every build embeds the same
-synthetic corpus from an empty directory; the three builds alternate order across
-repetitions so they share the background noise, and each rate is the median.
+synthetic corpus from an empty directory on the default backend (what ``polysearch index``
+and ``polysearch index --engine ray`` run with default options); the three builds alternate
+order across repetitions so they share the background noise, and each rate is the median.
 """
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import os
 import shlex
 import shutil
@@ -25,7 +26,8 @@ import numpy as np
 from eval.bench.corpus import write_corpus
 from eval.bench.stats import median
 from indexer.builder import BuildOptions, build_index
-from indexer.encoder import Encoder, SentenceTransformerEncoder
+from indexer.encoder import Encoder
+from indexer.encoders import DEFAULT_BACKEND, load_encoder
 from indexer.errors import BuildError
 from indexer.store import load_index
 
@@ -44,6 +46,10 @@ class DistributedResult:
     idle_cluster_mib: float
     max_vector_diff: float
     nodes_used_by_2: int
+    backend: str = DEFAULT_BACKEND
+    # The machine's 1-minute load average before and after the builds (other work shares it).
+    load_before: float | None = None
+    load_after: float | None = None
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -79,8 +85,8 @@ def _cluster_pss_mib() -> float:
 def run_distributed(
     seeds_dir: Path, work_dir: Path, *, n_passages: int, repetitions: int, say: Callable[[str], None]
 ) -> DistributedResult:
-    from indexer.engines.ray_cluster import connect, start_local_nodes, stop_local_nodes
-    from indexer.engines.ray_embed import RayEncoder
+    from indexer.engines.ray_cluster import start_local_nodes, stop_local_nodes
+    from indexer.engines.ray_embed import cluster_encoder
 
     if os.environ.get(NAMESPACE_FLAG) != "1":
         raise BuildError("run through `polysearch bench --distributed`, which makes the network namespace")
@@ -94,12 +100,14 @@ def run_distributed(
         address = start_local_nodes(2, temp_dir=temp, port=HEAD_PORT)
         time.sleep(5)  # let the nodes settle before weighing them
         idle = _cluster_pss_mib()
-        connect(address)
-        local = SentenceTransformerEncoder()
-        factory = functools.partial(SentenceTransformerEncoder, None)
-        ray1 = RayEncoder(local, factory, workers=1, address=address)
-        ray2 = RayEncoder(local, factory, workers=2, address=address)
+        cache = work_dir / "distributed-encoders"
+        # The ONNX export is made once, here, outside every timed build.
+        local = load_encoder(None, backend=DEFAULT_BACKEND, cache_dir=cache)
+        ray2 = cluster_encoder(None, workers=2, address=address, cache_dir=cache, backend=DEFAULT_BACKEND)
+        # The same model factory and backend, one actor.
+        ray1 = dataclasses.replace(ray2, workers=1, last_nodes=[])
         engines: dict[str, Encoder] = {"local": local, "ray1": ray1, "ray2": ray2}
+        load_before = os.getloadavg()[0]
         seconds: dict[str, list[float]] = {name: [] for name in engines}
         passages = texts = 0
         vectors: dict[str, np.ndarray] = {}
@@ -126,6 +134,9 @@ def run_distributed(
             idle_cluster_mib=idle,
             max_vector_diff=diff,
             nodes_used_by_2=len(set(ray2.last_nodes)),
+            backend=ray2.backend,
+            load_before=load_before,
+            load_after=os.getloadavg()[0],
         )
     finally:
         stop_local_nodes()
@@ -142,7 +153,9 @@ def render_distributed(result: DistributedResult, *, command: str) -> str:
     ]
     lines = [
         f"# distributed build: {command}",
-        f"{result.passages} passages ({result.texts} texts embedded), median of {result.repetitions}",
+        f"{result.passages} passages ({result.texts} texts embedded), backend {result.backend}, "
+        f"median of {result.repetitions}; load average {_load(result.load_before)} before, "
+        f"{_load(result.load_after)} after",
         "",
         "| engine | passages/s | vs local |",
         "|---|---|---|",
@@ -153,3 +166,7 @@ def render_distributed(result: DistributedResult, *, command: str) -> str:
         f"the 2-worker build used {result.nodes_used_by_2} nodes",
     ]
     return "\n".join(lines)
+
+
+def _load(value: float | None) -> str:
+    return "not measured" if value is None else f"{value:.1f}"

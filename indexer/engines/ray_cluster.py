@@ -12,6 +12,17 @@ from types import ModuleType
 from indexer.errors import EngineError
 
 INSTALL_HINT = "the ray engine needs the optional extra: pip install 'polysearch[ray]'"
+# Ray Serve's proxy sends requests to replicas on its own node first (by default), and a
+# replica takes up to MAX_ONGOING_REQUESTS at once: with the one proxy on the head, the head's
+# replica answered every request of the cluster test while the other stood idle. Serve's
+# processes read this when they start, from the environment of the `ray start` that made
+# their node; a cluster started here gets it, a real head needs it in its environment.
+SPREAD_REQUESTS = {"RAY_SERVE_PROXY_PREFER_LOCAL_NODE_ROUTING": "0"}
+
+
+def _spread_requests() -> None:
+    for name, value in SPREAD_REQUESTS.items():
+        os.environ.setdefault(name, value)
 
 
 def import_ray() -> ModuleType:
@@ -40,6 +51,7 @@ def connect(address: str | None) -> ModuleType:
         if address:
             ray.init(address=address, logging_level="WARNING", log_to_driver=False)
         else:
+            _spread_requests()
             ray.init(
                 include_dashboard=False,
                 _node_ip_address="127.0.0.1",
@@ -75,6 +87,7 @@ def start_local_nodes(
         # process (which starts no head) must present the same token, so make one for all.
         os.environ["RAY_AUTH_MODE"] = "token"
         os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+    _spread_requests()
     common = [
         "--node-ip-address=127.0.0.1",
         f"--num-cpus={cpus_per_node}",

@@ -20,7 +20,6 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from indexer.builder import BuildOptions, build_index
 from indexer.encoders import DEFAULT_BACKEND, encoder_cache_dir, load_encoder
 from indexer.retriever import Retriever
 from indexer.store import live_version_dir, load_index
+from service.ray_app import REPLICA_HEADER
 from tests.fakes import FakeEncoder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,10 +41,10 @@ HTTP_PORT = 8470
 CLI_PORT = 8471
 
 
-
 def _max_diff(x: Any, y: Any) -> float:
     """The largest elementwise difference of two vector stores (segmented ones read as arrays)."""
     return float(np.abs(np.asarray(x, dtype=np.float32) - np.asarray(y, dtype=np.float32)).max())
+
 
 def start_cluster(temp: Path) -> None:
     from indexer.engines.ray_cluster import start_local_nodes
@@ -198,8 +198,36 @@ def _requests() -> list[tuple[str, str]]:
 
 
 def _call(client: httpx.Client, kind: str, question: str) -> tuple[int, Any]:
+    return _call_named(client, kind, question)[:2]
+
+
+def _call_named(client: httpx.Client, kind: str, question: str) -> tuple[int, Any, str | None]:
+    """Status, body and the replica that answered (its ``x-polysearch-replica`` header)."""
     response = client.get(f"/{kind}", params={"q": question})
-    return response.status_code, response.json() if response.status_code == 200 else response.text
+    body = response.json() if response.status_code == 200 else response.text
+    return response.status_code, body, response.headers.get(REPLICA_HEADER)
+
+
+def metrics_by_replica(client: httpx.Client, replicas: int, *, scrapes: int = 40) -> dict[str, str]:
+    """The latest /metrics page of each replica, by the replica label its samples carry.
+
+    The proxy sends each scrape to one replica; scraping until every replica has answered
+    (bounded) is what a Prometheus scraping the proxy sees over a few intervals.
+    """
+    pages: dict[str, str] = {}
+    for _ in range(scrapes):
+        response = client.get("/metrics")
+        named = response.headers.get(REPLICA_HEADER)
+        if response.status_code == 200 and named:
+            pages[named] = response.text
+        if len(pages) >= replicas:
+            break
+    return pages
+
+
+def _sample(page: str, prefix: str) -> float:
+    """The sum of the samples of ``page`` whose line starts with ``prefix``."""
+    return sum(float(line.rsplit(" ", 1)[1]) for line in page.splitlines() if line.startswith(prefix))
 
 
 def expected_answers(index_dir: Path) -> dict[tuple[str, str], Any]:
@@ -268,29 +296,44 @@ def scenario_serve(out: Path, ray: Any) -> dict[str, Any]:
         result["ready"] = wait_ready_http(client)
         work = _requests() * 2
         with ThreadPoolExecutor(8) as pool:
-            answers = list(pool.map(lambda r: (r, _call(client, *r)), work))
+            answers = list(pool.map(lambda r: (r, _call_named(client, *r)), work))
         result["requests"] = len(answers)
-        result["ok"] = sum(1 for _, (status, _) in answers if status == 200)
-        result["equal"] = sum(1 for r, (status, body) in answers if status == 200 and _strip(body) == expected[r])
+        result["ok"] = sum(1 for _, (status, _, _) in answers if status == 200)
+        result["equal"] = sum(1 for r, (status, body, _) in answers if status == 200 and _strip(body) == expected[r])
         metrics = client.get("/metrics")
         result["metrics_status"] = metrics.status_code
         result["metrics_has_requests"] = "search" in metrics.text
+        # Per replica: the /search requests each replica answered, by the header on the answers,
+        # against the /search counter on that replica's own /metrics page (labelled with its id).
+        answered: dict[str, int] = {}
+        for (kind, _), (status, _, named) in answers:
+            if kind == "search" and status == 200 and named:
+                answered[named] = answered.get(named, 0) + 1
+        pages = metrics_by_replica(client, 2)
+        prefix = 'polysearch_http_requests_total{method="GET",route="/search",status="200",'
+        result["per_replica"] = {
+            "answered": answered,
+            "counted": {named: _sample(page, prefix) for named, page in pages.items()},
+            "labelled": {named: f'replica="{named}"' in page for named, page in pages.items()},
+            "replica_actors": len(replica_actors(ray)),
+        }
         result["follow"] = scenario_follow(client, out, index_dir)
         result["kill"] = scenario_kill(client, ray)
     return result
 
 
-def _versions_seen(client: httpx.Client, path: str, times: int) -> list[str | None]:
-    """The index version ``times`` answers of ``path`` name (each from whichever replica took it)."""
-    seen: list[str | None] = []
+def _versions_seen(client: httpx.Client, path: str, times: int) -> dict[str, list[str | None]]:
+    """The index version ``times`` answers of ``path`` name, by the replica that answered each."""
+    seen: dict[str, list[str | None]] = {}
     for _ in range(times):
         response = client.get(path)
         if path == "/metrics":
             found = [line.split('version="', 1)[1].split('"', 1)[0] for line in response.text.splitlines()
                      if "index_info{" in line and 'version="' in line]  # fmt: skip
-            seen.append(found[0] if found else None)
+            version = found[0] if found else None
         else:
-            seen.append(response.json().get("index_version") if response.status_code == 200 else None)
+            version = response.json().get("index_version") if response.status_code == 200 else None
+        seen.setdefault(str(response.headers.get(REPLICA_HEADER)), []).append(version)
     return seen
 
 
@@ -362,8 +405,8 @@ def scenario_follow(client: httpx.Client, out: Path, index_dir: Path) -> dict[st
         "requests": len(statuses),
         "failed": sum(1 for status in statuses if status != 200),
         "versions_served": sorted(versions),
-        "ready_versions": sorted({str(v) for v in _versions_seen(client, "/ready", 12)}),
-        "metrics_versions": sorted({str(v) for v in _versions_seen(client, "/metrics", 12)}),
+        "ready_by_replica": _versions_seen(client, "/ready", 16),
+        "metrics_by_replica": _versions_seen(client, "/metrics", 16),
     }
 
 
@@ -414,44 +457,90 @@ def scenario_kill(client: httpx.Client, ray: Any) -> dict[str, Any]:
     }
 
 
+def _search_ids(client: httpx.Client, question: str, mode: str) -> tuple[str | None, list[tuple[str, float]]]:
+    return _search_named(client, question, mode)[0]
+
+
+def _search_named(
+    client: httpx.Client, question: str, mode: str
+) -> tuple[tuple[str | None, list[tuple[str, float]]], str | None]:
+    response = client.get("/search", params={"q": question, "mode": mode, "k": 10})
+    if response.status_code != 200:
+        return (None, []), response.headers.get(REPLICA_HEADER)
+    body = response.json()
+    hits = [(hit["passage_id"], round(hit["score"], 6)) for hit in body["hits"]]
+    return (body["index_version"], hits), response.headers.get(REPLICA_HEADER)
+
+
+def _single_ids(retriever: Retriever, question: str, mode: str) -> tuple[str, list[tuple[str, float]]]:
+    hits = retriever.search(question, k=10, mode=mode)  # type: ignore[arg-type]
+    return retriever.version, [(hit.passage.id, round(hit.score, 6)) for hit in hits]
+
+
 def scenario_shards(out: Path) -> dict[str, Any]:
-    """S = 2 shard deployments merged give the single flat index's results."""
+    """``serve`` with S = 2 dense shards, through the HTTP entry point, against the single index.
+
+    Two replicas (one keyword index each) take their dense candidates from two shard
+    deployments; every eval question's /search (dense and hybrid) must equal the single
+    index's hits. Then a new version is built into the served index: replicas and shards
+    follow it, and a sample of questions is compared again on the new version.
+    """
     from ray import serve
 
-    from indexer.engines.ray_serve import RemoteShard, shard_applications
-    from indexer.engines.shards import ShardedDense
+    from indexer.engines import ray_serve
+    from service.config import Settings
+    from service.ray_app import application
 
     index_dir = out / "fake-index"
-    index = load_index(index_dir)
-    flat = index.dense
-    apps = shard_applications(index_dir, len(index.passages), 2, cpus_per_shard=0)
-    for name, _, app in apps:
-        serve.run(app, name=name, route_prefix=None, blocking=False)
-    shards = [RemoteShard(serve.get_app_handle(name)) for name, _, _ in apps]
-    sharded = ShardedDense(shards, [rows for _, rows, _ in apps], dimension=index.embeddings.shape[1])
-    encoder = FakeEncoder()
-    single = Retriever(index, encoder)
-    split = Retriever(replace(index, dense=sharded), encoder)  # type: ignore[arg-type]
-    dense_equal = hits_equal = 0
-    questions = load_questions()
-    n = len(index.passages)
-    for question in questions:
-        vector = encoder.encode([question.question])[0]
-        # The whole ranking, so no tie straddles the cut; faiss orders exact ties arbitrarily,
-        # the merge by row, so both are put in (score, row) order before comparing.
-        s1, r1 = flat.search(vector, n)
-        s2, r2 = sharded.search(vector, n)
-        order = np.lexsort((r1, -s1))
-        dense_equal += int(r1[order].tolist() == r2.tolist() and s1[order].tolist() == s2.tolist())
-        a = [(h.passage.id, h.score) for h in single.search(question.question, k=10, mode="hybrid")]
-        b = [(h.passage.id, h.score) for h in split.search(question.question, k=10, mode="hybrid")]
-        hits_equal += int(a == b)
-    return {
-        "questions": len(questions),
-        "dense_equal": dense_equal,
-        "hybrid_equal": hits_equal,
-        "rows": len(index.passages),
-    }
+    settings = Settings(index_dir=index_dir, host="127.0.0.1", port=HTTP_PORT, compute_threads=2)
+    app = application(settings, replicas=2, shards=2, cpus_per_shard=0, encoder_factory=FakeEncoder)
+    serve.run(app, name=ray_serve.APP_NAME, route_prefix="/", blocking=False)
+    ray_serve.wait_replicas(2, timeout_s=180)
+    shards = ray_serve.shard_handles(2)
+    questions = [q.question for q in load_questions()]
+    result: dict[str, Any] = {"questions": len(questions)}
+    with httpx.Client(base_url=f"http://127.0.0.1:{HTTP_PORT}", timeout=60) as client:
+        result["ready"] = wait_ready_http(client, timeout_s=180)
+        single = Retriever(load_index(index_dir), FakeEncoder())
+        work = [(question, mode) for question in questions for mode in ("dense", "hybrid")]
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda job: _search_named(client, *job), work))
+        for mode in ("dense", "hybrid"):
+            result[f"{mode}_equal"] = sum(
+                int(got == _single_ids(single, question, m))
+                for (question, m), (got, _) in zip(work, answers)
+                if m == mode
+            )
+        result["replicas_answering"] = len({named for _, named in answers})
+        result["shards_before"] = [h.status.remote().result(timeout_s=60) for h in shards]
+        # A new version into the served index: both replicas and both shards follow it.
+        seeds = out / "seeds-v3"
+        shutil.copytree(out / "seeds-v2", seeds)
+        (seeds / "998_shards.txt").write_text(
+            "Shard test article\n\n2 December 2026 News 1\n\nThe sharded library opened a reading room for robots.",
+            encoding="utf-8",
+        )
+        new = build_index(seeds, index_dir, FakeEncoder(), BuildOptions()).version
+        deadline = time.monotonic() + 90
+        ready: dict[str, list[str | None]] = {}
+        while time.monotonic() < deadline:
+            ready = _versions_seen(client, "/ready", 8)
+            if len(ready) == 2 and all(set(v) == {new} for v in ready.values()):
+                break
+            time.sleep(0.5)
+        single = Retriever(load_index(index_dir), FakeEncoder())
+        sample = [*questions[::10], "reading room for robots"]
+        result["follow"] = {
+            "new_version": new,
+            "ready_by_replica": ready,
+            "questions": len(sample),
+            "hybrid_equal": sum(
+                int(_search_ids(client, q, "hybrid") == _single_ids(single, q, "hybrid")) for q in sample
+            ),
+            "shards": [h.status.remote().result(timeout_s=60) for h in shards],
+        }
+    result["rows"] = len(single.index.passages)
+    return result
 
 
 def scenario_cli(out: Path) -> dict[str, Any]:
@@ -461,7 +550,10 @@ def scenario_cli(out: Path) -> dict[str, Any]:
     serve.shutdown()  # HTTP options are cluster-wide; the command starts Serve its own way
     index_dir = out / "local"
     log = (out / "serve-cli.log").open("w")
-    command = [sys.executable, "-m", "indexer.cli", "serve", "--engine", "ray", "--replicas", "2"]
+    # Two replicas take both nodes' CPUs (one each); the shards reserve none. (Fractional shard
+    # CPUs could be split over both nodes and leave neither a whole CPU for a replica.)
+    command = [sys.executable, "-m", "indexer.cli", "serve", "--engine", "ray", "--replicas", "2", "--shards", "2"]
+    command += ["--shard-cpus", "0"]
     command += ["--ray-address", f"127.0.0.1:{HEAD_PORT}", "--index", str(index_dir), "--port", str(CLI_PORT)]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -469,6 +561,15 @@ def scenario_cli(out: Path) -> dict[str, Any]:
             ready = wait_ready_http(client, timeout_s=240)
             search = client.get("/search", params={"q": "When was the office in Shanghai opened?"})
             ask = client.get("/ask", params={"q": "When was the office in Shanghai opened?"})
+            # The real model over two shards against the same index searched in this process.
+            questions = [q.question for q in load_questions()[:10]]
+            encoder = load_encoder(None, backend=DEFAULT_BACKEND, cache_dir=encoder_cache_dir(index_dir))
+            single = Retriever(load_index(index_dir), encoder)
+            equal = sum(
+                int(_search_ids(client, q, mode) == _single_ids(single, q, mode))
+                for q in questions
+                for mode in ("dense", "hybrid")
+            )
         return {
             "ready": ready,
             "search_status": search.status_code,
@@ -476,6 +577,8 @@ def scenario_cli(out: Path) -> dict[str, Any]:
             "search_hits": len(search.json().get("hits", [])) if search.status_code == 200 else 0,
             "ask_status": ask.status_code,
             "version": load_index(index_dir).version,
+            "sharded_equal": equal,
+            "sharded_compared": 2 * len(questions),
             "log_tail": (out / "serve-cli.log").read_text()[-1500:],
         }
     finally:

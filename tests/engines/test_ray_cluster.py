@@ -122,6 +122,15 @@ def test_two_replicas_on_two_nodes_answer_like_one_process(cluster: dict[str, An
     assert serve["metrics_status"] == 200 and serve["metrics_has_requests"]
 
 
+def test_each_replica_metrics_count_what_that_replica_answered(cluster: dict[str, Any]) -> None:
+    """A scrape through the proxy reaches one replica; its samples name it and hold its counts."""
+    per_replica = scenario(cluster, "serve")["per_replica"]
+    assert len(per_replica["answered"]) == 2 == per_replica["replica_actors"]
+    assert all(per_replica["labelled"].values())
+    # Exactly the /search answers that carried the replica's header, on that replica's page.
+    assert per_replica["counted"] == {name: float(n) for name, n in per_replica["answered"].items()}
+
+
 def test_both_replicas_follow_a_new_version_without_a_failed_request(cluster: dict[str, Any]) -> None:
     follow = scenario(cluster, "serve")["follow"]
     assert follow["replicas_before"] == 2 and follow["new_version"] not in follow["old_versions"]
@@ -130,8 +139,9 @@ def test_both_replicas_follow_a_new_version_without_a_failed_request(cluster: di
     assert follow["requests"] > 0 and follow["failed"] == 0
     # Requests were answered from the old version and then the new one, with no call in between.
     assert follow["new_version"] in follow["versions_served"] and len(follow["versions_served"]) == 2
-    assert follow["ready_versions"] == [follow["new_version"]]
-    assert follow["metrics_versions"] == [follow["new_version"]]
+    # Each replica's own /ready and /metrics (told apart by the replica header) name the new version.
+    for seen in (follow["ready_by_replica"], follow["metrics_by_replica"]):
+        assert len(seen) == 2 and all(set(versions) == {follow["new_version"]} for versions in seen.values()), seen
 
 
 def test_killed_replica_is_replaced_and_loses_only_what_it_held(cluster: dict[str, Any]) -> None:
@@ -143,10 +153,24 @@ def test_killed_replica_is_replaced_and_loses_only_what_it_held(cluster: dict[st
     assert kill["after_ok"] == kill["after_total"]
 
 
-def test_two_shards_give_the_single_index_results(cluster: dict[str, Any]) -> None:
+def test_two_shards_served_over_http_give_the_single_index_results(cluster: dict[str, Any]) -> None:
+    """`serve` with S = 2: /search through the entry point equals the single index, for every eval question."""
     shards = scenario(cluster, "shards")
+    assert shards["ready"] and shards["replicas_answering"] == 2
     assert shards["dense_equal"] == shards["questions"] > 0
     assert shards["hybrid_equal"] == shards["questions"]
+    # The dense candidates came from the shards: both answered searches.
+    assert [s["shard"] for s in shards["shards_before"]] == [0, 1]
+    assert all(s["searches"] > 0 for s in shards["shards_before"])
+
+
+def test_shards_follow_a_new_version_with_the_replicas(cluster: dict[str, Any]) -> None:
+    follow = scenario(cluster, "shards")["follow"]
+    new = follow["new_version"]
+    assert len(follow["ready_by_replica"]) == 2, follow["ready_by_replica"]
+    assert all(set(versions) == {new} for versions in follow["ready_by_replica"].values())
+    assert follow["hybrid_equal"] == follow["questions"] > 0
+    assert all(s["versions"][-1] == new for s in follow["shards"])
 
 
 def test_serve_command_runs_replicas_on_the_cluster(cluster: dict[str, Any]) -> None:
@@ -154,3 +178,5 @@ def test_serve_command_runs_replicas_on_the_cluster(cluster: dict[str, Any]) -> 
     assert cli["ready"], cli["log_tail"]
     assert cli["search_status"] == 200 and cli["search_version"] == cli["version"] and cli["search_hits"] > 0
     assert cli["ask_status"] == 200
+    # `--shards 2` with the real model: the shards' ranking is the single index's.
+    assert cli["sharded_equal"] == cli["sharded_compared"] > 0
