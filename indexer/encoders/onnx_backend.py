@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 
 # Padded tokens per batch at most (besides batch_size texts): long passages go in small batches,
 # whose attention matrices stay in cache; short sentences in large ones. Chosen by the sweep in
-# eval/README.md ("Indexing throughput").
-MAX_BATCH_TOKENS = 4096
+# eval/README.md ("Encoder backends and compact vectors", indexing).
+MAX_BATCH_TOKENS = 2048
 # Texts tokenised per tokenizer call while planning, so a 100k-passage build never holds
 # hundreds of thousands of Encoding objects at once.
 _TOKENISE_CHUNK = 4096

@@ -63,11 +63,12 @@ def test_a_worker_handed_one_planned_batch_plans_it_as_one_batch_in_the_same_ord
 def test_padded_tokens_per_batch_stay_under_the_cap(encoder: OnnxEncoder) -> None:
     long_text = " ".join(["The university opened a representative office in Shanghai."] * 40)
     texts = [f"{i} {long_text}" for i in range(6)] + [f"sentence {i}" for i in range(6)]
+    default = encoder.max_batch_tokens
     encoder.max_batch_tokens = 600
     try:
         plan = encoder._plan(texts, 64)
     finally:
-        encoder.max_batch_tokens = 4096
+        encoder.max_batch_tokens = default
     assert max(plan.lengths) == encoder.max_seq_length  # truncated at the model's 256, as torch does
     for batch in plan.batches:
         assert len(batch) * int(plan.lengths[batch[0]]) <= 600 or len(batch) == 1
