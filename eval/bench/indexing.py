@@ -1,11 +1,20 @@
-"""Indexing throughput: the build pipeline against the bare model encoding the very same texts."""
+"""Indexing throughput: the build pipeline against the bare model, and backend against backend.
+
+``python -m eval.bench.indexing --corpus DIR --work DIR`` builds the same corpus with each
+backend in turn, alternating, and prints passages/s (wall and CPU) and each one's ratio to the
+first backend (torch, today's reference), with the load averages around the run.
+"""
 
 from __future__ import annotations
 
+import argparse
+import os
 import shutil
 import subprocess
+import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from eval.bench.server import polysearch_command
@@ -133,3 +142,94 @@ def _cli_seconds(seeds_dir: Path, out: Path, batch_size: int) -> float:
     seconds = time.perf_counter() - started
     shutil.rmtree(out, ignore_errors=True)
     return seconds
+
+
+@dataclass(slots=True)
+class BackendBuilds:
+    """One backend's full builds of the corpus: wall and CPU (this process, all threads) seconds."""
+
+    backend: str
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+
+def compare_backends(
+    corpus: Path, work_dir: Path, encoders: Sequence[Encoder], *, repetitions: int, batch_size: int = 64
+) -> tuple[int, list[BackendBuilds]]:
+    """Build ``corpus`` from empty with each encoder, ``repetitions`` rounds, order reversed every other round.
+
+    Models are loaded (and ONNX files exported) before the first round, so only builds are timed.
+    """
+    runs = [BackendBuilds(backend_of(encoder)) for encoder in encoders]
+    passages = 0
+    for repetition in range(repetitions):
+        order = list(zip(encoders, runs, strict=True))
+        for encoder, run in order if repetition % 2 == 0 else order[::-1]:
+            out = work_dir / "build"
+            shutil.rmtree(out, ignore_errors=True)
+            wall, cpu = time.perf_counter(), time.process_time()
+            passages = build_index(corpus, out, encoder, BuildOptions(batch_size=batch_size)).passages
+            run.wall.append(time.perf_counter() - wall)
+            run.cpu.append(time.process_time() - cpu)
+            shutil.rmtree(out, ignore_errors=True)
+        print(f"round {repetition + 1}/{repetitions} done; load {_load()}", file=sys.stderr, flush=True)
+    return passages, runs
+
+
+def render_backends(passages: int, runs: Sequence[BackendBuilds]) -> str:
+    """passages/s per backend (median build) and its ratio to the first, as medians of per-round ratios."""
+    from eval.bench.report import table  # report imports run, which imports this module
+
+    reference = runs[0]
+    rows = [
+        [
+            run.backend,
+            " / ".join(f"{w:.1f}" for w in run.wall),
+            f"{passages / median(run.wall):.2f}",
+            f"{median([r / w for r, w in zip(reference.wall, run.wall, strict=True)]):.2f}x",
+            f"{passages / median(run.cpu):.2f}",
+            f"{median([r / c for r, c in zip(reference.cpu, run.cpu, strict=True)]):.2f}x",
+        ]
+        for run in runs
+    ]
+    header = ["backend", "build s (each round)", "passages/s", f"vs {reference.backend}", "passages/CPU-s", "CPU vs"]
+    return table(rows, header=header)
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--corpus", type=Path, required=True, help="folder of articles to build")
+    parser.add_argument("--work", type=Path, required=True, help="scratch directory (its encoders/ cache is kept)")
+    parser.add_argument("--backends", default="torch,onnx", help="comma-separated; the first is the reference")
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args(argv)
+    from indexer.encoders import load_encoder, parse_backend
+
+    try:
+        backends = [parse_backend(name.strip()) for name in args.backends.split(",")]
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.repetitions < 1:
+        parser.error("--repetitions must be at least 1")
+    args.work.mkdir(parents=True, exist_ok=True)
+    cache = args.work / "encoders"
+    encoders = [load_encoder(None, backend=b, cache_dir=cache, notify=print) for b in backends]
+    for encoder in encoders:
+        encoder.encode(["warm up: load the model and open its session"])
+    print(f"load before: {_load()}", flush=True)
+    passages, runs = compare_backends(
+        args.corpus, args.work, encoders, repetitions=args.repetitions, batch_size=args.batch_size
+    )
+    print(f"{passages} passages of {args.corpus}, {args.repetitions} rounds, alternating")
+    print(render_backends(passages, runs))
+    print(f"load after: {_load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

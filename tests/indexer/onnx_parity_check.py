@@ -45,7 +45,9 @@ def compare(cache: Path) -> dict[str, object]:
     reopened = load_encoder(None, backend="onnx", cache_dir=cache, notify=notes.append)
     reopened.encode(texts[:1])
     exports_second = len(notes) - exports_first
-    model = next(cache.glob("*/model.onnx"))
+    repeated = onnx.encode([texts[0], texts[-1], texts[0]])  # a repeated text is encoded once
+    graph = _op_counts(onnx.export())
+    model = onnx.export()  # the fused graph ``onnx`` runs
     model.write_bytes(model.read_bytes()[:1000])  # a damaged cache is exported again, not used
     damaged = load_encoder(None, backend="onnx", cache_dir=cache, notify=notes.append).encode(texts[:3])
     exports_after_damage = len(notes) - exports_first - exports_second
@@ -61,10 +63,22 @@ def compare(cache: Path) -> dict[str, object]:
         "single_cosines": (single * reference[:6]).sum(axis=1).tolist(),
         "damaged_cosines": (damaged * reference[:3]).sum(axis=1).tolist(),
         "int8_cosines": (int8 * reference).sum(axis=1).tolist(),
+        "repeats_identical": bool(np.array_equal(repeated[0], repeated[2])),
+        "repeat_cosines": (repeated * reference[[0, -1, 0]]).sum(axis=1).tolist(),
+        "fused_graph_ops": graph,
         "fp32_norms": np.linalg.norm(fp32, axis=1).tolist(),
         "notes": notes,
         "exports": [exports_first, exports_second, exports_after_damage],
     }
+
+
+def _op_counts(path: Path) -> dict[str, int]:
+    import onnx
+
+    counts: dict[str, int] = {}
+    for node in onnx.load(str(path)).graph.node:
+        counts[node.op_type] = counts.get(node.op_type, 0) + 1
+    return counts
 
 
 def serve(cache: Path) -> dict[str, object]:

@@ -44,9 +44,14 @@ def test_onnx_vectors_equal_torch_and_int8_stays_close(tmp_path: Path) -> None:
     assert result["max_seq_length"] == [256, 256]
     # Texts past the tokenizer file's 128 and past the model's 256 tokens are both covered.
     assert any(128 < n <= 256 for n in torch_tokens) and any(n > 256 for n in torch_tokens)
-    for key in ("fp32_cosines", "single_cosines", "damaged_cosines"):
+    for key in ("fp32_cosines", "single_cosines", "damaged_cosines", "repeat_cosines"):
         cosines = result[key]
         assert isinstance(cosines, list) and min(cosines) >= 0.99999, (key, cosines)
+    assert result["repeats_identical"] is True
+    # ``onnx`` runs the fused graph: one Attention kernel per layer, no unfused softmax or LayerNorm left.
+    ops = result["fused_graph_ops"]
+    assert isinstance(ops, dict) and ops.get("Attention") == 6 and ops.get("EmbedLayerNormalization") == 1, ops
+    assert "Softmax" not in ops and "LayerNormalization" not in ops, ops
     int8 = result["int8_cosines"]
     assert isinstance(int8, list) and min(int8) >= 0.97 and sum(int8) / len(int8) >= 0.985, int8
     norms = result["fp32_norms"]
