@@ -18,7 +18,7 @@ import mmap
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
 import msgspec
 import numpy as np
@@ -34,6 +34,9 @@ NO_DAY = np.iinfo(np.int32).min
 Int32s = npt.NDArray[np.int32]
 Int64s = npt.NDArray[np.int64]
 _ARTICLE_CACHE = 2048
+
+
+_Record = TypeVar("_Record")
 
 
 class RecordsError(ValueError):
@@ -230,7 +233,43 @@ class ArticleTable(Mapping[str, Article]):
         return np.array([dt.date.fromisoformat(d).toordinal() if d else NO_DAY for d in dates], dtype=np.int32)
 
 
-class PassageTable(Sequence[Passage]):
+class _Rows(Sequence[_Record]):
+    """A sequence of records stored as columns: ``table[row]`` builds one record on demand."""
+
+    article: Int32s  # each row's article code (index order); one entry per row
+
+    def _record(self, row: int) -> _Record:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return len(self.article)
+
+    @overload
+    def __getitem__(self, row: int) -> _Record: ...
+    @overload
+    def __getitem__(self, row: slice) -> list[_Record]: ...
+    def __getitem__(self, row: int | slice) -> _Record | list[_Record]:
+        if isinstance(row, slice):
+            return [self[r] for r in range(*row.indices(len(self)))]
+        if row < 0:
+            row += len(self)
+        if not 0 <= row < len(self):
+            raise IndexError(row)
+        return self._record(row)
+
+    def __iter__(self) -> Iterator[_Record]:
+        return (self._record(row) for row in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        # Equal to any sequence of the same records, as the list it replaces was.
+        if isinstance(other, (_Rows, list, tuple)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class PassageTable(_Rows[Passage]):
     """Passages in row order as columns; ``table[row]`` builds the ``Passage`` from its article."""
 
     def __init__(
@@ -258,20 +297,7 @@ class PassageTable(Sequence[Passage]):
             records.passage_tokens, records.passage_lang, records.langs,
         )  # fmt: skip
 
-    def __len__(self) -> int:
-        return len(self.article)
-
-    @overload
-    def __getitem__(self, row: int) -> Passage: ...
-    @overload
-    def __getitem__(self, row: slice) -> list[Passage]: ...
-    def __getitem__(self, row: int | slice) -> Passage | list[Passage]:
-        if isinstance(row, slice):
-            return [self[r] for r in range(*row.indices(len(self)))]
-        if row < 0:
-            row += len(self)
-        if not 0 <= row < len(self):
-            raise IndexError(row)
+    def _record(self, row: int) -> Passage:
         article = self.articles.at(int(self.article[row]))
         start, end, ordinal = int(self.start[row]), int(self.end[row]), int(self.ordinal[row])
         code = int(self.lang[row])
@@ -280,17 +306,6 @@ class PassageTable(Sequence[Passage]):
             date=article.date, start=start, end=end, n_tokens=int(self.tokens[row]), text=article.body[start:end],
             url=article.url, lang=None if code < 0 else self.langs[code],
         )  # fmt: skip
-
-    def __iter__(self) -> Iterator[Passage]:
-        return (self[row] for row in range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        # Equal to any sequence of the same records, as the list it replaces was.
-        if isinstance(other, (PassageTable, list, tuple)):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def rows_of(self, article_id: str) -> range:
         """The rows of the article's passages (empty for an unknown id)."""
@@ -313,7 +328,7 @@ class PassageTable(Sequence[Passage]):
         return [ids[code] for code in self.article.tolist()]
 
 
-class SentenceTable(Sequence[Sentence]):
+class SentenceTable(_Rows[Sentence]):
     """Sentences in row order as columns; ``table[row]`` builds the ``Sentence``."""
 
     def __init__(self, articles: ArticleTable, article: Int32s, start: Int64s, end: Int64s) -> None:
@@ -325,33 +340,9 @@ class SentenceTable(Sequence[Sentence]):
     def of_segment(cls, records: SegmentRecords, articles: ArticleTable) -> SentenceTable:
         return cls(articles, records.sentence_article, records.sentence_start, records.sentence_end)
 
-    def __len__(self) -> int:
-        return len(self.article)
-
-    @overload
-    def __getitem__(self, row: int) -> Sentence: ...
-    @overload
-    def __getitem__(self, row: slice) -> list[Sentence]: ...
-    def __getitem__(self, row: int | slice) -> Sentence | list[Sentence]:
-        if isinstance(row, slice):
-            return [self[r] for r in range(*row.indices(len(self)))]
-        if row < 0:
-            row += len(self)
-        if not 0 <= row < len(self):
-            raise IndexError(row)
+    def _record(self, row: int) -> Sentence:
         article_id = self.articles.ids[int(self.article[row])]
         return Sentence(article_id=article_id, start=int(self.start[row]), end=int(self.end[row]))
-
-    def __iter__(self) -> Iterator[Sentence]:
-        return (self[row] for row in range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        # Equal to any sequence of the same records, as the list it replaces was.
-        if isinstance(other, (SentenceTable, list, tuple)):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def row_of(self, article_id: str, start: int, end: int) -> int:
         """The row of the sentence ``body[start:end]`` of the article, -1 if it was not stored."""
