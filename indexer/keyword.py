@@ -24,7 +24,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from indexer.text.analysis import ANALYZER, analyse, analyse_query
+from indexer.text.analysis import ACRONYM_MARK, ANALYZER, analyse, analyse_passage, analyse_query
 from indexer.text.language import script_of
 
 __all__ = ["ANALYZER", "KeywordIndex", "TermCounts"]
@@ -72,7 +72,8 @@ class TermCounts:
     """Each passage's analysed terms with their counts: what a segment stores for BM25.
 
     Passage ``i`` holds entries ``offsets[i]:offsets[i + 1]`` of ``term_ids`` (into ``vocab``)
-    and ``counts``; its length, as BM25 counts it, is the sum of its counts.
+    and ``counts``; its length, as BM25 counts it, is the sum of its word terms' counts (acronym terms,
+    which the words give, are not counted).
     """
 
     vocab: list[str]
@@ -100,7 +101,7 @@ class TermCounts:
         counts: list[int] = []
         offsets = [0]
         for text in texts:
-            for term, count in Counter(analyse(text)).items():
+            for term, count in Counter(analyse_passage(text)).items():
                 ids.append(vocab.setdefault(term, len(vocab)))
                 counts.append(count)
             offsets.append(len(ids))
@@ -356,7 +357,10 @@ def _by_term(segments: Sequence[SegmentTerms], size: int) -> tuple[Int64s, Int64
         rest_key = rest_term * scale + rest_row
         ordered = np.argsort(rest_key)
         rest_key, rest_term, rest_row, rest_count = (
-            rest_key[ordered], rest_term[ordered], rest_row[ordered], rest_count[ordered]
+            rest_key[ordered],
+            rest_term[ordered],
+            rest_row[ordered],
+            rest_count[ordered],
         )
         # Merge two sorted runs: the small one's entries go before the first larger key of the big one.
         at = np.searchsorted(term * scale + row, rest_key) + np.arange(len(rest_key))
@@ -389,7 +393,11 @@ def _bm25(
         remap[used] = np.arange(len(used))
         local_term = remap[term]
     n_docs = len(rows)
-    lengths = np.bincount(local_doc, weights=count, minlength=n_docs).astype(np.int64)
+    # A passage's length counts its words only: acronym terms are derived from them (like a field
+    # of their own), and counting them made passages full of names rank lower for every query.
+    derived = np.fromiter((name.endswith(ACRONYM_MARK) for name in names), dtype=bool, count=len(names))
+    weights = count if not derived.any() else np.where(derived[term], 0, count)
+    lengths = np.bincount(local_doc, weights=weights, minlength=n_docs).astype(np.int64)
     # As bm25s: the mean of integer lengths, idf from Python floats stored as float32, and the
     # term-frequency part in float64 (a float64 scalar meets a float32 array) before the float32 store.
     average = lengths.mean() if n_docs else np.float64(0.0)

@@ -6,7 +6,13 @@ Each word is analysed by its script, so mixed text ("визит JITRI в Суч�
 - Cyrillic words: lower-cased, ё read as е, Russian stopwords dropped, Russian Snowball stem;
 - Han runs as overlapping character bigrams (a lone character stays a unigram). Chinese has no
   spaces; bigrams need no dictionary and find any name a segmenter would, at the cost of a few
-  spurious pairs that BM25's IDF weighs down.
+  spurious pairs that BM25's IDF weighs down;
+- acronyms (passages: ``analyse_passage``; queries: ``analyse_query``): a name written out in a
+  passage ("Nanjing University of Science and Technology") also gives the term of its initials,
+  ``nust~``, and a word in capitals ("NUST"), in a passage or a query, gives the same. News writes
+  a partner's name out and staff ask by the short one. The ``~`` keeps these terms apart from
+  words ("car" does not find "Central Asian Republics"); the answerer's term checks use
+  ``analyse`` alone.
 
 ``ANALYZER`` names this behaviour; the index manifest records it, so changing any rule here
 (bump the version) makes the next build write a new keyword index.
@@ -48,7 +54,7 @@ STOPWORDS_EN: tuple[str, ...] = tuple(_STOPWORD_LISTS.STOPWORDS_EN)
 STOPWORDS_EN_PLUS: tuple[str, ...] = tuple(_STOPWORD_LISTS.STOPWORDS_EN_PLUS)
 STOPWORDS_RUSSIAN: tuple[str, ...] = tuple(_STOPWORD_LISTS.STOPWORDS_RUSSIAN)
 
-ANALYZER = "polysearch-script-analyser/1"
+ANALYZER = "polysearch-script-analyser/2"
 
 _WORD = re.compile(r"\w+")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -62,6 +68,16 @@ _RUSSIAN_STOPWORDS = frozenset(w.replace("ё", "е") for w in STOPWORDS_RUSSIAN)
 _QUERY_STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {"whose"}
 _QUERY_WORD = re.compile(r"\w+(?:['’]\w+)?")
 _local = threading.local()
+
+# A name is a run of capitalised words, joined by spaces (or hyphens) and by these lower-case words,
+# which give no letter: "University of Science and Technology" is UST.
+_NAME_JOINERS = frozenset({"of", "and", "for", "the", "de", "in", "on", "at", "и"})
+_NAME_GAP = re.compile(r"[\s\-‐-―]+")
+ACRONYM_MARK = "~"
+# Initials worth a term: two letters match too much by chance, and longer runs are titles in title case.
+_ACRONYM_LETTERS = (3, 8)
+# More capitalised words in a row than a name has: a heading in title case, not a name.
+_NAME_WORDS = 10
 
 
 def _stemmer(language: str) -> Stemmer.Stemmer:
@@ -90,10 +106,10 @@ def _term(word: str) -> str | None:
 
 
 def analyse_query(text: str) -> list[str]:
-    """The search terms of a query: ``analyse`` less the words any question is made of."""
-    return analyse(
-        _QUERY_WORD.sub(lambda word: " " if word.group().lower() in _QUERY_STOPWORDS else word.group(), text)
-    )
+    """The search terms of a query: ``analyse`` less the words any question is made of, then the
+    acronym term of each word in capitals (a query's written-out names already match as words)."""
+    topic = _QUERY_WORD.sub(lambda word: " " if word.group().lower() in _QUERY_STOPWORDS else word.group(), text)
+    return [*analyse(topic), *_capitals(text)]
 
 
 def _han_terms(run: str) -> list[str]:
@@ -103,7 +119,7 @@ def _han_terms(run: str) -> list[str]:
 
 
 def analyse(text: str) -> list[str]:
-    """The search terms of ``text``, in order (repeats kept: BM25 counts them)."""
+    """The search terms of ``text``'s words, in order (repeats kept: BM25 counts them)."""
     terms: list[str] = []
     for match in _WORD.finditer(text.lower()):
         word = match.group()
@@ -114,6 +130,63 @@ def analyse(text: str) -> list[str]:
             cursor = han.end()
         _add(terms, word[cursor:])
     return terms
+
+
+def analyse_passage(text: str) -> list[str]:
+    """What the keyword index holds for a passage: its words' terms, then its acronym terms."""
+    return [*analyse(text), *acronym_terms(text)]
+
+
+def _acronym(word: str) -> str | None:
+    if word.isalpha() and word.isupper() and _ACRONYM_LETTERS[0] <= len(word) <= _ACRONYM_LETTERS[1]:
+        return f"{word.lower()}{ACRONYM_MARK}"
+    return None
+
+
+def _capitals(text: str) -> list[str]:
+    """The acronym term of each word in capitals ("NUST" gives ``nust~``)."""
+    return [term for match in _WORD.finditer(text) if (term := _acronym(match.group())) is not None]
+
+
+def acronym_terms(text: str) -> list[str]:
+    """A passage's acronym terms: each word in capitals, and the initials of each written-out name.
+
+    A name is a run of capitalised words; its initials are taken over every stretch of it, so
+    "The Nanjing University of Science and Technology Rector" gives ``nust~`` among others.
+    """
+    terms = _capitals(text)
+    run: list[str] = []  # the current name's initials
+    joiner_seen = False  # one joining word at a time: "of the" ends a name
+    previous_end = 0
+    for match in _WORD.finditer(text):
+        word = match.group()
+        joined = _NAME_GAP.fullmatch(text[previous_end : match.start()]) is not None
+        previous_end = match.end()
+        capitalised = word[0].isupper() and word[0].isalpha()
+        if run and joined and capitalised:
+            run.append(word[0].lower())
+            joiner_seen = False
+        elif run and joined and not joiner_seen and word in _NAME_JOINERS:
+            joiner_seen = True
+        else:
+            terms.extend(_initials(run))
+            run = [word[0].lower()] if capitalised else []
+            joiner_seen = False
+    terms.extend(_initials(run))
+    return terms
+
+
+def _initials(run: list[str]) -> list[str]:
+    """The terms of every stretch of a name's initials that is long enough; none for title-case text."""
+    low, high = _ACRONYM_LETTERS
+    if len(run) > _NAME_WORDS:
+        return []
+    found = dict.fromkeys(
+        "".join(run[start:end])
+        for start in range(len(run))
+        for end in range(start + low, min(len(run), start + high) + 1)
+    )
+    return [f"{initials}{ACRONYM_MARK}" for initials in found]
 
 
 def _add(terms: list[str], word: str) -> None:

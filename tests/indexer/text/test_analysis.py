@@ -6,7 +6,7 @@ import bm25s
 import Stemmer
 
 from indexer.keyword import KeywordIndex
-from indexer.text.analysis import analyse, analyse_query
+from indexer.text.analysis import acronym_terms, analyse, analyse_passage, analyse_query
 
 
 def test_english_terms_are_what_bm25s_made_before() -> None:
@@ -49,7 +49,7 @@ def test_keyword_index_finds_russian_and_chinese_across_inflection() -> None:
 
 
 def test_a_query_is_searched_by_its_topic_not_its_question_words() -> None:
-    assert analyse_query("What does TSARI stand for?") == ["tsari", "stand"]
+    assert analyse_query("What does TSARI stand for?") == ["tsari", "stand", "tsari~"]
     assert analyse_query("Whose official trip was it?") == ["offici", "trip"]
     # Passages keep those words: only the query drops them.
     assert "what" in analyse("What we did")
@@ -58,3 +58,34 @@ def test_a_query_is_searched_by_its_topic_not_its_question_words() -> None:
     index = KeywordIndex.build([*others, "The Tsinghua institute (TSARI) will stand by its partners."])
     scores = index.scores("What does TSARI stand for?")
     assert int(scores.argmax()) == 3 and scores[:3].max() == 0
+
+
+def test_a_name_written_out_gives_the_term_of_its_initials() -> None:
+    name = "Nanjing University of Science and Technology"
+    assert "nust~" in acronym_terms(f"Guests from {name} visited the labs.")
+    # Words capitalised around the name (a sentence's first word, a title after it) do not hide it.
+    assert "nust~" in acronym_terms(f"The {name} Rector Li met the delegation.")
+    # A word in capitals gives the same term, in a passage and in a query.
+    assert "nust~" in analyse_passage("NUST opened a lab.") and "nust~" in analyse_query("Who leads NUST?")
+    # Sentence punctuation ends a name; two letters are too few; a heading in title case is no name.
+    assert "psu~" not in acronym_terms("Peter. Street University")
+    assert not acronym_terms("Zhejiang University")
+    assert not acronym_terms("How The Ten Best Universities Of The World Ranked Their Own Students Last Year Again")
+    # The terms stay apart from words, and the answerer's words do not change.
+    assert acronym_terms("the Central Asian Republics") == ["car~"] and "car" not in analyse_passage(
+        "Central Asian Republics"
+    )
+    assert not [t for t in analyse("Nanjing University of Science and Technology (NUST)") if t.endswith("~")]
+
+
+def test_a_query_by_acronym_finds_the_passage_that_writes_the_name_out() -> None:
+    passages = [
+        "The province ranks its universities every year; the best rank high in the province.",
+        "Nanjing University of Science and Technology is among the TOP-10 universities in Jiangsu.",
+        "Alberta is a province in Canada; its universities receive a distinction in national rankings.",
+    ]
+    index = KeywordIndex.build(passages)
+    scores = index.scores("Which labs does NUST have?")
+    assert scores[1] > 0 and scores[0] == scores[2] == 0, scores
+    # Its weight is a rare term's: with the topic words, the name's passage ranks above theirs.
+    assert index.idf("nust~") == index.idf("canada")
