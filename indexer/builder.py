@@ -23,7 +23,7 @@ from indexer.store import (
     LoadedIndex,
     index_version,
     live_version_dir,
-    load_index,
+    load_for_build,
     remove_leftovers,
     write_index,
 )
@@ -141,7 +141,7 @@ def _previous(out_dir: Path, model: ModelInfo, chunking: ChunkParams) -> LoadedI
         log.warning("current_pointer_unusable", extra={"reason": str(exc)})
         return None
     try:
-        previous = load_index(out_dir)
+        previous = load_for_build(out_dir)
     except PolysearchError as exc:
         log.warning("previous_index_unusable", extra={"reason": str(exc)})
         return None

@@ -58,6 +58,8 @@ SEGMENT_FILES = (
     DENSE,
     *(f"{KEYWORD_DIR}/{name}" for name in TERM_FILES),
 )
+# The files a keyword analyser writes: the only ones that change when it does.
+KEYWORD_FILES = tuple(f"{KEYWORD_DIR}/{name}" for name in TERM_FILES)
 # Files whose values are vectors: verification also checks that every value is finite.
 VECTOR_FILES = (EMBEDDINGS, SENTENCE_EMBEDDINGS)
 
@@ -108,10 +110,10 @@ def write_segment(
     counts.save(directory / KEYWORD_DIR)
 
 
-def link_segment(source: Path, target: Path) -> int:
-    """Take a segment over into another version by hard links; the bytes copied (0 unless links fail)."""
+def link_segment(source: Path, target: Path, names: Sequence[str] = SEGMENT_FILES) -> int:
+    """Hard-link a segment's files (``names``) into another version; the bytes copied (0 unless links fail)."""
     copied = 0
-    for name in SEGMENT_FILES:
+    for name in names:
         destination = target / name
         destination.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -22,12 +22,14 @@ leaves the large ones to ``verify_deferred``, which the service runs after it is
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
 import hashlib
 import logging
 import os
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -47,6 +49,7 @@ from indexer.segments import (
     DENSE,
     EMBEDDINGS,
     KEYWORD_DIR,
+    KEYWORD_FILES,
     PASSAGES,
     SEGMENT_FILES,
     SENTENCE_EMBEDDINGS,
@@ -336,10 +339,18 @@ def _write_version(
         target = staging / path if path else staging
         prefix = f"{path}/" if path else ""
         if planned.source is not None and previous is not None:
-            link_segment(planned.source.directory, target)
+            # Kept records and vectors are linked; term counts from another analyser are written
+            # anew from the ones ``reanalysed`` made (the vectors do not depend on the analyser).
+            reanalyse = previous.manifest.analyzer != ANALYZER
+            linked = tuple(f for f in SEGMENT_FILES if not (reanalyse and f in KEYWORD_FILES))
+            link_segment(planned.source.directory, target, linked)
             old = next(e for e in previous.manifest.segments if e.name == planned.name)
             old_prefix = f"{old.path}/" if old.path else ""
-            files |= {prefix + f: previous.manifest.files[old_prefix + f] for f in SEGMENT_FILES}
+            files |= {prefix + f: previous.manifest.files[old_prefix + f] for f in linked}
+            if reanalyse:
+                planned.source.terms.save(target / KEYWORD_DIR)
+                files |= {prefix + f: FileEntry(bytes=(target / f).stat().st_size, sha256=_sha256(target / f))
+                          for f in KEYWORD_FILES}  # fmt: skip
             kind = old.dense_index
         elif planned.content is not None:
             kind = dense_kind or choose_kind(len(planned.content.passages))
@@ -512,22 +523,58 @@ def _hash_and_scan(path: Path, *, vectors: bool) -> tuple[str, bool]:
     return digest.hexdigest(), finite
 
 
+def load_for_build(index_dir: Path) -> LoadedIndex:
+    """The live version as a build reuses it: its term counts re-analysed if its analyser is not today's."""
+    index = load_index(index_dir, any_analyzer=True)
+    if index.manifest.analyzer == ANALYZER:
+        return index
+    # A new keyword analyser changes the term counts only: every vector is kept, the counts redone.
+    started = time.perf_counter()
+    index = reanalysed(index)
+    log.info(
+        "keyword_reanalysed",
+        extra={
+            "from": index.manifest.analyzer,
+            "to": ANALYZER,
+            "passages": sum(len(segment.passages) for segment in index.segments),
+            "seconds": round(time.perf_counter() - started, 2),
+        },
+    )
+    return index
+
+
+def reanalysed(index: LoadedIndex) -> LoadedIndex:
+    """``index`` with every segment's term counts made again by today's analyser.
+
+    For a build over an index whose keyword analyser has changed: its records and vectors stay
+    valid (the analyser touches neither), so only the term counts are redone, from the stored
+    passages, instead of encoding the whole archive again.
+    """
+    segments = tuple(
+        dataclasses.replace(segment, terms=TermCounts.of([keyword_text(p) for p in segment.passages]))
+        for segment in index.segments
+    )
+    return dataclasses.replace(index, segments=segments)
+
+
 def verify_deferred(index: LoadedIndex) -> None:
     """Check the checksums ``load_version(..., defer_checksums=True)`` left; ``IndexCorruptError`` on damage."""
     for name in index.unverified:
         _check_content(index.directory, name, index.manifest.files[name])
 
 
-def load_index(index_dir: Path, *, defer_checksums: bool = False) -> LoadedIndex:
+def load_index(index_dir: Path, *, defer_checksums: bool = False, any_analyzer: bool = False) -> LoadedIndex:
     """Load the live version, refusing anything that does not match its manifest."""
-    return load_version(live_version_dir(index_dir), defer_checksums=defer_checksums)
+    return load_version(live_version_dir(index_dir), defer_checksums=defer_checksums, any_analyzer=any_analyzer)
 
 
-def load_version(version_dir: Path, *, defer_checksums: bool = False) -> LoadedIndex:
+def load_version(version_dir: Path, *, defer_checksums: bool = False, any_analyzer: bool = False) -> LoadedIndex:
     """Load one version directory, refusing anything that does not match its manifest.
 
     ``defer_checksums``: large files are checked for size only; their checksums (and finite
     vectors) are left to ``verify_deferred`` and listed in ``LoadedIndex.unverified``.
+    ``any_analyzer``: accept term counts made by another keyword analyser (for a build that
+    re-analyses them, never for searching).
     """
     manifest = read_manifest(version_dir)
     if manifest.format_version != FORMAT_VERSION:
@@ -535,8 +582,9 @@ def load_version(version_dir: Path, *, defer_checksums: bool = False) -> LoadedI
             f"{version_dir} has index format {manifest.format_version}, "
             f"this polysearch reads {FORMAT_VERSION}; rebuild it (`polysearch index --out {version_dir.parent}`)"
         )
-    if manifest.analyzer != ANALYZER:
+    if manifest.analyzer != ANALYZER and not any_analyzer:
         # Queries must be analysed exactly as the passages were, or keyword terms never meet.
+        # (A build loads it anyway, with ``any_analyzer``, to keep its vectors: ``reanalysed``.)
         raise IndexMismatchError(
             f"{version_dir} has a keyword index made by analyser {manifest.analyzer!r}, "
             f"this polysearch analyses with {ANALYZER!r}; rebuild it"

@@ -108,6 +108,9 @@ def test_a_changed_analyser_rebuilds_the_keyword_index(
     monkeypatch.setattr("indexer.store.ANALYZER", "another-analyser/9")
     with pytest.raises(IndexMismatchError, match="analyser"):
         load_index(out)
+    encoded = fake_encoder.texts_encoded
     second = build_index(mixed_seeds, out, fake_encoder, BuildOptions())
     assert second.written and second.version != first.version
     assert load_index(out).manifest.analyzer == "another-analyser/9"
+    # Only the term counts depend on the analyser: no text is encoded again.
+    assert fake_encoder.texts_encoded == encoded

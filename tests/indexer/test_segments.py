@@ -12,7 +12,8 @@ import pytest
 from indexer import segments
 from indexer.builder import BuildOptions, build_index
 from indexer.dense import DenseIndex
-from indexer.keyword import K1, B, KeywordIndex
+from indexer.errors import IndexMismatchError
+from indexer.keyword import ANALYZER, K1, B, KeywordIndex
 from indexer.models import SearchFilters
 from indexer.retriever import Retriever
 from indexer.segments import MAX_SEGMENTS, SEGMENT_FILES, choose_merge
@@ -249,3 +250,33 @@ def test_segmented_dense_search_is_the_exact_search_of_the_live_rows(
             want_scores, want = whole.search(query, 7, allowed=chosen)
             assert got.tolist() == want.tolist()
             np.testing.assert_array_equal(got_scores, want_scores)
+
+
+def test_a_new_analyser_redoes_the_term_counts_and_keeps_every_vector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = _extra_articles()
+    names = sorted(p.name for p in SEEDS.glob("*.txt"))
+    folder, out = _folder(tmp_path / "articles", names, extra), tmp_path / "index"
+    encoder = FakeEncoder()
+    # The index an older analyser wrote (words only, no acronym terms), grown by a second segment.
+    with monkeypatch.context() as older:
+        older.setattr("indexer.keyword.analyse_passage", analyse)
+        older.setattr("indexer.store.ANALYZER", "polysearch-script-analyser/1")
+        build_index(folder, out, encoder, OPTIONS)
+        (folder / "x00_extra.txt").write_text(extra["x00_extra.txt"], encoding="utf-8")
+        build_index(folder, out, encoder, OPTIONS)
+    old = live_version_dir(out)
+    inodes = {name: (old / name).stat().st_ino for name in (segments.EMBEDDINGS, segments.KEYWORD_FILES[0])}
+    assert len(load_index(out, any_analyzer=True).segments) == 2
+    with pytest.raises(IndexMismatchError, match="analyser"):
+        load_index(out)
+    before = encoder.texts_encoded
+    report = build_index(folder, out, encoder, OPTIONS)
+    # Nothing encoded again; the vectors are the old files, linked; the counts are today's.
+    assert report.written and encoder.texts_encoded == before
+    new = live_version_dir(out)
+    assert (new / segments.EMBEDDINGS).stat().st_ino == inodes[segments.EMBEDDINGS]
+    assert (new / segments.KEYWORD_FILES[0]).stat().st_ino != inodes[segments.KEYWORD_FILES[0]]
+    assert load_index(out).manifest.analyzer == ANALYZER and verify_index(out).ok
+    assert _snapshot(out) == _one_shot(tmp_path, [*names, "x00_extra.txt"], extra)
