@@ -28,18 +28,22 @@ DEFAULT_INDEX = Path("index")
 DEFAULT_SEEDS = Path("seeds")
 
 
-def positive_int(text: str) -> int:
+def _int_at_least(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
     return value
 
 
+def positive_int(text: str) -> int:
+    return _int_at_least(text, 1)
+
+
 def non_negative_int(text: str) -> int:
-    return 0 if text.strip() == "0" else positive_int(text)
+    return _int_at_least(text, 0)
 
 
 def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

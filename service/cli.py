@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from indexer.cli import positive_int
+from indexer.cli import non_negative_int, positive_int
 from indexer.store import live_version_dir
 from service.compute import prepare_environment
 from service.config import ENV_PREFIX, Settings
@@ -66,16 +66,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="CPUs Ray reserves for each shard (default 1; 0 places shards wherever memory allows)",
     )
     parser.set_defaults(handler=run_serve)
-
-
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
-    return value
 
 
 def non_negative_float(text: str) -> float:
