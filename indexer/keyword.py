@@ -256,6 +256,10 @@ class KeywordIndex:
         """As ``from_counts``, each passage's language given as a code into ``lang_names``."""
         size = len(lang_code)
         term, doc, count, names = _by_term(segments, size)
+        # A passage's length counts its words only: acronym terms are derived from them (like a field
+        # of their own), and counting them made passages full of names rank lower for every query.
+        derived = np.fromiter((name.endswith(ACRONYM_MARK) for name in names), dtype=bool, count=len(names))
+        words = np.where(derived[term], 0, count) if derived.any() else count
         # Each language (unknown ones together) is a part of its own, in name order.
         part_name = [name or _DEFAULT_PART for name in lang_names]
         ordered = sorted(set(part_name[c] for c in np.unique(lang_code).tolist()))
@@ -269,7 +273,13 @@ class KeywordIndex:
                 rows = np.flatnonzero(part_of_row == code).astype(np.int64)
                 keep = part_of_row[doc] == code
             parts[name] = _bm25(
-                rows, _take(doc, keep), _take(term, keep), _take(count, keep), names, whole=keep is None
+                rows,
+                _take(doc, keep),
+                _take(term, keep),
+                _take(count, keep),
+                _take(words, keep),
+                names,
+                whole=keep is None,
             )
         return cls(parts, size)
 
@@ -378,10 +388,18 @@ def _by_term(segments: Sequence[SegmentTerms], size: int) -> tuple[Int64s, Int64
 
 
 def _bm25(
-    rows: Int64s, doc: Int64s, term: Int64s, count: npt.NDArray[np.int32], names: list[str], *, whole: bool
+    rows: Int64s,
+    doc: Int64s,
+    term: Int64s,
+    count: npt.NDArray[np.int32],
+    words: npt.NDArray[np.int32],
+    names: list[str],
+    *,
+    whole: bool,
 ) -> _Part:
     """The BM25 part over the passages ``rows``, from its entries in (term, row) order: bm25s's scores exactly.
 
+    ``words``: each entry's count toward its passage's length (0 for acronym terms).
     ``whole``: ``rows`` is every index row, so an entry's row is already its position in ``rows``.
     """
     local_doc = doc if whole else np.searchsorted(rows, doc)
@@ -393,11 +411,7 @@ def _bm25(
         remap[used] = np.arange(len(used))
         local_term = remap[term]
     n_docs = len(rows)
-    # A passage's length counts its words only: acronym terms are derived from them (like a field
-    # of their own), and counting them made passages full of names rank lower for every query.
-    derived = np.fromiter((name.endswith(ACRONYM_MARK) for name in names), dtype=bool, count=len(names))
-    weights = count if not derived.any() else np.where(derived[term], 0, count)
-    lengths = np.bincount(local_doc, weights=weights, minlength=n_docs).astype(np.int64)
+    lengths = np.bincount(local_doc, weights=words, minlength=n_docs).astype(np.int64)
     # As bm25s: the mean of integer lengths, idf from Python floats stored as float32, and the
     # term-frequency part in float64 (a float64 scalar meets a float32 array) before the float32 store.
     average = lengths.mean() if n_docs else np.float64(0.0)

@@ -334,15 +334,15 @@ def _write_version(
     files: dict[str, FileEntry] = {}
     entries: list[SegmentEntry] = []
     plan = _plan(content, order, previous, version)
+    # Kept segments link their records and vectors; term counts from another analyser are written
+    # anew from the ones ``reanalysed`` made (the vectors do not depend on the analyser).
+    reanalyse = previous is not None and previous.manifest.analyzer != ANALYZER
+    linked = tuple(f for f in SEGMENT_FILES if not (reanalyse and f in KEYWORD_FILES))
     for position, planned in enumerate(plan):
         path = "" if position == 0 else f"{SEGMENTS_DIR}/{planned.name}"
         target = staging / path if path else staging
         prefix = f"{path}/" if path else ""
         if planned.source is not None and previous is not None:
-            # Kept records and vectors are linked; term counts from another analyser are written
-            # anew from the ones ``reanalysed`` made (the vectors do not depend on the analyser).
-            reanalyse = previous.manifest.analyzer != ANALYZER
-            linked = tuple(f for f in SEGMENT_FILES if not (reanalyse and f in KEYWORD_FILES))
             link_segment(planned.source.directory, target, linked)
             old = next(e for e in previous.manifest.segments if e.name == planned.name)
             old_prefix = f"{old.path}/" if old.path else ""

@@ -121,10 +121,8 @@ def build(index: Path, seeds: Path, n_passages: int, backend: str) -> dict[str, 
     except ImportError:  # a checkout from before the encoder backends
         pass
     else:
-        encoder = load_encoder(DEFAULT_MODEL, backend=backend, cache_dir=encoder_cache_dir(index))
-        export = getattr(encoder, "export", None)
-        if export is not None:
-            export()
+        if backend != "torch":  # torch has nothing to export
+            load_encoder(DEFAULT_MODEL, backend=backend, cache_dir=encoder_cache_dir(index)).export()  # type: ignore[attr-defined]
     return {
         "passages": len(content.passages),
         "sentences": len(content.sentences),

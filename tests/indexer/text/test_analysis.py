@@ -87,5 +87,5 @@ def test_a_query_by_acronym_finds_the_passage_that_writes_the_name_out() -> None
     index = KeywordIndex.build(passages)
     scores = index.scores("Which labs does NUST have?")
     assert scores[1] > 0 and scores[0] == scores[2] == 0, scores
-    # Its weight is a rare term's: with the topic words, the name's passage ranks above theirs.
+    # It weighs as any term of the same document frequency does.
     assert index.idf("nust~") == index.idf("canada")
