@@ -17,6 +17,8 @@ from eval.scoring import Metrics, hit_curve
 from eval.significance import Comparison
 from eval.trec import write_qrels, write_run
 from indexer.cli import DEFAULT_INDEX, positive_int
+from indexer.encoder import Encoder
+from indexer.encoders import BACKENDS
 from indexer.models import SEARCH_MODES, SearchMode
 
 
@@ -46,6 +48,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     add("--seeds", type=Path, default=Path("seeds"), help="seed articles for --distractors (default: seeds)")
     add("--work", type=Path, default=None, metavar="DIR", help="where --distractors keeps its indexes (eval-work)")
+    add(
+        "--index-backend",
+        choices=BACKENDS,
+        default="torch",
+        help="encoder backend that builds the --distractors indexes (default: torch); questions are encoded by "
+        "torch, or by int8 for an int8 index",
+    )
     parser.set_defaults(handler=run_eval)
 
 
@@ -100,16 +109,22 @@ def _archive_evaluations(
     """Seeds-only (with --compare) and archive-scale evaluations on indexes cached in the work folder."""
     from eval.archive import DEFAULT_WORK_DIR, prepare
     from eval.local import LocalBackend
-    from indexer.encoder import SentenceTransformerEncoder
+    from indexer.encoders import compatible, encoder_cache_dir, load_encoder
 
     if args.url is not None or args.index is not None:
         raise EvalError(
             "--distractors builds its own indexes: leave out --url/--index (a served index is evaluated "
             "with --url alone)"
         )
-    encoder = CachingEncoder(SentenceTransformerEncoder())
     work = args.work or DEFAULT_WORK_DIR
-    built = prepare(args.seeds, args.distractors, work, encoder, with_seeds_index=args.compare, show_progress=True)
+    # The questions are encoded by the reference (torch), or by int8 for int8 vectors, so a build
+    # backend is measured by what its vectors change, not by what its queries would.
+    query_backend = "torch" if compatible(args.index_backend, "torch") else args.index_backend
+    encoder = CachingEncoder(load_encoder(None, backend=query_backend, cache_dir=encoder_cache_dir(work)))
+    builder: Encoder = encoder
+    if args.index_backend != query_backend:
+        builder = load_encoder(None, backend=args.index_backend, cache_dir=encoder_cache_dir(work))
+    built = prepare(args.seeds, args.distractors, work, builder, with_seeds_index=args.compare, show_progress=True)
     targets = [("seeds", built.seeds_index)] if args.compare else []
     targets.append(("archive", built.archive_index))
     evaluations = []

@@ -9,7 +9,7 @@ from eval.caching import CachingEncoder
 from eval.records import AskOutcome, Retrieved
 from indexer.answering import Answerer
 from indexer.encoder import Encoder, Vectors
-from indexer.encoders import encoder_cache_dir, load_encoder
+from indexer.encoders import encoder_cache_dir, load_encoder, serving_backend
 from indexer.fusion import FusionConfig
 from indexer.models import Hit, SearchMode
 from indexer.retriever import Retriever
@@ -44,7 +44,9 @@ class LocalBackend:
         """Load ``index_dir`` with the model its manifest names (or ``encoder``), memoising embeddings."""
         index = load_index(index_dir)
         info = index.manifest.model
-        model = encoder or load_encoder(info.name, backend=info.backend, cache_dir=encoder_cache_dir(index_dir))
+        model = encoder or load_encoder(
+            info.name, backend=serving_backend(info.backend), cache_dir=encoder_cache_dir(index_dir)
+        )
         return cls(Retriever(index, CachingEncoder(model), fusion=fusion), label=str(index_dir))
 
     def _encode(self, queries: Sequence[str]) -> list[Vectors]:

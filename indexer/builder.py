@@ -15,7 +15,7 @@ from indexer.articles import read_articles
 from indexer.chunking import Chunker, sentence_spans
 from indexer.dense import DenseKind
 from indexer.encoder import Encoder, FitsModel, Vectors, passage_input
-from indexer.encoders import backend_of
+from indexer.encoders import backend_of, compatible
 from indexer.errors import BuildError, IndexNotFoundError, PolysearchError
 from indexer.models import Article, ChunkParams, ModelInfo, Passage, Sentence
 from indexer.store import (
@@ -145,7 +145,13 @@ def _previous(out_dir: Path, model: ModelInfo, chunking: ChunkParams) -> LoadedI
     except PolysearchError as exc:
         log.warning("previous_index_unusable", extra={"reason": str(exc)})
         return None
-    if previous.manifest.model != model or previous.manifest.chunking != chunking:
+    before = previous.manifest.model
+    # Backends of one vector family make interchangeable vectors (torch, onnx and torch-bf16 agree to
+    # cosine >= 0.9999), so switching between them re-encodes nothing; to int8 or back, everything.
+    same_vectors = (
+        compatible(before.backend, model.backend) and msgspec.structs.replace(before, backend=model.backend) == model
+    )
+    if not same_vectors or previous.manifest.chunking != chunking:
         log.info("full_rebuild", extra={"reason": "model or chunking changed"})
         return None
     return previous

@@ -17,7 +17,7 @@ import msgspec
 
 from indexer.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions, build_index
 from indexer.encoder import Encoder
-from indexer.encoders import BACKENDS, DEFAULT_BACKEND
+from indexer.encoders import AUTO, BACKENDS, DEFAULT_BACKEND
 from indexer.errors import BuildError, PolysearchError
 from indexer.logs import configure_logging
 from indexer.models import SEARCH_MODES, Hit
@@ -70,9 +70,10 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     parser.add_argument(
         "--backend",
-        choices=BACKENDS,
-        default=DEFAULT_BACKEND,
-        help=f"encoder backend, recorded in the manifest; serving follows it (default: {DEFAULT_BACKEND})",
+        choices=(AUTO, *BACKENDS),
+        default=AUTO,
+        help="encoder backend, recorded in the manifest (default auto: torch-bf16 on a CPU with bfloat16 "
+        "instructions, else onnx; onnx with --engine ray); an index built in bfloat16 is served by onnx",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -87,7 +88,7 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from indexer.encoders import encoder_cache_dir, load_encoder
+    from indexer.encoders import encoder_cache_dir, load_encoder, resolve_backend
     from indexer.text.coverage import parse_languages
 
     if args.verify:
@@ -105,6 +106,9 @@ def run_index(args: argparse.Namespace) -> int:
     if holds_sync_state(args.out):
         # Rebuilding from seeds would drop every synced article: `polysearch sync` owns this index.
         raise BuildError(f"{args.out} is kept by `polysearch sync` ({STATE_FILE}); sync it or use another --out")
+    # auto is decided by this CPU; a cluster's workers may have other CPUs, so there it is the
+    # portable default (onnx), unless --backend names one.
+    backend = DEFAULT_BACKEND if args.engine == "ray" and args.backend == AUTO else resolve_backend(args.backend)
     encoder: Encoder
     if args.engine == "ray":
         # Imported here: ray is an optional extra and the default build never loads it.
@@ -112,7 +116,7 @@ def run_index(args: argparse.Namespace) -> int:
 
         encoder = cluster_encoder(
             args.model,
-            backend=args.backend,
+            backend=backend,
             cache_dir=encoder_cache_dir(args.out),
             workers=args.ray_workers,
             address=args.ray_address,
@@ -121,11 +125,12 @@ def run_index(args: argparse.Namespace) -> int:
     else:
         encoder = load_encoder(
             args.model,
-            backend=args.backend,
+            backend=backend,
             cache_dir=encoder_cache_dir(args.out),
             notify=None if args.quiet else _say,
         )
     report = build_index(args.seeds, args.out, encoder, options)
+    _prepare_query_encoder(args, backend)
     state = "written" if report.written else "already up to date"
     print(
         f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
@@ -136,6 +141,22 @@ def run_index(args: argparse.Namespace) -> int:
         for article_id in ids:
             print(f"  {label}: {article_id}")
     return 0
+
+
+def _prepare_query_encoder(args: argparse.Namespace, backend: str) -> None:
+    """Export the ONNX file that will encode queries if the build ran on another backend (torch-bf16),
+    so the service's first start does not spend its seconds on it."""
+    from indexer.encoders import encoder_cache_dir, load_encoder, serving_backend
+
+    serving = serving_backend(backend)
+    if serving == backend:
+        return
+    query_encoder = load_encoder(
+        args.model, backend=serving, cache_dir=encoder_cache_dir(args.out), notify=None if args.quiet else _say
+    )
+    export = getattr(query_encoder, "export", None)
+    if callable(export):
+        export()
 
 
 def run_verify(index_dir: Path) -> int:

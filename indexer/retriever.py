@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from indexer.encoder import Encoder, Vectors, passage_input
-from indexer.encoders import backend_of, check_compatible, encoder_cache_dir, load_encoder
+from indexer.encoders import backend_of, check_compatible, encoder_cache_dir, load_encoder, serving_backend
 from indexer.errors import IndexMismatchError, InvalidQueryError, NotFoundError
 from indexer.fusion import FusionConfig, fuse
 from indexer.models import (
@@ -76,12 +76,13 @@ class Retriever:
     ) -> Retriever:
         """Load and verify ``index_dir``; with no encoder, load the model the index names.
 
-        The encoder runs on ``backend`` if given, else on the backend the index was built with.
+        The encoder runs on ``backend`` if given, else on the backend that serves what the index was
+        built with (``indexer.encoders.serving_backend``: the same one, or onnx for torch-bf16).
         ``defer_checksums``: large files' checksums are left to ``indexer.store.verify_deferred``.
         """
         if encoder is None:
             model = read_manifest(live_version_dir(index_dir)).model
-            chosen = backend or model.backend
+            chosen = backend or serving_backend(model.backend)
             check_compatible(model.backend, chosen)
             name, cache = model.name, encoder_cache_dir(index_dir)
 

@@ -20,7 +20,7 @@ import msgspec
 
 from indexer.answering import Answerer
 from indexer.encoder import Encoder
-from indexer.encoders import backend_of, check_compatible, encoder_cache_dir, load_encoder
+from indexer.encoders import backend_of, check_compatible, encoder_cache_dir, load_encoder, serving_backend
 from indexer.errors import PolysearchError
 from indexer.models import Manifest, ModelInfo
 from indexer.retriever import Retriever
@@ -118,8 +118,9 @@ class IndexState:
     def _encoder_for(self, model: ModelInfo) -> Encoder:
         if self._injected_encoder is not None:
             return self._injected_encoder
-        # POLYSEARCH_BACKEND if set (refused when the index's vectors need another), else the manifest's.
-        backend = self.backend or model.backend
+        # POLYSEARCH_BACKEND if set (refused when the index's vectors need another), else what serves
+        # the manifest's (itself, or onnx for an index built in bfloat16).
+        backend = self.backend or serving_backend(model.backend)
         check_compatible(model.backend, backend)
         current = self._engine
         # Same model as the live index: share it instead of holding two copies in memory.

@@ -91,7 +91,11 @@ def scenario_build(out: Path) -> dict[str, Any]:
     and the actors, on both nodes, load the export by that path.
     """
     head = f"127.0.0.1:{HEAD_PORT}"
-    local_run = polysearch("index", "--seeds", SEEDS, "--out", out / "local", "--quiet", log=out / "index-local.log")
+    # The cluster's default backend is the portable one (auto decides by the CPU only locally).
+    local_run = polysearch(
+        "index", "--seeds", SEEDS, "--out", out / "local", "--quiet", "--backend", DEFAULT_BACKEND,
+        log=out / "index-local.log",
+    )  # fmt: skip
     started = time.monotonic()
     ray_run = polysearch(
         "index", "--seeds", SEEDS, "--out", out / "ray", "--quiet", "--engine", "ray", "--ray-address", head,

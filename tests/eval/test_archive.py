@@ -97,6 +97,32 @@ def test_compare_with_distractors_prints_both_tables(
     assert document["seeds"]["metrics"]["n_questions"] == document["archive"]["metrics"]["n_questions"]
 
 
+def test_index_backend_builds_the_indexes_and_torch_encodes_the_questions(
+    real_seeds: Path, distractor_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import indexer.encoders.bf16_backend
+    from indexer.store import load_index
+
+    class Fake(FakeEncoder):
+        def __init__(self, backend: str) -> None:
+            super().__init__()
+            self.backend = backend
+
+    questions: list[str] = []
+    torch = Fake("torch")
+    monkeypatch.setattr(indexer.encoder, "SentenceTransformerEncoder", lambda name=None: torch)
+    monkeypatch.setattr(indexer.encoders.bf16_backend, "Bf16Encoder", lambda name=None, **options: Fake("torch-bf16"))
+    encode = torch.encode
+    monkeypatch.setattr(torch, "encode", lambda texts, **kw: (questions.extend(texts), encode(texts, **kw))[1])
+    work = tmp_path / "work"
+    argv = ["eval", "--distractors", str(distractor_dir), "--seeds", str(real_seeds), "--work", str(work),
+            "--index-backend", "torch-bf16"]  # fmt: skip
+    assert main(argv) == 0
+    assert load_index(work / "archive-index").manifest.model.backend == "torch-bf16"
+    # torch encoded the questions, and of the index only the load's one-passage probe (title + newline).
+    assert len(questions) > 100 and sum("\n" in text for text in questions) == 1
+
+
 def test_distractors_with_a_url_is_a_one_line_error(distractor_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "--url", "http://127.0.0.1:9", "--distractors", str(distractor_dir)]) == 2
     assert "--distractors builds its own indexes" in capsys.readouterr().err

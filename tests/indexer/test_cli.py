@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 import indexer.encoder
+import indexer.encoders.bf16_backend
 import indexer.encoders.onnx_backend
 from indexer.cli import main
 from tests.fakes import FakeEncoder
@@ -16,9 +17,10 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     def factory(name: str | None = None, **options: object) -> FakeEncoder:
         return FakeEncoder()
 
-    # Every backend the CLI may pick (torch, or the default ONNX ones) becomes the fake.
+    # Every backend the CLI may pick (torch, or the ONNX and bfloat16 ones of --backend auto) becomes the fake.
     monkeypatch.setattr(indexer.encoder, "SentenceTransformerEncoder", factory)
     monkeypatch.setattr(indexer.encoders.onnx_backend, "OnnxEncoder", factory)
+    monkeypatch.setattr(indexer.encoders.bf16_backend, "Bf16Encoder", factory)
 
 
 def test_index_then_search_json(tiny_seeds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,9 +11,21 @@ import numpy as np
 import pytest
 
 import indexer.encoder
+import indexer.encoders.bf16_backend
 import indexer.encoders.onnx_backend
 from indexer.builder import BuildOptions, build_index
-from indexer.encoders import BACKENDS, backend_of, compatible, encoder_cache_dir, load_encoder, parse_backend
+from indexer.encoders import (
+    BACKENDS,
+    backend_of,
+    compatible,
+    cpu,
+    default_index_backend,
+    encoder_cache_dir,
+    load_encoder,
+    parse_backend,
+    resolve_backend,
+    serving_backend,
+)
 from indexer.errors import IndexMismatchError, ModelLoadError
 from indexer.models import ModelInfo
 from indexer.retriever import Retriever
@@ -47,8 +59,13 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, object]]
         calls.append((backend, {"name": name, **options}))
         return BackendFake(backend)
 
+    def bf16_factory(name: str | None = None, **options: object) -> BackendFake:
+        calls.append(("torch-bf16", {"name": name, **options}))
+        return BackendFake("torch-bf16")
+
     monkeypatch.setattr(indexer.encoder, "SentenceTransformerEncoder", torch_factory)
     monkeypatch.setattr(indexer.encoders.onnx_backend, "OnnxEncoder", onnx_factory)
+    monkeypatch.setattr(indexer.encoders.bf16_backend, "Bf16Encoder", bf16_factory)
     return calls
 
 
@@ -58,15 +75,48 @@ def _index(tiny_seeds: Path, out: Path, backend: str) -> Path:
 
 
 def test_backend_names_and_compatibility() -> None:
-    assert BACKENDS == ("torch", "onnx", "onnx-int8")
+    assert BACKENDS == ("torch", "onnx", "onnx-int8", "torch-bf16")
     assert [parse_backend(b) for b in BACKENDS] == list(BACKENDS)
     with pytest.raises(ValueError, match="onnx-int8"):
         parse_backend("tensorrt")
-    # torch and the fp32 export make the same vectors; int8 vectors are only searched by int8.
+    # torch, the fp32 export and bfloat16 make the same vectors; int8 vectors are only searched by int8.
     assert compatible("torch", "onnx") and compatible("onnx", "torch") and compatible("onnx-int8", "onnx-int8")
+    assert compatible("torch-bf16", "onnx") and compatible("torch-bf16", "torch") and compatible("onnx", "torch-bf16")
     assert not compatible("torch", "onnx-int8") and not compatible("onnx-int8", "onnx")
+    assert not compatible("torch-bf16", "onnx-int8")
     assert not compatible("something-new", "torch")
     assert backend_of(FakeEncoder()) == "torch" and backend_of(BackendFake("onnx")) == "onnx"
+
+
+def test_auto_is_bf16_only_where_the_cpu_has_bfloat16_instructions(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni\nbugs\t: none\n")
+    flags = cpu.cpu_flags(cpuinfo)
+    assert "avx512_bf16" in flags and "none" not in flags
+    assert default_index_backend(flags) == "torch-bf16"
+    assert default_index_backend(frozenset({"avx512f", "avx2"})) == "onnx"
+    assert default_index_backend(frozenset({"amx_bf16"})) == "torch-bf16"
+    assert cpu.cpu_flags(tmp_path / "absent") == frozenset() and default_index_backend(frozenset()) == "onnx"
+    assert resolve_backend("auto") == default_index_backend() and resolve_backend("onnx-int8") == "onnx-int8"
+    with pytest.raises(ValueError, match="unknown encoder backend 'fast'"):
+        resolve_backend("fast")
+
+
+def test_bf16_is_refused_with_the_reason_on_a_cpu_without_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(cpu, "native_bf16", lambda flags=None: False)
+    with pytest.raises(ModelLoadError, match=r"needs a CPU with bfloat16 instructions .*use --backend onnx"):
+        load_encoder(None, backend="torch-bf16", cache_dir=tmp_path)
+
+
+def test_an_index_built_in_bfloat16_is_served_by_the_fp32_export(
+    tiny_seeds: Path, tmp_path: Path, loads: list[tuple[str, dict[str, object]]]
+) -> None:
+    assert serving_backend("torch-bf16") == "onnx"
+    assert [serving_backend(b) for b in ("torch", "onnx", "onnx-int8")] == ["torch", "onnx", "onnx-int8"]
+    index = _index(tiny_seeds, tmp_path / "index", "torch-bf16")
+    assert backend_of(Retriever.open(index).encoder) == "onnx"
+    assert _state_backend(index, None) == "onnx" and _state_backend(index, "torch-bf16") == "torch-bf16"
+    assert [b for b, _ in loads] == ["onnx", "onnx", "torch-bf16"]
 
 
 def test_unknown_backend_is_a_model_load_error(tmp_path: Path) -> None:
@@ -93,8 +143,10 @@ def test_the_manifest_records_the_backend_and_search_loads_it(
     index = _index(tiny_seeds, tmp_path / "index", backend)
     assert load_index(index).manifest.model.backend == backend
     retriever = Retriever.open(index)
-    assert backend_of(retriever.encoder) == backend and [b for b, _ in loads] == [backend]
-    if backend != "torch":
+    # Served by what the vectors were made with, except bfloat16's (served by onnx, below).
+    served = serving_backend(backend)
+    assert backend_of(retriever.encoder) == served and [b for b, _ in loads] == [served]
+    if served != "torch":
         assert loads[0][1]["cache_dir"] == encoder_cache_dir(index)
     assert retriever.search("Gao Jun delegation", k=1)[0].passage.article_id == "c_weatherless"
 
@@ -113,11 +165,22 @@ def test_a_compatible_backend_may_search_and_an_incompatible_one_is_refused(
     assert [b for b, _ in loads] == ["onnx"]
 
 
-def test_changing_the_backend_rebuilds_the_index(tiny_seeds: Path, tmp_path: Path) -> None:
+def test_a_backend_of_other_vectors_rebuilds_the_index_and_one_of_the_same_reencodes_nothing(
+    tiny_seeds: Path, tmp_path: Path
+) -> None:
+    options = BuildOptions(chunk_tokens=32, overlap_tokens=8)
     out = _index(tiny_seeds, tmp_path / "index", "torch")
-    first = load_index(out).version
-    report = build_index(tiny_seeds, out, BackendFake("onnx"), BuildOptions(chunk_tokens=32, overlap_tokens=8))
-    assert report.written and report.version != first and report.encoded == report.passages
+    versions = [load_index(out).version]
+    for backend in ("onnx", "torch-bf16"):
+        report = build_index(tiny_seeds, out, BackendFake(backend), options)
+        # A new version that records the backend, with every passage and vector kept.
+        assert report.written and report.version not in versions and report.encoded == 0, backend
+        assert load_index(out).manifest.model.backend == backend
+        versions.append(report.version)
+    report = build_index(tiny_seeds, out, BackendFake("onnx-int8"), options)
+    assert report.written and report.encoded == report.passages > 0
+    report = build_index(tiny_seeds, out, BackendFake("onnx"), options)
+    assert report.written and report.encoded == report.passages
 
 
 def _state_backend(index: Path, backend: str | None) -> str:
@@ -143,7 +206,7 @@ def test_serving_follows_the_manifest_or_polysearch_backend(
         _state_backend(onnx_index, "onnx-int8")
     assert Settings.from_env({"POLYSEARCH_BACKEND": "onnx-int8"}).backend == "onnx-int8"
     assert Settings.from_env({"POLYSEARCH_BACKEND": ""}).backend is None
-    with pytest.raises(ConfigError, match="backend must be one of torch, onnx, onnx-int8"):
+    with pytest.raises(ConfigError, match="backend must be one of torch, onnx, onnx-int8, torch-bf16"):
         Settings.from_env({"POLYSEARCH_BACKEND": "gpu"})
 
 
@@ -158,6 +221,10 @@ def test_cli_index_takes_a_backend(
     with pytest.raises(SystemExit) as info:
         main(["index", "--seeds", str(tiny_seeds), "--out", str(out), "--backend", "tensorrt"])
     assert info.value.code == 2 and "invalid choice: 'tensorrt'" in capsys.readouterr().err
+    # Without --backend the CPU decides (auto); the manifest says what ran.
+    auto = tmp_path / "auto"
+    assert main(["index", "--seeds", str(tiny_seeds), "--out", str(auto), "--quiet"]) == 0
+    assert load_index(auto).manifest.model.backend == default_index_backend()
 
 
 def test_vectors_are_stored_as_memory_mapped_float16(tiny_index: Path, fake_encoder: FakeEncoder) -> None:
