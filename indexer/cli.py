@@ -17,7 +17,7 @@ import msgspec
 
 from indexer.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions, build_index
 from indexer.encoder import Encoder
-from indexer.encoders import AUTO, BACKENDS, DEFAULT_BACKEND
+from indexer.encoders import AUTO, BACKENDS, DEFAULT_BACKEND, Notify
 from indexer.errors import BuildError, PolysearchError
 from indexer.logs import configure_logging
 from indexer.models import SEARCH_MODES, Hit
@@ -68,13 +68,7 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="languages the model embeds, e.g. 'en,ru,zh' (default: en/ru/zh for known multilingual models, "
         "else en); text in others is ranked by keywords alone",
     )
-    parser.add_argument(
-        "--backend",
-        choices=(AUTO, *BACKENDS),
-        default=AUTO,
-        help="encoder backend, recorded in the manifest (default auto: torch-bf16 on a CPU with bfloat16 "
-        "instructions, else onnx; onnx with --engine ray); an index built in bfloat16 is served by onnx",
-    )
+    add_backend_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--verify", action="store_true", help="only check the index at --out (files, counts, vectors) and report"
@@ -88,7 +82,7 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from indexer.encoders import encoder_cache_dir, load_encoder, resolve_backend
+    from indexer.encoders import encoder_cache_dir, load_encoder
     from indexer.text.coverage import parse_languages
 
     if args.verify:
@@ -106,9 +100,7 @@ def run_index(args: argparse.Namespace) -> int:
     if holds_sync_state(args.out):
         # Rebuilding from seeds would drop every synced article: `polysearch sync` owns this index.
         raise BuildError(f"{args.out} is kept by `polysearch sync` ({STATE_FILE}); sync it or use another --out")
-    # auto is decided by this CPU; a cluster's workers may have other CPUs, so there it is the
-    # portable default (onnx), unless --backend names one.
-    backend = DEFAULT_BACKEND if args.engine == "ray" and args.backend == AUTO else resolve_backend(args.backend)
+    backend = build_backend(args.backend, engine=args.engine)
     encoder: Encoder
     if args.engine == "ray":
         # Imported here: ray is an optional extra and the default build never loads it.
@@ -130,7 +122,7 @@ def run_index(args: argparse.Namespace) -> int:
             notify=None if args.quiet else _say,
         )
     report = build_index(args.seeds, args.out, encoder, options)
-    _prepare_query_encoder(args, backend)
+    prepare_query_encoder(args.model, backend, args.out, notify=None if args.quiet else _say)
     state = "written" if report.written else "already up to date"
     print(
         f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
@@ -143,7 +135,26 @@ def run_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prepare_query_encoder(args: argparse.Namespace, backend: str) -> None:
+def add_backend_option(parser: argparse.ArgumentParser) -> None:
+    """``--backend`` of ``polysearch index`` and ``polysearch sync``."""
+    parser.add_argument(
+        "--backend",
+        choices=(AUTO, *BACKENDS),
+        default=AUTO,
+        help="encoder backend, recorded in the manifest (default auto: torch-bf16 on a CPU with bfloat16 "
+        "instructions, else onnx; onnx with --engine ray); an index built in bfloat16 is served by onnx",
+    )
+
+
+def build_backend(choice: str, *, engine: str) -> str:
+    """The backend a build encodes with: ``choice``, where ``auto`` is decided by this CPU; a
+    cluster's workers may have other CPUs, so there ``auto`` is the portable default (onnx)."""
+    from indexer.encoders import resolve_backend
+
+    return DEFAULT_BACKEND if engine == "ray" and choice == AUTO else resolve_backend(choice)
+
+
+def prepare_query_encoder(model: str | None, backend: str, index_dir: Path, *, notify: Notify | None) -> None:
     """Export the ONNX file that will encode queries if the build ran on another backend (torch-bf16),
     so the service's first start does not spend its seconds on it."""
     from indexer.encoders import encoder_cache_dir, load_encoder, serving_backend
@@ -151,9 +162,7 @@ def _prepare_query_encoder(args: argparse.Namespace, backend: str) -> None:
     serving = serving_backend(backend)
     if serving == backend:
         return
-    query_encoder = load_encoder(
-        args.model, backend=serving, cache_dir=encoder_cache_dir(args.out), notify=None if args.quiet else _say
-    )
+    query_encoder = load_encoder(model, backend=serving, cache_dir=encoder_cache_dir(index_dir), notify=notify)
     export = getattr(query_encoder, "export", None)
     if callable(export):
         export()

@@ -14,7 +14,14 @@ from pathlib import Path
 from types import FrameType
 
 from indexer.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions
-from indexer.cli import DEFAULT_INDEX, non_negative_int, positive_int
+from indexer.cli import (
+    DEFAULT_INDEX,
+    add_backend_option,
+    build_backend,
+    non_negative_int,
+    positive_int,
+    prepare_query_encoder,
+)
 from indexer.encoder import Encoder
 from indexer.errors import SourceError
 from indexer.sources.fetching import USER_AGENT, PoliteFetcher
@@ -66,6 +73,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--overlap-tokens", type=non_negative_int, default=DEFAULT_OVERLAP_TOKENS)
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_backend_option(parser)
     parser.add_argument(
         "--engine", choices=["local", "ray"], default="local", help="where embedding runs (ray: a Ray cluster)"
     )
@@ -137,7 +145,8 @@ def run_sync(args: argparse.Namespace) -> int:
     from indexer.encoder import resolve_model
 
     model_name, _ = resolve_model(args.model)
-    encoder = EncoderLoader(model_name, _encoder_factory(args))
+    backend = build_backend(args.backend, engine=args.engine)
+    encoder = EncoderLoader(model_name, _encoder_factory(args, backend))
     stop = threading.Event()
     _stop_on_signals(stop)
     hosts = {s.host for s in sources if s.host}
@@ -149,6 +158,8 @@ def run_sync(args: argparse.Namespace) -> int:
         finally:
             fetcher.close()
         print_report(report, args.out, as_json=args.json)
+        if report.build is not None and report.build.written:
+            prepare_query_encoder(args.model, backend, args.out, notify=None)
         if args.every is None or stop.is_set():
             # Stopped on request is a clean end; a source that could not be read is not.
             return 0 if report.ok else 1
@@ -157,22 +168,20 @@ def run_sync(args: argparse.Namespace) -> int:
             return 0
 
 
-def _encoder_factory(args: argparse.Namespace) -> Callable[[], Encoder]:
-    """What embeds a pass's new passages: the local model, or the same model on a Ray cluster."""
-    from indexer.encoder import SentenceTransformerEncoder
+def _encoder_factory(args: argparse.Namespace, backend: str) -> Callable[[], Encoder]:
+    """What embeds a pass's new passages: the model on ``backend`` here, or on a Ray cluster."""
+    from indexer.encoders import encoder_cache_dir, load_encoder
 
     if args.engine != "ray":
-        return lambda: SentenceTransformerEncoder(args.model)
+        return lambda: load_encoder(args.model, backend=backend, cache_dir=encoder_cache_dir(args.out))
     # Imported here: ray is an optional extra; a missing one fails now, not after the fetching.
-    from indexer.encoders import encoder_cache_dir
     from indexer.engines.ray_cluster import import_ray
     from indexer.engines.ray_embed import cluster_encoder
 
     import_ray()
     return lambda: cluster_encoder(
         args.model,
-        # A local sync embeds with the torch backend (above); the cluster must compute the same vectors.
-        backend="torch",
+        backend=backend,
         cache_dir=encoder_cache_dir(args.out),
         workers=args.ray_workers,
         address=args.ray_address,

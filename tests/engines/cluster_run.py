@@ -152,7 +152,7 @@ def scenario_sync(out: Path) -> dict[str, Any]:
         if number == 2:
             shutil.copy(seeds[2], folder / seeds[2].name)
         local_run = polysearch(
-            "sync", "--source", folder, "--out", out / "sync-local", "--quiet", "--json",
+            "sync", "--source", folder, "--out", out / "sync-local", "--quiet", "--json", "--backend", DEFAULT_BACKEND,
             log=out / f"sync-local-{number}.log",
         )  # fmt: skip
         ray_run = polysearch(

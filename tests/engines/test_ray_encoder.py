@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 import indexer.encoders
+from indexer.cli import build_backend
+from indexer.encoders import DEFAULT_BACKEND
 from indexer.engines import ray_embed
 from indexer.sync_cli import _encoder_factory
 from tests.fakes import FakeEncoder
@@ -73,14 +75,16 @@ def test_ray_encoder_keeps_the_local_encoder_for_everything_but_encode() -> None
     assert encoder.encode([]).shape == (0, local.dimension)
 
 
-def test_sync_engine_ray_embeds_on_the_cluster_with_the_local_sync_backend(
+def test_sync_engine_ray_embeds_on_the_cluster_with_the_backend_a_sync_resolved(
     loads: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import indexer.engines.ray_cluster
 
     monkeypatch.setattr(indexer.engines.ray_cluster, "import_ray", lambda: None)
     args = argparse.Namespace(engine="ray", model=None, out=tmp_path / "index", ray_workers=4, ray_address="h:1")
-    encoder = _encoder_factory(args)()
+    # auto on a cluster is the portable default, whatever this CPU has.
+    backend = build_backend("auto", engine="ray")
+    assert backend == DEFAULT_BACKEND and build_backend("torch", engine="ray") == "torch"
+    encoder = _encoder_factory(args, backend)()
     assert isinstance(encoder, ray_embed.RayEncoder)
-    # A local sync embeds with sentence-transformers (torch); the cluster must compute the same vectors.
-    assert loads[0]["backend"] == "torch" and encoder.workers == 4 and encoder.address == "h:1"
+    assert loads[0]["backend"] == DEFAULT_BACKEND and encoder.workers == 4 and encoder.address == "h:1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from indexer.cli import main
+from indexer.encoders import default_index_backend, serving_backend
+from indexer.store import load_index
 from indexer.sync_cli import duration
 from indexer.sync_state import STATE_FILE
 from tests.indexer.sources.site_server import Site, SiteServer
@@ -53,20 +56,29 @@ def test_sync_then_search_with_the_real_model(site: Site, tmp_path: Path) -> Non
     """The issue's "done when", end to end: sync a sitemap, then search shows urls and dates."""
     out = tmp_path / "index"
     polysearch = str(REPO / ".venv" / "bin" / "polysearch")
+    # A cache of its own, so the ONNX file below can only have come from this sync.
+    env = {**os.environ, "POLYSEARCH_ENCODER_CACHE": str(tmp_path / "encoders")}
     run = subprocess.run(
         [polysearch, "sync", "--source", site.page("/sitemap.xml"), "--out", str(out), "--json", "--quiet"],
         capture_output=True,
         text=True,
         timeout=600,
+        env=env,
     )
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert report["written"] and len(report["added"]) == 4 and report["pages"]["fetched"] == 4
+    # Encoded with what `polysearch index` would pick here; the queries' ONNX file made ready.
+    backend = default_index_backend()
+    assert load_index(out).manifest.model.backend == backend
+    if serving_backend(backend) == "onnx":
+        assert list((tmp_path / "encoders").glob("*/model-fused.onnx"))
     search = subprocess.run(
         [polysearch, "search", "When was the representative office in Shanghai opened?", "--index", str(out), "--json"],
         capture_output=True,
         text=True,
         timeout=600,
+        env=env,
     )
     hits = json.loads(search.stdout)
     assert hits[0]["url"] == site.page("/news/office/") and hits[0]["date"] == "2023-06-01"
@@ -75,9 +87,16 @@ def test_sync_then_search_with_the_real_model(site: Site, tmp_path: Path) -> Non
 _LOOPING = """
 import sys
 import indexer.encoder
+import indexer.encoders.bf16_backend
+import indexer.encoders.onnx_backend
 from indexer.cli import main
+from indexer.encoders import default_index_backend, serving_backend
+from indexer.store import load_index
 from tests.fakes import FakeEncoder
+# Whichever backend --backend auto picks on this CPU.
 indexer.encoder.SentenceTransformerEncoder = lambda model=None: FakeEncoder()
+indexer.encoders.bf16_backend.Bf16Encoder = lambda model=None, **options: FakeEncoder()
+indexer.encoders.onnx_backend.OnnxEncoder = lambda model=None, **options: FakeEncoder()
 sys.exit(main(sys.argv[1:]))
 """
 
