@@ -22,6 +22,8 @@ class LoadLevel:
     latency: Latency
     error_samples: tuple[str, ...]
     exhausted: bool
+    # Of ``errors``, fast HTTP 503 "overloaded" replies (the service past its capacity).
+    overloaded: int = 0
 
 
 def run_level(
@@ -59,6 +61,7 @@ def run_level(
         latency=Latency.of(latencies) if latencies else Latency(0, 0.0, 0.0, 0.0, 0.0),
         error_samples=tuple(raw["error_samples"]),
         exhausted=raw["exhausted"],
+        overloaded=raw.get("overloaded", 0),
     )
 
 
@@ -80,4 +83,5 @@ def median_level(runs: Sequence[LoadLevel]) -> LoadLevel:
         ),
         error_samples=tuple(s for r in runs for s in r.error_samples)[:5],
         exhausted=any(r.exhausted for r in runs),
+        overloaded=sum(r.overloaded for r in runs),
     )

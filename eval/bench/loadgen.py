@@ -26,6 +26,9 @@ class LoadResult:
     concurrency: int
     requests: int = 0
     errors: int = 0
+    # Of the errors, the service's fast "at capacity" replies (HTTP 503 "overloaded"): what it is
+    # meant to answer past its capacity, told apart from failures.
+    overloaded: int = 0
     seconds: float = 0.0
     latencies_s: list[float] = field(default_factory=list)
     error_samples: list[str] = field(default_factory=list)
@@ -69,6 +72,7 @@ async def run_load(
                 result.exhausted = True
                 return
             sent = time.perf_counter()
+            status, body = 0, b""
             try:
                 status, body = await connection.get(path, {param: query})
                 ok, problem = status == 200, f"HTTP {status}: {body[:200].decode('utf-8', 'replace')}"
@@ -78,6 +82,8 @@ async def run_load(
             result.requests += 1
             if not ok:
                 result.errors += 1
+                if status == 503 and b'"overloaded"' in body:
+                    result.overloaded += 1
                 if len(result.error_samples) < 5:
                     result.error_samples.append(problem)
 

@@ -73,13 +73,24 @@ def render(result: BenchResult, *, command: str) -> str:
                 _x(ratio(level.requests_per_s, base)),
                 _ms(level.latency.p50),
                 _ms(level.latency.p99),
-                str(level.errors),
+                f"{level.errors} ({level.overloaded})" if level.overloaded else str(level.errors),
             ]
             for level in levels
         ]
         parts += [
             "",
-            table(rows, header=[f"/{name} clients", "requests", "req/s", "vs 1 client", "p50 ms", "p99 ms", "errors"]),
+            table(
+                rows,
+                header=[
+                    f"/{name} clients",
+                    "requests",
+                    "req/s",
+                    "vs 1 client",
+                    "p50 ms",
+                    "p99 ms",
+                    "errors (503 at capacity)",
+                ],
+            ),
         ]
     if result.cold_start_s:
         parts += [

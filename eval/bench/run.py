@@ -24,6 +24,8 @@ from indexer.encoders import encoder_cache_dir, load_encoder
 from indexer.store import live_version_dir, read_manifest
 
 CONCURRENCY = (1, 4, 16, 64)
+# The load level the issue's throughput and error targets are stated at.
+TARGET_CLIENTS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,13 +244,18 @@ def targets(result: BenchResult) -> list[Target]:
     floor = result.floor.single_ms if result.floor else None
     search, ask = result.sequential.get("search"), result.sequential.get("ask")
     rates = {level.concurrency: level.requests_per_s for level in result.load.get("search", [])}
-    errors = sum(level.errors for runs in result.load.values() for level in runs)
+    levels = [level for runs in result.load.values() for level in runs]
+    # Up to the issue's 16 clients nothing may fail; past them (64 clients, twice the service's
+    # default capacity) a fast 503 "overloaded" is the designed answer, and only other errors count.
+    errors = sum(level.errors for level in levels if level.concurrency <= TARGET_CLIENTS)
+    failures = sum(level.errors - level.overloaded for level in levels if level.concurrency > TARGET_CLIENTS)
     # Issue 15's targets: the floor is bare torch at its best thread count, so a faster encoder
     # has to beat it; indexing is compared with torch builds of the same texts in the same run.
     indexing = result.indexing
     found = [
-        Target("req/s at 16 clients / at 1", ratio(rates.get(16), rates.get(1)), 2.5, True),
-        Target("errors under load", float(errors), 0.0, False),
+        Target("req/s at 16 clients / at 1", ratio(rates.get(TARGET_CLIENTS), rates.get(1)), 2.5, True),
+        Target("errors up to 16 clients", float(errors), 0.0, False),
+        Target("errors past 16 clients, 503 at capacity aside", float(failures), 0.0, False),
         Target("/search p50 / floor", ratio(search.p50 if search else None, floor), 0.6, False),
         Target("/search p99 / floor", ratio(search.p99 if search else None, floor), 3.0, False),
         Target("/ask p50 / floor", ratio(ask.p50 if ask else None, floor), 2.0, False),

@@ -91,3 +91,42 @@ def test_a_refused_connection_is_an_http_error() -> None:
             await Connection(f"http://127.0.0.1:{port}").get("/ready")
 
     asyncio.run(run())
+
+
+def test_overload_replies_are_counted_apart_and_only_fail_the_bench_up_to_16_clients() -> None:
+    from eval.bench.load import LoadLevel
+    from eval.bench.run import BenchResult, targets
+    from eval.bench.stats import Latency
+
+    seen: list[str] = []
+    queries = [f"query {i}" for i in range(24)]
+
+    def reply(query: str) -> bytes:
+        if query.endswith("3"):
+            return _plain(503, b'{"error": "overloaded", "detail": "the service is at capacity"}')
+        return _plain(503, b'{"error": "not_ready"}') if query.endswith("5") else _plain(200, b"{}")
+
+    async def run(url: str) -> None:
+        result = await run_load(url, "/search", queries, concurrency=2, duration_s=600.0)
+        sent = queries[2:]
+        assert result.errors == sum(q.endswith(("3", "5")) for q in sent)
+        # Only the service's "at capacity" replies are overload; any other 503 is a failure.
+        assert result.overloaded == sum(q.endswith("3") for q in sent) > 0
+
+    asyncio.run(_serve(reply, seen, run))
+
+    def level(clients: int, errors: int, overloaded: int) -> LoadLevel:
+        latency = Latency(10, 1.0, 1.0, 1.0, 1.0)
+        return LoadLevel(clients, 100, errors, 50.0 * min(clients, 3), latency, (), False, overloaded)
+
+    def found(load: list[LoadLevel]) -> dict[str, float | None]:
+        result = BenchResult(machine={}, plan="quick", index={}, started_at="", load={"search": load})
+        return {t.name: t.value for t in targets(result)}
+
+    calm = found([level(1, 0, 0), level(16, 0, 0), level(64, 40, 40)])
+    assert calm["errors up to 16 clients"] == 0 and calm["errors past 16 clients, 503 at capacity aside"] == 0
+    assert calm["req/s at 16 clients / at 1"] == 3.0
+    shed_early = found([level(1, 0, 0), level(16, 5, 5), level(64, 41, 40)])
+    assert (
+        shed_early["errors up to 16 clients"] == 5 and shed_early["errors past 16 clients, 503 at capacity aside"] == 1
+    )
