@@ -17,7 +17,15 @@ import msgspec
 
 from indexer.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions, build_index
 from indexer.encoder import Encoder
-from indexer.encoders import AUTO, BACKENDS, DEFAULT_BACKEND, Notify
+from indexer.encoders import (
+    AUTO,
+    BACKENDS,
+    DEFAULT_BACKEND,
+    encoder_cache_dir,
+    load_encoder,
+    resolve_backend,
+    serving_backend,
+)
 from indexer.errors import BuildError, PolysearchError
 from indexer.logs import configure_logging
 from indexer.models import SEARCH_MODES, Hit
@@ -82,7 +90,6 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from indexer.encoders import encoder_cache_dir, load_encoder
     from indexer.text.coverage import parse_languages
 
     if args.verify:
@@ -122,7 +129,8 @@ def run_index(args: argparse.Namespace) -> int:
             notify=None if args.quiet else _say,
         )
     report = build_index(args.seeds, args.out, encoder, options)
-    prepare_query_encoder(args.model, backend, args.out, notify=None if args.quiet else _say)
+    if report.written:
+        prepare_query_encoder(args.model, backend, args.out, quiet=args.quiet)
     state = "written" if report.written else "already up to date"
     print(
         f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
@@ -149,20 +157,18 @@ def add_backend_option(parser: argparse.ArgumentParser) -> None:
 def build_backend(choice: str, *, engine: str) -> str:
     """The backend a build encodes with: ``choice``, where ``auto`` is decided by this CPU; a
     cluster's workers may have other CPUs, so there ``auto`` is the portable default (onnx)."""
-    from indexer.encoders import resolve_backend
-
     return DEFAULT_BACKEND if engine == "ray" and choice == AUTO else resolve_backend(choice)
 
 
-def prepare_query_encoder(model: str | None, backend: str, index_dir: Path, *, notify: Notify | None) -> None:
+def prepare_query_encoder(model: str | None, backend: str, index_dir: Path, *, quiet: bool) -> None:
     """Export the ONNX file that will encode queries if the build ran on another backend (torch-bf16),
     so the service's first start does not spend its seconds on it."""
-    from indexer.encoders import encoder_cache_dir, load_encoder, serving_backend
-
     serving = serving_backend(backend)
     if serving == backend:
         return
-    query_encoder = load_encoder(model, backend=serving, cache_dir=encoder_cache_dir(index_dir), notify=notify)
+    query_encoder = load_encoder(
+        model, backend=serving, cache_dir=encoder_cache_dir(index_dir), notify=None if quiet else _say
+    )
     export = getattr(query_encoder, "export", None)
     if callable(export):
         export()

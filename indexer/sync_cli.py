@@ -159,7 +159,7 @@ def run_sync(args: argparse.Namespace) -> int:
             fetcher.close()
         print_report(report, args.out, as_json=args.json)
         if report.build is not None and report.build.written:
-            prepare_query_encoder(args.model, backend, args.out, notify=None)
+            prepare_query_encoder(args.model, backend, args.out, quiet=args.quiet)
         if args.every is None or stop.is_set():
             # Stopped on request is a clean end; a source that could not be read is not.
             return 0 if report.ok else 1

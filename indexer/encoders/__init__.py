@@ -45,8 +45,8 @@ _SERVING_BACKEND: dict[str, Backend] = {"torch-bf16": "onnx"}
 def default_index_backend(flags: frozenset[str] | None = None) -> Backend:
     """What builds an index unless told: ``torch-bf16`` on a CPU with bfloat16 instructions, else ``onnx``.
 
-    Measured side by side on whole builds of real news (eval/README.md, "bfloat16"): 2.2x torch's
-    passages/s against onnx's 1.5x, both question sets within one question of torch. Without
+    Measured side by side on whole builds of real news (eval/README.md, "bfloat16"): 2.2-2.5x
+    torch's passages/s against onnx's 1.5x, both question sets within one question of torch. Without
     the instructions bfloat16 is emulated, slower than float32.
     """
     return "torch-bf16" if cpu.native_bf16(flags) else "onnx"

@@ -76,11 +76,12 @@ class Bf16Encoder(PlannedEncoder):
     def _forward(self, runtime: Any, ids: IntArray, mask: IntArray) -> npt.NDArray[np.float32]:
         import torch
 
+        input_ids = torch.from_numpy(ids)
         with torch.inference_mode():
             output = runtime(
-                input_ids=torch.from_numpy(ids),
+                input_ids=input_ids,
                 attention_mask=torch.from_numpy(mask),
-                token_type_ids=torch.zeros_like(torch.from_numpy(ids)),
+                token_type_ids=torch.zeros_like(input_ids),
             )
             hidden: npt.NDArray[np.float32] = output.last_hidden_state.float().numpy()
         return hidden

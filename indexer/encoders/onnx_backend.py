@@ -16,10 +16,8 @@ import numpy.typing as npt
 
 from indexer.encoders.onnx_export import OUTPUT_NAME, Variant, exported_model
 from indexer.encoders.ort import onnxruntime
-from indexer.encoders.planned import IntArray, PlannedEncoder, _token_batches
+from indexer.encoders.planned import IntArray, PlannedEncoder
 from indexer.errors import ModelLoadError
-
-__all__ = ["OnnxEncoder", "_token_batches"]
 
 log = logging.getLogger(__name__)
 
