@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from indexer.dense import DenseKind
 from indexer.encoder import Encoder, FitsModel, Vectors, passage_input
 from indexer.encoders import backend_of, compatible
 from indexer.errors import BuildError, IndexNotFoundError, PolysearchError
+from indexer.locking import write_lock
 from indexer.models import Article, ChunkParams, ModelInfo, Passage, Sentence
 from indexer.store import (
     IndexContent,
@@ -269,6 +271,31 @@ def build_from_articles(
         encoding=options.encoding,
         pipeline=PIPELINE_VERSION,
     )
+    # A first build needs no lock: nothing merges an index that does not exist yet.
+    lock = write_lock(out_dir, wait=True) if out_dir.is_dir() else contextlib.nullcontext(True)
+    with lock:
+        return _build_locked(articles, out_dir, encoder, options, chunker, _Identity(model, chunking), stated)
+
+
+@dataclass(frozen=True, slots=True)
+class _Identity:
+    """What the vectors and records of a build depend on, recorded in its manifest."""
+
+    model: ModelInfo
+    chunking: ChunkParams
+
+
+def _build_locked(
+    articles: Sequence[Article],
+    out_dir: Path,
+    encoder: Encoder,
+    options: BuildOptions,
+    chunker: Chunker,
+    identity: _Identity,
+    stated: frozenset[str],
+) -> BuildReport:
+    """The build, holding the index's write lock: read the live version, encode what changed, write."""
+    model, chunking = identity.model, identity.chunking
     previous = _previous(out_dir, model, chunking)
     report = _diff(articles, previous.manifest.articles if previous else {})
     kept = set(report.unchanged)

@@ -28,6 +28,7 @@ from indexer.encoders import (
 )
 from indexer.errors import BuildError, PolysearchError
 from indexer.logs import configure_logging
+from indexer.merging import merge_once
 from indexer.models import SEARCH_MODES, Hit
 from indexer.sync_state import STATE_FILE, holds_sync_state
 
@@ -77,6 +78,7 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "else en); text in others is ranked by keywords alone",
     )
     add_backend_option(parser)
+    add_merge_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--verify", action="store_true", help="only check the index at --out (files, counts, vectors) and report"
@@ -140,6 +142,11 @@ def run_index(args: argparse.Namespace) -> int:
     for label, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
         for article_id in ids:
             print(f"  {label}: {article_id}")
+    if report.written and not args.no_merge:
+        # The update is live already; merging segments is a second, separate version.
+        merged = merge_once(args.out, wait=True)
+        if merged is not None:
+            print(f"  {merged.line()}")
     return 0
 
 
@@ -151,6 +158,15 @@ def add_backend_option(parser: argparse.ArgumentParser) -> None:
         default=AUTO,
         help="encoder backend, recorded in the manifest (default auto: torch-bf16 on a CPU with bfloat16 "
         "instructions, else onnx; onnx with --engine ray); an index built in bfloat16 is served by onnx",
+    )
+
+
+def add_merge_option(parser: argparse.ArgumentParser) -> None:
+    """``--no-merge`` of ``polysearch index`` and ``polysearch sync``."""
+    parser.add_argument(
+        "--no-merge",
+        action="store_true",
+        help="after an update, leave the segments as they are (`polysearch merge` merges them later)",
     )
 
 

@@ -68,4 +68,3 @@ def resolve_model(name_or_path: str | None) -> tuple[str, str]:
 
 # The torch backend has always been importable from here; callers and tests keep using this name.
 from indexer.encoders.torch_backend import SentenceTransformerEncoder as SentenceTransformerEncoder  # noqa: E402
-

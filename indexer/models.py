@@ -157,6 +157,8 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     analyzer: str | None = None
     # The segments holding the records (largest first); deleted articles are listed in tombstones.json.
     segments: list[SegmentEntry] = msgspec.field(default_factory=list)
+    # The dense index the build asked for ("flat", "hnsw"; "auto": by segment size), which a merge keeps.
+    dense_requested: str = "auto"
 
 
 class QueryReading(msgspec.Struct, frozen=True, kw_only=True):

@@ -78,6 +78,11 @@ class IndexContent:
     sentences: list[Sentence]
     sentence_embeddings: Vectors
 
+    @classmethod
+    def empty(cls, dimension: int) -> IndexContent:
+        none = np.zeros((0, dimension), dtype=np.float32)
+        return cls(articles=[], passages=[], embeddings=none, sentences=[], sentence_embeddings=none)
+
 
 def keyword_text(passage: Passage) -> str:
     """BM25 sees the title too, so a passage matches the article's subject words."""
@@ -276,19 +281,24 @@ class SegmentedDense:
         return score[order], row[order]
 
 
-# Merge policy, applied at the end of each build (not in the background): more than
-# MAX_SEGMENTS segments and the MERGE_WIDTH smallest are rewritten as one, so a segment's rows
-# are rewritten about log(archive / update) times over its life, each time with segments of
-# similar size; a segment more than half deleted is rewritten with its live rows only.
+# Merge policy. A build only adds a segment (and marks deleted rows), so an update costs what
+# changed; ``indexer.merging`` then rewrites, once the update is live: more than MAX_SEGMENTS
+# segments and the MERGE_WIDTH smallest become one, so a segment's rows are rewritten about
+# log(archive / update) times over its life, each time with segments of similar size; a
+# segment more than half deleted is rewritten with its live rows only. A build merges by
+# itself only past BUILD_MAX_SEGMENTS, so an index that nothing merges still has few segments.
 MAX_SEGMENTS = 8
 MERGE_WIDTH = 5
+BUILD_MAX_SEGMENTS = 16
 
 
-def choose_merge(sizes: Sequence[tuple[int, int]]) -> list[int]:
+def choose_merge(
+    sizes: Sequence[tuple[int, int]], *, max_segments: int = MAX_SEGMENTS, rewrite_deleted: bool = True
+) -> list[int]:
     """Given (live, stored) passages per segment, the segments to rewrite as one (empty: none)."""
-    chosen = {i for i, (live, stored) in enumerate(sizes) if live * 2 < stored}
+    chosen = {i for i, (live, stored) in enumerate(sizes) if live * 2 < stored} if rewrite_deleted else set()
     rest = sorted((i for i in range(len(sizes)) if i not in chosen), key=lambda i: (sizes[i][0], i))
-    if len(rest) + (1 if chosen else 0) > MAX_SEGMENTS:
+    if len(rest) + (1 if chosen else 0) > max_segments:
         chosen |= set(rest[:MERGE_WIDTH])
     return sorted(chosen)
 

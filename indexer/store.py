@@ -46,6 +46,7 @@ from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo,
 from indexer.segments import (
     ARTICLES,
     BODIES,
+    BUILD_MAX_SEGMENTS,
     DENSE,
     EMBEDDINGS,
     KEYWORD_DIR,
@@ -217,27 +218,86 @@ def write_index(
     Without ``previous``, ``content`` is the whole index (one segment). With it, ``content``
     holds the new and changed articles only, ``articles`` all of them in row order: the
     previous version's segments are kept (hard links) with replaced or removed articles
-    marked deleted, ``content`` becomes a new segment, and small segments may be merged.
-    ``dense_kind`` forces the dense index of written segments; ``None`` chooses by size.
+    marked deleted and ``content`` becomes a new segment. Merging is left to ``merge_index``
+    (run after the update is live), unless the version would hold more than
+    ``BUILD_MAX_SEGMENTS`` segments. ``dense_kind`` forces the dense index of written
+    segments; ``None`` chooses by size.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(index_dir)
     order = list(articles) if articles is not None else list(content.articles)
     hashes = {article.id: article.content_hash for article in order}
-    version = index_version(model, chunking, hashes, dense_kind or "auto")
-    staging = index_dir / f"{_TMP_PREFIX}{version}-{os.getpid()}"
+    requested = dense_kind or "auto"
+    version = index_version(model, chunking, hashes, requested)
+    plan = _plan_update(content, hashes, previous, version)
+    merging = choose_merge([(p.live, p.stored) for p in plan], max_segments=BUILD_MAX_SEGMENTS, rewrite_deleted=False)
+    plan = _merge_planned(plan, merging, hashes, version)
+    layout = _Layout(version, f"{_VERSION_PREFIX}{version}", model, chunking, hashes, requested)
+    return _commit(index_dir, layout, plan, previous)
+
+
+def merge_index(index_dir: Path, live: LoadedIndex, *, everything: bool = False) -> Manifest | None:
+    """Rewrite the segments ``choose_merge`` picks in ``live`` (the live version) as one; ``None`` if none.
+
+    ``everything``: all segments, so the version holds one segment without deleted rows.
+
+    The result holds the same articles and records, so it keeps the content version; its
+    folder is named after the merged segment's generation. The caller holds the index's write
+    lock (``write_lock``), so no build switches ``CURRENT`` meanwhile; a version that is no
+    longer live is left alone (``None``).
+    """
+    if _live_name(index_dir) != live.directory.name:
+        log.info("merge_skipped", extra={"reason": "the version is no longer live", "dir": str(live.directory)})
+        return None
+    manifest = live.manifest
+    hashes = dict(manifest.articles)
+    plan = _plan_update(IndexContent.empty(manifest.model.dimension), hashes, live, manifest.version)
+    if everything:
+        merging = list(range(len(plan))) if len(plan) > 1 or any(p.deleted for p in plan) else []
+    else:
+        merging = choose_merge([(p.live, p.stored) for p in plan])
+    if not merging:
+        return None
+    plan = _merge_planned(plan, merging, hashes, manifest.version)
+    generation = max(_generation(p.name) for p in plan)
+    layout = _Layout(
+        manifest.version,
+        f"{_VERSION_PREFIX}{manifest.version}.{generation:06d}",
+        manifest.model,
+        manifest.chunking,
+        hashes,
+        manifest.dense_requested,
+    )
+    return _commit(index_dir, layout, plan, live)
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """What a new version is: its content version, folder name and the manifest fields it copies."""
+
+    version: str
+    folder: str
+    model: ModelInfo
+    chunking: ChunkParams
+    hashes: dict[str, str]
+    dense_requested: str
+
+
+def _commit(index_dir: Path, layout: _Layout, plan: list[_Planned], previous: LoadedIndex | None) -> Manifest:
+    """Write ``plan`` into a staging folder, rename it to ``layout.folder`` and switch ``CURRENT`` to it."""
+    staging = index_dir / f"{_TMP_PREFIX}{layout.version}-{os.getpid()}"
     staging.mkdir()
     try:
-        manifest = _write_version(staging, version, model, chunking, content, order, previous, dense_kind)
+        manifest = _write_version(staging, layout, plan, previous)
         _fsync_tree(staging)
-        final = index_dir / f"{_VERSION_PREFIX}{version}"
+        final = index_dir / layout.folder
         if final.exists():
             if _live_name(index_dir) == final.name and _intact(final):
                 shutil.rmtree(staging)
                 return manifest
             # Not live (left by a build that died between renaming and switching), or live but
             # damaged: the fresh copy replaces it. Moved aside first, so the rename below is atomic.
-            aside = index_dir / f"{_TMP_PREFIX}replaced-{version}-{os.getpid()}"
+            aside = index_dir / f"{_TMP_PREFIX}replaced-{layout.version}-{os.getpid()}"
             final.rename(aside)
             shutil.rmtree(aside, ignore_errors=True)
         staging.rename(final)
@@ -256,7 +316,7 @@ def write_index(
     _remove_old_versions(index_dir, keep=final.name)
     log.info(
         "index_written",
-        extra={"dir": str(final), "version": version, "passages": manifest.counts["passages"],
+        extra={"dir": str(final), "version": layout.version, "passages": manifest.counts["passages"],
                "segments": len(manifest.segments)},
     )  # fmt: skip
     return manifest
@@ -276,11 +336,10 @@ class _Planned:
     deleted: frozenset[str] = frozenset()
 
 
-def _plan(
-    content: IndexContent, order: Sequence[Article], previous: LoadedIndex | None, version: str
+def _plan_update(
+    content: IndexContent, hashes: dict[str, str], previous: LoadedIndex | None, version: str
 ) -> list[_Planned]:
-    """The segments of the new version: kept ones with their deletions, the new one, merges applied."""
-    wanted = {a.id: a.content_hash for a in order}
+    """The segments of the new version before any merge: kept ones with their deletions, then the new one."""
     fresh = {a.id for a in content.articles}
     planned: list[_Planned] = []
     generation = 0
@@ -288,7 +347,7 @@ def _plan(
         generation = max(generation, _generation(segment.name))
         dead = set(previous.tombstones.get(segment.name, ())) if previous is not None else set()
         metas = segment.records.metas
-        dead |= {m.id for m in metas if m.id in fresh or wanted.get(m.id) != m.content_hash}
+        dead |= {m.id for m in metas if m.id in fresh or hashes.get(m.id) != m.content_hash}
         if len(dead) < len(metas):
             dead_codes = np.array([i for i, m in enumerate(metas) if m.id in dead], dtype=np.int32)
             live = int((~np.isin(segment.records.passage_article, dead_codes)).sum())
@@ -301,17 +360,27 @@ def _plan(
         name = f"{generation:06d}-{version[:8]}"
         size = len(content.passages)
         planned.append(_Planned(name, size, size, len(content.sentences), content=content))
-    merging = choose_merge([(p.live, p.stored) for p in planned])
-    if merging:
-        sources = [planned[i].source or planned[i].content for i in merging]
-        merged, terms = merge_content(
-            [a.id for a in order], [s for s in sources if s is not None], [planned[i].deleted for i in merging]
-        )
-        generation += 1
-        name = f"{generation:06d}-{version[:8]}"
-        planned = [p for i, p in enumerate(planned) if i not in merging]
-        size = len(merged.passages)
-        planned.append(_Planned(name, size, size, len(merged.sentences), content=merged, terms=terms))
+    return _largest_first(planned)
+
+
+def _merge_planned(
+    planned: list[_Planned], merging: Sequence[int], hashes: dict[str, str], version: str
+) -> list[_Planned]:
+    """``planned`` with the segments at ``merging`` replaced by one segment of their live records."""
+    if not merging:
+        return planned
+    sources = [planned[i].source or planned[i].content for i in merging]
+    merged, terms = merge_content(
+        list(hashes), [s for s in sources if s is not None], [planned[i].deleted for i in merging]
+    )
+    generation = max(_generation(p.name) for p in planned) + 1
+    name = f"{generation:06d}-{version[:8]}"
+    kept = [p for i, p in enumerate(planned) if i not in set(merging)]
+    size = len(merged.passages)
+    return _largest_first([*kept, _Planned(name, size, size, len(merged.sentences), content=merged, terms=terms)])
+
+
+def _largest_first(planned: list[_Planned]) -> list[_Planned]:
     # The largest segment lives in the version folder itself, the rest in segments/<name>/.
     return sorted(planned, key=lambda p: (-p.live, p.name))
 
@@ -321,19 +390,13 @@ def _generation(name: str) -> int:
     return int(head) if head.isdigit() else 0
 
 
-def _write_version(
-    staging: Path,
-    version: str,
-    model: ModelInfo,
-    chunking: ChunkParams,
-    content: IndexContent,
-    order: Sequence[Article],
-    previous: LoadedIndex | None,
-    dense_kind: DenseKind | None,
-) -> Manifest:
+_DENSE_KINDS: dict[str, DenseKind] = {"flat": "flat", "hnsw": "hnsw"}
+
+
+def _write_version(staging: Path, layout: _Layout, plan: list[_Planned], previous: LoadedIndex | None) -> Manifest:
     files: dict[str, FileEntry] = {}
     entries: list[SegmentEntry] = []
-    plan = _plan(content, order, previous, version)
+    requested = _DENSE_KINDS.get(layout.dense_requested)  # None: "auto", chosen by each segment's size
     # Kept segments link their records and vectors; term counts from another analyser are written
     # anew from the ones ``reanalysed`` made (the vectors do not depend on the analyser).
     reanalyse = previous is not None and previous.manifest.analyzer != ANALYZER
@@ -353,7 +416,7 @@ def _write_version(
                           for f in KEYWORD_FILES}  # fmt: skip
             kind = old.dense_index
         elif planned.content is not None:
-            kind = dense_kind or choose_kind(len(planned.content.passages))
+            kind = requested or choose_kind(len(planned.content.passages))
             try:
                 write_segment(target, planned.content, dense_kind=kind, terms=planned.terms)
             except (RecordsError, ValueError) as exc:
@@ -365,22 +428,23 @@ def _write_version(
     (staging / TOMBSTONES).write_bytes(msgspec.json.encode(tombstones))
     files[TOMBSTONES] = FileEntry(bytes=(staging / TOMBSTONES).stat().st_size, sha256=_sha256(staging / TOMBSTONES))
     counts = {
-        "articles": len(order),
+        "articles": len(layout.hashes),
         "passages": sum(p.live for p in plan),
         "sentences": sum(p.live_sentences for p in plan),
     }
     manifest = Manifest(
         format_version=FORMAT_VERSION,
-        version=version,
+        version=layout.version,
         built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        model=model,
-        chunking=chunking,
+        model=layout.model,
+        chunking=layout.chunking,
         dense_index="hnsw" if any(e.dense_index == "hnsw" for e in entries) else "flat",
-        counts={**counts, "dimension": model.dimension},
-        articles={article.id: article.content_hash for article in order},
+        counts={**counts, "dimension": layout.model.dimension},
+        articles=dict(layout.hashes),
         files=dict(sorted(files.items())),
         analyzer=ANALYZER,
         segments=entries,
+        dense_requested=layout.dense_requested,
     )
     (staging / MANIFEST).write_bytes(msgspec.json.format(msgspec.json.encode(manifest), indent=2))
     return manifest

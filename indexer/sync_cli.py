@@ -17,6 +17,7 @@ from indexer.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildO
 from indexer.cli import (
     DEFAULT_INDEX,
     add_backend_option,
+    add_merge_option,
     build_backend,
     non_negative_int,
     positive_int,
@@ -24,6 +25,7 @@ from indexer.cli import (
 )
 from indexer.encoder import Encoder
 from indexer.errors import SourceError
+from indexer.merging import BackgroundMerger, merge_once
 from indexer.sources.fetching import USER_AGENT, PoliteFetcher
 from indexer.sources.resolve import parse_source
 from indexer.sync import EncoderLoader, SyncReport, sync_once
@@ -74,6 +76,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_backend_option(parser)
+    add_merge_option(parser)
     parser.add_argument(
         "--engine", choices=["local", "ray"], default="local", help="where embedding runs (ray: a Ray cluster)"
     )
@@ -150,22 +153,40 @@ def run_sync(args: argparse.Namespace) -> int:
     stop = threading.Event()
     _stop_on_signals(stop)
     hosts = {s.host for s in sources if s.host}
-    while True:
-        started = time.monotonic()
-        fetcher = PoliteFetcher.for_hosts(hosts, min_delay=args.delay, user_agent=USER_AGENT)
-        try:
-            report = sync_once(sources, args.out, encoder, options, fetcher=fetcher, stop=stop)
-        finally:
-            fetcher.close()
-        print_report(report, args.out, as_json=args.json)
-        if report.build is not None and report.build.written:
-            prepare_query_encoder(args.model, backend, args.out, quiet=args.quiet)
-        if args.every is None or stop.is_set():
-            # Stopped on request is a clean end; a source that could not be read is not.
-            return 0 if report.ok else 1
-        stop.wait(max(0.0, args.every - (time.monotonic() - started)))
-        if stop.is_set():
-            return 0
+    merger = BackgroundMerger(args.out)
+    try:
+        while True:
+            started = time.monotonic()
+            fetcher = PoliteFetcher.for_hosts(hosts, min_delay=args.delay, user_agent=USER_AGENT)
+            try:
+                report = sync_once(sources, args.out, encoder, options, fetcher=fetcher, stop=stop)
+            finally:
+                fetcher.close()
+            print_report(report, args.out, as_json=args.json)
+            if report.build is not None and report.build.written:
+                prepare_query_encoder(args.model, backend, args.out, quiet=args.quiet)
+                if not args.no_merge:
+                    _merge_after_update(args, merger)
+            if args.every is None or stop.is_set():
+                # Stopped on request is a clean end; a source that could not be read is not.
+                return 0 if report.ok else 1
+            stop.wait(max(0.0, args.every - (time.monotonic() - started)))
+            if stop.is_set():
+                return 0
+    finally:
+        # A merge under way finishes (or fails) on its own: it never leaves a half-written version.
+        merger.join()
+
+
+def _merge_after_update(args: argparse.Namespace, merger: BackgroundMerger) -> None:
+    """A one-off sync merges before it exits; ``--every`` merges in the background between passes
+    (at low priority; the next pass's build waits for it if it is still running)."""
+    if args.every is not None:
+        merger.start()
+        return
+    merged = merge_once(args.out, wait=True)
+    if merged is not None and not args.json:
+        print(f"  {merged.line()}", flush=True)
 
 
 def _encoder_factory(args: argparse.Namespace, backend: str) -> Callable[[], Encoder]:

@@ -9,7 +9,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from indexer import segments
+from indexer import segments, store
 from indexer.builder import BuildOptions, build_index
 from indexer.dense import DenseIndex
 from indexer.errors import IndexMismatchError
@@ -176,7 +176,7 @@ def test_changed_and_removed_articles_are_tombstoned_and_equal_a_one_shot_build(
     assert _snapshot(out) == _snapshot(expected)
 
 
-def test_many_small_updates_are_merged_and_still_equal_a_one_shot_build(tmp_path: Path) -> None:
+def test_many_small_updates_only_add_segments_and_still_equal_a_one_shot_build(tmp_path: Path) -> None:
     extra = _extra_articles()
     seeds = sorted(p.name for p in SEEDS.glob("*.txt"))
     folder, out = _folder(tmp_path / "articles", seeds, extra), tmp_path / "index"
@@ -186,8 +186,24 @@ def test_many_small_updates_are_merged_and_still_equal_a_one_shot_build(tmp_path
         (folder / name).write_text(extra[name], encoding="utf-8")
         build_index(folder, out, FakeEncoder(), OPTIONS)
         counts.append(len(load_index(out).manifest.segments))
-    assert max(counts) == MAX_SEGMENTS and counts[-1] < MAX_SEGMENTS  # merged at least once, never more than 8
+    # Merging is left to indexer.merging: each update adds exactly one segment.
+    assert counts == list(range(2, len(extra) + 2))
     assert _snapshot(out) == _one_shot(tmp_path, seeds + sorted(extra), extra)
+
+
+def test_a_build_merges_by_itself_past_its_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "BUILD_MAX_SEGMENTS", 4)
+    extra = _extra_articles()
+    seeds = sorted(p.name for p in SEEDS.glob("*.txt"))
+    folder, out = _folder(tmp_path / "articles", seeds, extra), tmp_path / "index"
+    build_index(folder, out, FakeEncoder(), OPTIONS)
+    counts = []
+    for name in sorted(extra)[:6]:
+        (folder / name).write_text(extra[name], encoding="utf-8")
+        build_index(folder, out, FakeEncoder(), OPTIONS)
+        counts.append(len(load_index(out).manifest.segments))
+    assert max(counts) == 4 and counts[-1] < 4, counts
+    assert _snapshot(out) == _one_shot(tmp_path, seeds + sorted(extra)[:6], extra)
 
 
 def test_a_damaged_file_of_a_further_segment_is_detected_and_repaired(tmp_path: Path) -> None:
@@ -219,6 +235,12 @@ def test_a_damaged_file_of_a_further_segment_is_detected_and_repaired(tmp_path: 
 )
 def test_merge_policy(sizes: list[tuple[int, int]], merged: list[int]) -> None:
     assert choose_merge(sizes) == merged
+
+
+def test_a_build_rewrites_neither_a_mostly_deleted_segment_nor_below_its_own_limit() -> None:
+    assert choose_merge([(400, 1000), (10, 10)], max_segments=16, rewrite_deleted=False) == []
+    assert choose_merge([(100, 100)] * 9, max_segments=16, rewrite_deleted=False) == []
+    assert choose_merge([(100, 100)] * 17, max_segments=16, rewrite_deleted=False) == [0, 1, 2, 3, 4]
 
 
 @pytest.mark.parametrize("overfetch", [4096, 0])
