@@ -83,7 +83,8 @@ def merge_once(index_dir: Path, *, wait: bool = False, everything: bool = False)
             return None
         started = time.perf_counter()
         try:
-            live = load_index(index_dir)
+            # Sizes only: merge_index checks the checksums once it knows a merge is due.
+            live = load_index(index_dir, defer_checksums=True)
         except IndexMismatchError as exc:
             # Another keyword analyser: the next build re-analyses every segment anyway.
             log.info("merge_skipped", extra={"dir": str(index_dir), "reason": str(exc)})

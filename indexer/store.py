@@ -42,6 +42,7 @@ import numpy.typing as npt
 from indexer.dense import DenseIndex, DenseKind, choose_kind
 from indexer.errors import BuildError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from indexer.keyword import ANALYZER, KeywordIndex, SegmentTerms, TermCounts
+from indexer.locking import WRITE_LOCK
 from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo, SegmentEntry
 from indexer.segments import (
     ARTICLES,
@@ -224,6 +225,8 @@ def write_index(
     segments; ``None`` chooses by size.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
+    # Made with the first version, so an up-to-date build's lock later changes nothing on disk.
+    (index_dir / WRITE_LOCK).open("ab").close()
     remove_stale_builds(index_dir)
     order = list(articles) if articles is not None else list(content.articles)
     hashes = {article.id: article.content_hash for article in order}
@@ -258,6 +261,8 @@ def merge_index(index_dir: Path, live: LoadedIndex, *, everything: bool = False)
         merging = choose_merge([(p.live, p.stored) for p in plan])
     if not merging:
         return None
+    # Loaded with deferred checksums to decide cheaply; nothing damaged may be carried into the merge.
+    verify_deferred(live)
     plan = _merge_planned(plan, merging, hashes, manifest.version)
     generation = max(_generation(p.name) for p in plan)
     layout = _Layout(

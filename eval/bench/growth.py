@@ -27,7 +27,7 @@ from eval.bench.report import table
 from eval.bench.run import prepare_work_dir
 from eval.bench.server import ServiceProcess, ServiceSettings
 from eval.bench.stats import Latency, median
-from eval.bench.updates import UpdateCost, render_updates, update_costs
+from eval.bench.updates import MergeCost, UpdateCost, merge_cost, render_merges, render_updates, update_costs
 from indexer.builder import BuildOptions, build_index
 from indexer.encoder import SentenceTransformerEncoder
 from indexer.models import SEARCH_MODES
@@ -64,6 +64,7 @@ class SizeResult:
     http: dict[str, Latency]
     retrieval_ms: dict[str, float]
     updates: list[UpdateCost] = field(default_factory=list)
+    merge: MergeCost | None = None
 
     @property
     def floor_ms(self) -> float:
@@ -135,6 +136,8 @@ def measure_size(
     say(f"growth {target}: adding 1, then 10 articles ...")
     set_torch_threads(machine.usable_cores())
     updates = update_costs(index_dir, options.seeds_dir, encoder)
+    say(f"growth {target}: one article at a time until a merge is due, then the merge ...")
+    merge = merge_cost(index_dir, options.seeds_dir, encoder)
     shutil.rmtree(corpus, ignore_errors=True)
     return SizeResult(
         target=target,
@@ -149,6 +152,7 @@ def measure_size(
         http=http,
         retrieval_ms=retrieval,
         updates=updates,
+        merge=merge,
     )
 
 
@@ -254,6 +258,9 @@ def render_growth(result: GrowthResult, *, command: str) -> str:
             "",
             "update cost: adding articles to each index (written: files not hard-linked from the previous version):",
             render_updates([u for s in result.sizes for u in s.updates]),
+            "",
+            "merge cost: one-article updates until a merge was due (more than 8 segments), then the merge:",
+            render_merges([s.merge for s in result.sizes if s.merge is not None]),
             "",
             "approximate dense search (one query at a time, depth 100, recall@10 against exact):",
             table(

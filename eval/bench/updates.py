@@ -9,6 +9,10 @@ written and deleted again). The share is the first against the size of the new v
 with the packaged model and adds 1, then 10 new articles (recombined seed sentences);
 ``--synthetic N`` instead writes an index of N passages with random vectors
 (``eval.bench.synthetic``; bytes do not depend on the model) and adds real-model articles to it.
+
+A build only adds a segment; merging is a separate step once the update is live
+(``indexer.merging``). ``merge_cost`` adds one article at a time until a merge is due, then
+times the merge and counts its bytes the same way.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ from eval.errors import EvalError
 from indexer.articles import content_hash, parse_article
 from indexer.builder import BuildOptions, build_from_articles, build_index
 from indexer.encoder import DEFAULT_MODEL, Encoder
+from indexer.merging import merge_once
 from indexer.models import Article
+from indexer.segments import MAX_SEGMENTS
 from indexer.store import live_version_dir, load_index
 
 COUNTS = (1, 10)
@@ -47,6 +53,23 @@ class UpdateCost:
     write_call_bytes: int
     index_bytes: int
     segments: int
+
+    @property
+    def share(self) -> float:
+        return self.written_bytes / self.index_bytes if self.index_bytes else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class MergeCost:
+    """The merge that became due after ``updates`` one-article updates (each adding a segment)."""
+
+    passages: int
+    updates: int
+    segments_before: int
+    segments_after: int
+    seconds: float
+    written_bytes: int
+    index_bytes: int
 
     @property
     def share(self) -> float:
@@ -112,6 +135,45 @@ def update_costs(
     return [add_articles(index_dir, new_articles(seeds_dir, n, seed=1000 + n), encoder) for n in counts]
 
 
+def merge_cost(index_dir: Path, seeds_dir: Path, encoder: Encoder) -> MergeCost:
+    """Add one article per build until the index has more than ``MAX_SEGMENTS`` segments, then merge."""
+    updates = 0
+    while len(load_index(index_dir).manifest.segments) <= MAX_SEGMENTS:
+        if updates > MAX_SEGMENTS:
+            raise EvalError("the index did not grow by one segment per update")
+        add_articles(index_dir, new_articles(seeds_dir, 1, seed=2000 + updates), encoder)
+        updates += 1
+    report = merge_once(index_dir, wait=True)
+    if report is None:
+        raise EvalError(f"no merge was due at {len(load_index(index_dir).manifest.segments)} segments")
+    return MergeCost(
+        passages=report.passages,
+        updates=updates,
+        segments_before=report.segments_before,
+        segments_after=report.segments_after,
+        seconds=report.seconds,
+        written_bytes=report.bytes_written,
+        index_bytes=sum(_version_files(index_dir).values()),
+    )
+
+
+def render_merges(costs: Sequence[MergeCost]) -> str:
+    rows = [
+        [
+            f"{c.passages}",
+            f"{c.updates}",
+            f"{c.segments_before} -> {c.segments_after}",
+            f"{c.seconds:.1f}",
+            f"{c.written_bytes / 2**20:.2f}",
+            f"{c.index_bytes / 2**20:.1f}",
+            f"{100 * c.share:.2f} %",
+        ]
+        for c in costs
+    ]
+    header = ["passages", "after updates", "segments", "s", "written MiB", "index MiB", "share"]
+    return table(rows, header=header)
+
+
 def render_updates(costs: Sequence[UpdateCost]) -> str:
     rows = [
         [
@@ -157,9 +219,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"index built in {time.perf_counter() - started:.0f} s; load {os.getloadavg()}", file=sys.stderr, flush=True)
     costs = update_costs(index, args.seeds, encoder)
     print(render_updates(costs))
+    merge = merge_cost(index, args.seeds, encoder)
+    print("then one article at a time until a merge was due, and the merge:")
+    print(render_merges([merge]))
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.json:
-        args.json.write_text(json.dumps([{**asdict(c), "share": c.share} for c in costs], indent=2))
+        updates = [{**asdict(c), "share": c.share} for c in costs]
+        args.json.write_text(
+            json.dumps({"updates": updates, "merge": {**asdict(merge), "share": merge.share}}, indent=2)
+        )
     return 0
 
 

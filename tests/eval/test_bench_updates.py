@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eval.bench.updates import new_articles, render_updates, update_costs
+from eval.bench.updates import merge_cost, new_articles, render_merges, render_updates, update_costs
+from indexer.segments import MAX_SEGMENTS
 from indexer.store import load_index
 from tests.conftest import SEEDS
 from tests.fakes import FakeEncoder
@@ -29,3 +30,12 @@ def test_new_articles_are_deterministic_and_new() -> None:
     first, again = new_articles(SEEDS, 3, seed=7), new_articles(SEEDS, 3, seed=7)
     assert first == again and len({a.id for a in first}) == 3
     assert all(a.id.startswith("upd_7_") and a.body for a in first)
+
+
+def test_merge_cost_grows_one_segment_per_update_then_counts_the_merge(seeds_index: Path) -> None:
+    cost = merge_cost(seeds_index, SEEDS, FakeEncoder())
+    assert cost.updates == MAX_SEGMENTS and cost.segments_before == MAX_SEGMENTS + 1
+    assert cost.segments_after == len(load_index(seeds_index).manifest.segments) < cost.segments_before
+    assert 0 < cost.written_bytes < cost.index_bytes and cost.seconds > 0
+    assert cost.passages == len(load_index(seeds_index).passages)
+    assert "9 -> 5" in render_merges([cost])

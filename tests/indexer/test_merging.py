@@ -11,7 +11,7 @@ import pytest
 
 from indexer import store
 from indexer.builder import build_index
-from indexer.errors import BuildError, IndexNotFoundError
+from indexer.errors import BuildError, IndexCorruptError, IndexNotFoundError
 from indexer.locking import write_lock
 from indexer.merging import BackgroundMerger, merge_once
 from indexer.segments import MAX_SEGMENTS
@@ -131,6 +131,20 @@ def test_a_merge_that_fails_leaves_the_live_version_and_no_litter(
         merge_once(out)
     assert live_version_dir(out) == live and verify_index(out).ok and verify_index(out).leftovers == []
     assert _snapshot(out) == _one_shot(tmp_path, names, extra)
+
+
+def test_a_damaged_segment_is_never_carried_into_a_merge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, out, _, _ = _grown(tmp_path, MAX_SEGMENTS)
+    monkeypatch.setattr(store, "DEFER_CHECKSUM_BYTES", 0)  # as for an archive's large files: sizes first
+    live = live_version_dir(out)
+    smallest = load_index(out).manifest.segments[-1].path
+    damaged = live / smallest / "embeddings.npy"
+    data = bytearray(damaged.read_bytes())
+    data[-1] ^= 0x01  # same size: only the checksum can tell
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match="checksum"):
+        merge_once(out)
+    assert live_version_dir(out) == live and not list(out.glob(".tmp-*"))
 
 
 def test_a_background_merge_reports_its_result_and_its_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
