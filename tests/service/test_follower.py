@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from indexer.merging import merge_once
+from indexer.segments import MAX_SEGMENTS
 from indexer.store import live_version_dir
 from service.follower import STATUS_DIR, StatusBoard, WorkerStatus
 from tests.damage import poison_vectors
 from tests.fakes import FakeEncoder
-from tests.service.conftest import AUTH, ClientFactory, add_article, served_version_after
+from tests.service.conftest import AUTH, FOLLOW_POLLS, ClientFactory, add_article, served_version_after
 from tests.service.test_reload import NEW_ARTICLE
 
 
@@ -40,6 +43,33 @@ def test_a_broken_version_is_not_served_and_a_same_named_repair_is(
     reload = client.post("/admin/reload", headers=AUTH)
     assert reload.status_code == 200 and reload.json()["index_version"] == new
     assert client.get("/articles/d_robots").status_code == 200
+
+
+def test_a_merged_version_is_followed_with_the_same_answers(
+    make_client: ClientFactory, tiny_seeds: Path, tiny_index: Path, fake_encoder: FakeEncoder
+) -> None:
+    for number in range(MAX_SEGMENTS):  # one segment per update: one more than a merge allows
+        add_article(
+            tiny_seeds,
+            f"n{number}.txt",
+            f"Lab {number}\n\nA joint lab number {number} opened.",
+            tiny_index,
+            fake_encoder,
+        )
+    client = make_client(follow_interval_ms=20)
+    version = client.get("/ready").json()["index_version"]
+    queries = ["joint lab opened", "ATURC summit", "Gao Jun"]
+    before = [client.get("/search", params={"q": q, "k": 5}).json()["hits"] for q in queries]
+    old_dir = live_version_dir(tiny_index)
+    assert merge_once(tiny_index) is not None and not old_dir.exists()
+    reloaded = 'polysearch_index_reloads_total{outcome="ok"} 1'
+    for _ in range(FOLLOW_POLLS):
+        if reloaded in client.get("/metrics").text:
+            break
+        time.sleep(0.02)
+    assert reloaded in client.get("/metrics").text
+    assert client.get("/ready").json()["index_version"] == version  # same content, same version
+    assert [client.get("/search", params={"q": q, "k": 5}).json()["hits"] for q in queries] == before
 
 
 def test_reload_reports_every_live_worker(make_client: ClientFactory, tiny_index: Path) -> None:
