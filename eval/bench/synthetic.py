@@ -34,7 +34,7 @@ from indexer.builder import ENCODING, PIPELINE_VERSION
 from indexer.dense import choose_kind
 from indexer.encoder import DEFAULT_MODEL, Vectors, passage_input
 from indexer.models import Article, ChunkParams, ModelInfo, Passage, Sentence
-from indexer.store import IndexContent, write_index
+from indexer.store import IndexContent, load_index, write_index
 
 QUERIES = (
     "When was the representative office in Shanghai opened?",
@@ -140,11 +140,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--starts", type=int, default=3, help="cold starts to measure")
     parser.add_argument("--backend", default="onnx", help="backend recorded in the manifest (where it is recorded)")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--index", type=Path, default=None, help="measure the starts on this existing index instead of writing one"
+    )
     args = parser.parse_args(argv)
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
-    index = args.work / "index"
-    built = build(index, args.seeds, args.passages, args.backend)
+    built: dict[str, object]
+    if args.index is not None:
+        index, built = args.index, {"segments": len(load_index(args.index, defer_checksums=True).manifest.segments)}
+    else:
+        index = args.work / "index"
+        built = build(index, args.seeds, args.passages, args.backend)
     print(f"built {json.dumps(built)}", file=sys.stderr, flush=True)
     size = sum(p.stat().st_size for p in index.rglob("*") if p.is_file() and "encoders" not in p.parts)
     runs = []
