@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -198,13 +198,36 @@ class SegmentTerms:
 
 @dataclass(frozen=True, slots=True)
 class _Part:
-    """One language's BM25: each term's passages and scores as a column (bm25s's CSC layout)."""
+    """One language's BM25: each term's passages and counts as a column (bm25s's CSC layout).
+
+    Loading does not compute the scores: at 100k passages that took most of loading the index.
+    Until ``precompute`` (which the service runs once it is ready) a query computes the columns
+    it reads. The arithmetic is bm25s's either way, so the scores are the ones it would store.
+    """
 
     rows: Int64s  # the index rows of this part's passages; column entries are positions in it
     vocab: dict[str, int]
     indptr: Int64s
     indices: npt.NDArray[np.int32]
-    data: npt.NDArray[np.float32]
+    counts: npt.NDArray[np.int32]  # each entry's term frequency
+    idf: npt.NDArray[np.float32]  # per column
+    length_part: npt.NDArray[np.float64]  # per passage: k1 * ((1 - b) + b * length / average length)
+    # Every entry's score once ``precompute`` ran (a list so the frozen part can take it later).
+    scored: list[npt.NDArray[np.float32]] = field(default_factory=list)
+
+    def precompute(self) -> None:
+        """Compute every entry's score now, so queries only add columns up."""
+        if not self.scored:
+            idf = np.repeat(self.idf, np.diff(self.indptr))
+            self.scored.append(_scores(idf, self.counts, self.length_part[self.indices]))
+
+    def column(self, column: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+        """The passages of one term's column and their scores, as bm25s stores them (float32)."""
+        start, end = self.indptr[column], self.indptr[column + 1]
+        passages = self.indices[start:end]
+        if self.scored:
+            return passages, self.scored[0][start:end]
+        return passages, _scores(self.idf[column], self.counts[start:end], self.length_part[passages])
 
     def scores(self, terms: Sequence[str]) -> npt.NDArray[np.float32]:
         """bm25s's ``get_scores``: each known term's column added in turn, in float32."""
@@ -212,14 +235,22 @@ class _Part:
         for term in terms:
             column = self.vocab.get(term)
             if column is not None:
-                start, end = self.indptr[column], self.indptr[column + 1]
+                passages, scores = self.column(column)
                 # A passage appears once per column, so this equals bm25s's np.add.at.
-                result[self.indices[start:end]] += self.data[start:end]
+                result[passages] += scores
         return result
 
     def df(self, term: str) -> int:
         column = self.vocab.get(term)
         return 0 if column is None else int(self.indptr[column + 1] - self.indptr[column])
+
+
+def _scores(
+    idf: np.float32 | npt.NDArray[np.float32], counts: npt.NDArray[np.int32], length_part: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float32]:
+    """bm25s's arithmetic: a float32 idf meets the float64 term-frequency part, stored as float32."""
+    tf = counts.astype(np.float64)  # integer counts are exact in float32 and float64 alike
+    return (np.asarray(idf).astype(np.float64) * (tf / (length_part + tf))).astype(np.float32)
 
 
 class KeywordIndex:
@@ -282,6 +313,11 @@ class KeywordIndex:
                 whole=keep is None,
             )
         return cls(parts, size)
+
+    def precompute(self) -> None:
+        """Every BM25 score computed now rather than by the queries that need them (see ``_Part``)."""
+        for part in self._parts.values():
+            part.precompute()
 
     def _part_for(self, term: str) -> _Part | None:
         name = _SCRIPT_PART.get(script_of(term[0])) if term else None
@@ -402,27 +438,23 @@ def _bm25(
     ``words``: each entry's count toward its passage's length (0 for acronym terms).
     ``whole``: ``rows`` is every index row, so an entry's row is already its position in ``rows``.
     """
-    local_doc = doc if whole else np.searchsorted(rows, doc)
-    used = np.flatnonzero(np.bincount(term)) if len(term) else np.zeros(0, np.int64)
-    if len(used) and used[-1] == len(used) - 1:
-        local_term = term  # every term occurs: ids need no renumbering
+    if whole:
+        local_doc = doc
     else:
-        remap = np.zeros(int(used[-1]) + 1 if len(used) else 0, dtype=np.int64)
-        remap[used] = np.arange(len(used))
-        local_term = remap[term]
+        position = np.full(int(rows[-1]) + 1 if len(rows) else 0, -1, dtype=np.int64)
+        position[rows] = np.arange(len(rows))
+        local_doc = position[doc]  # every entry's row is one of ``rows``
+    occurrences = np.bincount(term) if len(term) else np.zeros(0, np.int64)
+    used = np.flatnonzero(occurrences)
     n_docs = len(rows)
     lengths = np.bincount(local_doc, weights=words, minlength=n_docs).astype(np.int64)
-    # As bm25s: the mean of integer lengths, idf from Python floats stored as float32, and the
-    # term-frequency part in float64 (a float64 scalar meets a float32 array) before the float32 store.
+    # As bm25s: the mean of integer lengths, idf from Python floats stored as float32.
     average = lengths.mean() if n_docs else np.float64(0.0)
-    frequencies = np.bincount(local_term, minlength=len(used))
+    frequencies = occurrences[used]
     idf = np.array([math.log(1 + (n_docs - df + 0.5) / (df + 0.5)) for df in frequencies.tolist()], dtype=np.float32)
-    k1, b = K1, B
-    tf = count.astype(np.float64)  # integer counts are exact in float32 and float64 alike
     with np.errstate(divide="ignore", invalid="ignore"):
-        length_part = k1 * ((1 - b) + b * lengths.astype(np.float64) / average)
-    scores = (idf[local_term].astype(np.float64) * (tf / (length_part[local_doc] + tf))).astype(np.float32)
+        length_part = K1 * ((1 - B) + B * lengths.astype(np.float64) / average)
     # Entries come in (term, row) order: bm25s's column layout, each term's rows ascending.
     indptr = np.concatenate([np.zeros(1, np.int64), np.cumsum(frequencies)]).astype(np.int64)
     vocab = {names[t]: i for i, t in enumerate(used.tolist())}
-    return _Part(rows, vocab, indptr, local_doc.astype(np.int32), scores)
+    return _Part(rows, vocab, indptr, local_doc.astype(np.int32), count, idf, length_part)

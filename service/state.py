@@ -151,6 +151,9 @@ class IndexState:
             # A Ray replica with dense shards: the version is searched on them (indexer/engines).
             index = load_index(self.index_dir, defer_checksums=defer_checksums)
             retriever = Retriever(self._prepare_index(index), encoder)
+        if not defer_checksums:
+            # A reload: the live engine serves meanwhile, so the scores are computed now, not by queries.
+            retriever.index.keyword.precompute()
         return Engine(retriever=retriever, answerer=Answerer(retriever), queries=self._query_encoder_for(encoder))
 
     def live_version_on_disk(self) -> str:
@@ -180,9 +183,21 @@ class IndexState:
                 "seconds": round(time.perf_counter() - started, 3),
             },
         )
-        if engine.retriever.index.unverified:
-            self._verifying = asyncio.create_task(self.verify_later(engine))
+        self._verifying = asyncio.create_task(self._after_ready(engine))
         return engine
+
+    async def _after_ready(self, engine: Engine) -> None:
+        """What the first load leaves until /ready says yes: large files' checksums, then every BM25 score."""
+        if engine.retriever.index.unverified:
+            await self.verify_later(engine)
+        if self._engine is engine:
+            # Until then each query computes the keyword columns it reads (indexer.keyword._Part).
+            started = time.perf_counter()
+            await asyncio.to_thread(engine.retriever.index.keyword.precompute)
+            log.info(
+                "keyword_scores_computed",
+                extra={"version": engine.version, "seconds": round(time.perf_counter() - started, 3)},
+            )
 
     async def verify_later(self, engine: Engine) -> None:
         """Check the checksums the first load deferred; on damage stop serving that engine (/ready says why)."""

@@ -12,7 +12,7 @@ import numpy as np
 
 from indexer.keyword import K1, B, KeywordIndex
 from indexer.text.analysis import analyse, analyse_query
-from tests.conftest import REPO
+from tests.conftest import REPO, SEEDS
 
 TEXTS = [
     "The university opened an office in Shanghai in 2019.",
@@ -58,3 +58,16 @@ def test_scores_are_bm25s_own_for_plain_terms() -> None:
         terms = [t for t in analyse_query(query) if t in plain.vocab_dict]
         expected = plain.get_scores(terms) if terms else np.zeros(len(TEXTS))
         assert np.allclose(ours.scores(query), expected, rtol=1e-6, atol=1e-7), query
+
+
+def test_scores_are_the_same_before_and_after_they_are_precomputed() -> None:
+    texts = [p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    langs = ["en", "ru", None, "en", "zh"][: len(texts)]
+    index = KeywordIndex.build([t[i : i + 500] for t in texts for i in range(0, len(t), 400)], None)
+    mixed = KeywordIndex.build(texts, langs)
+    queries = ["office in Shanghai", "summit of technical universities", "Gao Jun robots", "zzz unknown"]
+    for keyword in (index, mixed):
+        lazy = [keyword.scores(q).tobytes() for q in queries]
+        keyword.precompute()
+        assert [keyword.scores(q).tobytes() for q in queries] == lazy
+        assert any(keyword.scores(q).any() for q in queries)

@@ -48,3 +48,20 @@ def test_an_intact_index_is_verified_after_ready_and_keeps_serving(
     assert any(r.getMessage() == "index_verified" for r in caplog.records)
     assert client.get("/ready").status_code == 200
     assert client.get("/search", params={"q": "office"}).status_code == 200
+
+
+def test_keyword_scores_are_computed_after_ready_and_answers_do_not_change(
+    make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="service.state")
+    client = make_client()
+    queries = ["office in Shanghai", "ATURC summit", "robots"]
+    # Before or after the background step (the order is the scheduler's): the same hits either way.
+    first = [client.get("/search", params={"q": q, "mode": "keyword"}).json()["hits"] for q in queries]
+    for _ in range(READY_POLLS):
+        if any(r.getMessage() == "keyword_scores_computed" for r in caplog.records):
+            break
+        time.sleep(0.01)
+    assert any(r.getMessage() == "keyword_scores_computed" for r in caplog.records)
+    assert [client.get("/search", params={"q": q, "mode": "keyword"}).json()["hits"] for q in queries] == first
+    assert all(hits for hits in first)
