@@ -7,27 +7,14 @@ from pathlib import Path
 
 import pytest
 
-import indexer.encoder
-import indexer.encoders.bf16_backend
-import indexer.encoders.onnx_backend
 from indexer.cli import main
 from indexer.merging import BackgroundMerger
 from indexer.segments import MAX_SEGMENTS
 from indexer.store import live_version_dir, load_index
 from indexer.sync_cli import _merge_after_update
-from tests.fakes import FakeEncoder
+from tests.indexer.test_cli import fake_model  # noqa: F401  (autouse: every backend is the fake)
 
 UPDATES = MAX_SEGMENTS + 1  # one more segment than a merge allows
-
-
-@pytest.fixture(autouse=True)
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    def factory(name: str | None = None, **options: object) -> FakeEncoder:
-        return FakeEncoder()
-
-    monkeypatch.setattr(indexer.encoder, "SentenceTransformerEncoder", factory)
-    monkeypatch.setattr(indexer.encoders.onnx_backend, "OnnxEncoder", factory)
-    monkeypatch.setattr(indexer.encoders.bf16_backend, "Bf16Encoder", factory)
 
 
 def _article(folder: Path, number: int) -> None:
