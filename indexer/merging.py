@@ -149,7 +149,7 @@ class BackgroundMerger:
         try:
             self.last = merge_once(self.index_dir)
             self.error = None
-        except (PolysearchError, OSError) as exc:
+        except Exception as exc:  # a background job: whatever failed is logged, never a traceback
             # The live version is untouched (a merge switches CURRENT only once it is complete).
-            self.error = str(exc)
+            self.error = str(exc) or type(exc).__name__
             log.warning("merge_failed", extra={"dir": str(self.index_dir), "reason": self.error})

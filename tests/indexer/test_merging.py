@@ -147,18 +147,26 @@ def test_a_damaged_segment_is_never_carried_into_a_merge(tmp_path: Path, monkeyp
     assert live_version_dir(out) == live and not list(out.glob(".tmp-*"))
 
 
-def test_a_background_merge_reports_its_result_and_its_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("where", "failure"),
+    [("write_segment", BuildError("cannot write the index: boom")), ("merge_content", ValueError("boom"))],
+)
+def test_a_background_merge_reports_its_result_and_its_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, failure: Exception
+) -> None:
     _, out, _, _ = _grown(tmp_path, MAX_SEGMENTS)
     merger = BackgroundMerger(out)
+    live = live_version_dir(out)
 
     def broken(*args: object, **kwargs: object) -> None:
-        raise BuildError("cannot write the index: boom")
+        raise failure
 
     with monkeypatch.context() as patched:
-        patched.setattr(store, "write_segment", broken)
+        patched.setattr(store, where, broken)
         assert merger.start()
         merger.join()
-    assert merger.last is None and merger.error == "cannot write the index: boom"
+    assert merger.last is None and merger.error == str(failure)
+    assert live_version_dir(out) == live and not list(out.glob(".tmp-*"))
     assert merger.start()
     merger.join()
     assert merger.error is None and merger.last is not None
