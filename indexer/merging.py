@@ -21,7 +21,7 @@ from pathlib import Path
 
 import msgspec
 
-from indexer.errors import IndexMismatchError, PolysearchError
+from indexer.errors import PolysearchError
 from indexer.locking import write_lock
 from indexer.segments import MAX_SEGMENTS
 from indexer.store import MANIFEST, TOMBSTONES, live_version_dir, load_index, merge_index
@@ -73,7 +73,7 @@ def merge_once(index_dir: Path, *, wait: bool = False, everything: bool = False)
     """Merge the live version's segments if a merge is due (``everything``: all into one); ``None`` if not.
 
     Without ``wait``, a build holding the index's write lock means no merge now (the next call
-    tries again). Raises the loader's errors for a missing or damaged index.
+    tries again). Raises the loader's errors for a missing, damaged or outdated index.
     """
     if not index_dir.is_dir() or not _may_be_due(index_dir, everything=everything):
         return None
@@ -82,13 +82,9 @@ def merge_once(index_dir: Path, *, wait: bool = False, everything: bool = False)
             log.info("merge_skipped", extra={"dir": str(index_dir), "reason": "a build is writing the index"})
             return None
         started = time.perf_counter()
-        try:
-            # Sizes only: merge_index checks the checksums once it knows a merge is due.
-            live = load_index(index_dir, defer_checksums=True)
-        except IndexMismatchError as exc:
-            # Another keyword analyser: the next build re-analyses every segment anyway.
-            log.info("merge_skipped", extra={"dir": str(index_dir), "reason": str(exc)})
-            return None
+        # Sizes only: merge_index checks the checksums once it knows a merge is due. An index of
+        # another format or keyword analyser is refused as for searching (a build redoes it).
+        live = load_index(index_dir, defer_checksums=True)
         before, linked = len(live.manifest.segments), _inodes(live.directory)
         manifest = merge_index(index_dir, live, everything=everything)
         if manifest is None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import indexer.store
 from indexer.cli import main
 from indexer.merging import BackgroundMerger
 from indexer.segments import MAX_SEGMENTS
@@ -89,3 +90,19 @@ def test_merge_without_an_index_is_one_line_and_exit_2(tmp_path: Path, capsys: p
     assert main(["merge", "--index", str(tmp_path / "none")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no index at" in err and "Traceback" not in err
+
+
+def test_merging_an_index_of_another_analyser_says_to_rebuild(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, out = tmp_path / "news", tmp_path / "index"
+    folder.mkdir()
+    for number in range(2):
+        _article(folder, number)
+        assert main(["index", "--seeds", str(folder), "--out", str(out), "--quiet"]) == 0
+    live = live_version_dir(out)
+    monkeypatch.setattr(indexer.store, "ANALYZER", "an-analyser-of-a-newer-polysearch")
+    assert main(["merge", "--index", str(out), "--all"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "rebuild it" in err and "Traceback" not in err
+    assert live_version_dir(out) == live
