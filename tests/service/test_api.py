@@ -155,6 +155,7 @@ def test_metrics_count_requests_per_route_and_status(client: TestClient[Litestar
     assert f"polysearch_index_passages {passages}" in text
     version = client.get("/ready").json()["index_version"]
     assert f'polysearch_index_info{{version="{version}"}} 1' in text
+    assert "polysearch_index_segments 1" in text
 
 
 def test_openapi_schema_and_ui_need_no_cdn(client: TestClient[Litestar]) -> None:

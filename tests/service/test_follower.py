@@ -61,13 +61,16 @@ def test_a_merged_version_is_followed_with_the_same_answers(
     queries = ["joint lab opened", "ATURC summit", "Gao Jun"]
     before = [client.get("/search", params={"q": q, "k": 5}).json()["hits"] for q in queries]
     old_dir = live_version_dir(tiny_index)
-    assert merge_once(tiny_index) is not None and not old_dir.exists()
+    assert f"polysearch_index_segments {MAX_SEGMENTS + 1}" in client.get("/metrics").text
+    merged = merge_once(tiny_index)
+    assert merged is not None and not old_dir.exists()
     reloaded = 'polysearch_index_reloads_total{outcome="ok"} 1'
     for _ in range(FOLLOW_POLLS):
         if reloaded in client.get("/metrics").text:
             break
         time.sleep(0.02)
     assert reloaded in client.get("/metrics").text
+    assert f"polysearch_index_segments {merged.segments_after}" in client.get("/metrics").text
     assert client.get("/ready").json()["index_version"] == version  # same content, same version
     assert [client.get("/search", params={"q": q, "k": 5}).json()["hits"] for q in queries] == before
 
