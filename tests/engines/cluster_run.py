@@ -212,11 +212,12 @@ def _call_named(client: httpx.Client, kind: str, question: str) -> tuple[int, An
     return response.status_code, body, response.headers.get(REPLICA_HEADER)
 
 
-def metrics_by_replica(client: httpx.Client, replicas: int, *, scrapes: int = 40) -> dict[str, str]:
+def metrics_by_replica(client: httpx.Client, replicas: int, *, scrapes: int = 200) -> dict[str, str]:
     """The latest /metrics page of each replica, by the replica label its samples carry.
 
     The proxy sends each scrape to one replica; scraping until every replica has answered
-    (bounded) is what a Prometheus scraping the proxy sees over a few intervals.
+    (bounded) is what a Prometheus scraping the proxy sees over a few intervals. The bound is
+    generous: on a loaded machine the proxy has sent dozens of calls in a row to one replica.
     """
     pages: dict[str, str] = {}
     for _ in range(scrapes):
@@ -326,10 +327,16 @@ def scenario_serve(out: Path, ray: Any) -> dict[str, Any]:
     return result
 
 
-def _versions_seen(client: httpx.Client, path: str, times: int) -> dict[str, list[str | None]]:
-    """The index version ``times`` answers of ``path`` name, by the replica that answered each."""
+def _versions_seen(client: httpx.Client, path: str, times: int, *, replicas: int = 2) -> dict[str, list[str | None]]:
+    """The index version at least ``times`` answers of ``path`` name, by the replica that answered each.
+
+    The proxy picks a replica per request, and on a loaded machine it once sent 16 calls in a
+    row to one of two; so it asks on (up to 4x ``times``) until ``replicas`` of them have answered.
+    """
     seen: dict[str, list[str | None]] = {}
-    for _ in range(times):
+    for attempt in range(4 * times):
+        if attempt >= times and len(seen) >= replicas:
+            break
         response = client.get(path)
         if path == "/metrics":
             found = [line.split('version="', 1)[1].split('"', 1)[0] for line in response.text.splitlines()
