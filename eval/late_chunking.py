@@ -26,18 +26,17 @@ import numpy as np
 from eval.local import LocalBackend
 from eval.metrics.answers import answer_correct
 from eval.questions import Question, load_questions
-from indexer.encoder import SentenceTransformerEncoder, Vectors, passage_input, resolve_model
+from indexer.encoder import SentenceTransformerEncoder, Vectors, passage_input
 from indexer.models import Passage
 from indexer.retriever import Retriever
 from indexer.store import LoadedIndex, load_index
 
 
-def pooled_sentence_vectors(index: LoadedIndex) -> tuple[Vectors, int]:
+def pooled_sentence_vectors(index: LoadedIndex, encoder: SentenceTransformerEncoder) -> tuple[Vectors, int]:
     """The index's sentence vectors with each one inside a passage replaced by its pooled tokens."""
     import torch
-    from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(resolve_model(None)[1], device="cpu")
+    model = encoder.model
     tokenizer = model.tokenizer
     transformer: Any = model[0].auto_model  # the Hugging Face model under sentence-transformers
     by_article: dict[str, list[Passage]] = {}
@@ -99,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     index = load_index(args.index)
     encoder = SentenceTransformerEncoder()
     questions = load_questions(args.questions) if args.questions else load_questions()
-    vectors, pooled = pooled_sentence_vectors(index)
+    vectors, pooled = pooled_sentence_vectors(index, encoder)
     cosine = (np.asarray(index.sentence_embeddings, dtype=np.float32) * vectors).sum(axis=1)
     print(
         f"{len(index.sentences)} sentences, {pooled} pooled; cosine to the stored vectors: mean {cosine.mean():.3f}, "

@@ -271,61 +271,40 @@ def build_from_articles(
         encoding=options.encoding,
         pipeline=PIPELINE_VERSION,
     )
-    # A first build needs no lock: nothing merges an index that does not exist yet.
+    # Held from reading the live version to switching CURRENT, so no merge replaces it meanwhile;
+    # a first build needs none: nothing merges an index that does not exist yet.
     lock = write_lock(out_dir, wait=True) if out_dir.is_dir() else contextlib.nullcontext(True)
     with lock:
-        return _build_locked(articles, out_dir, encoder, options, chunker, _Identity(model, chunking), stated)
-
-
-@dataclass(frozen=True, slots=True)
-class _Identity:
-    """What the vectors and records of a build depend on, recorded in its manifest."""
-
-    model: ModelInfo
-    chunking: ChunkParams
-
-
-def _build_locked(
-    articles: Sequence[Article],
-    out_dir: Path,
-    encoder: Encoder,
-    options: BuildOptions,
-    chunker: Chunker,
-    identity: _Identity,
-    stated: frozenset[str],
-) -> BuildReport:
-    """The build, holding the index's write lock: read the live version, encode what changed, write."""
-    model, chunking = identity.model, identity.chunking
-    previous = _previous(out_dir, model, chunking)
-    report = _diff(articles, previous.manifest.articles if previous else {})
-    kept = set(report.unchanged)
-    # Only articles that are encoded need their language: unchanged ones keep their stored records
-    # (detecting it for every article of a 100k-passage archive took most of an update's time).
-    fresh = [with_language(a) for a in articles if a.id not in kept]
-    encoded = _encode_articles(fresh, chunker, encoder, options, stated, model.languages)
-    report.encoded = sum(len(r.passages) for r in encoded.values())
-    report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
-    # Only new and changed articles are written (as a new segment); unchanged ones stay where they are.
-    content = _assemble(fresh, encoded, encoder.dimension)
-    unchanged_passages = sum(len(previous.passages.rows_of(a)) for a in kept) if previous else 0
-    report.passages = unchanged_passages + len(content.passages)
-    report.version = index_version(
-        model, chunking, {a.id: a.content_hash for a in articles}, options.dense_kind or "auto"
-    )
-    if previous is not None and previous.version == report.version:
-        remove_leftovers(out_dir)
+        previous = _previous(out_dir, model, chunking)
+        report = _diff(articles, previous.manifest.articles if previous else {})
+        kept = set(report.unchanged)
+        # Only articles that are encoded need their language: unchanged ones keep their stored records
+        # (detecting it for every article of a 100k-passage archive took most of an update's time).
+        fresh = [with_language(a) for a in articles if a.id not in kept]
+        encoded = _encode_articles(fresh, chunker, encoder, options, stated, model.languages)
+        report.encoded = sum(len(r.passages) for r in encoded.values())
+        report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
+        # Only new and changed articles are written (as a new segment); unchanged ones stay where they are.
+        content = _assemble(fresh, encoded, encoder.dimension)
+        unchanged_passages = sum(len(previous.passages.rows_of(a)) for a in kept) if previous else 0
+        report.passages = unchanged_passages + len(content.passages)
+        report.version = index_version(
+            model, chunking, {a.id: a.content_hash for a in articles}, options.dense_kind or "auto"
+        )
+        if previous is not None and previous.version == report.version:
+            remove_leftovers(out_dir)
+            return report
+        write_index(
+            out_dir,
+            model=model,
+            chunking=chunking,
+            content=content,
+            dense_kind=options.dense_kind,
+            previous=previous,
+            articles=articles,
+        )
+        report.written = True
         return report
-    write_index(
-        out_dir,
-        model=model,
-        chunking=chunking,
-        content=content,
-        dense_kind=options.dense_kind,
-        previous=previous,
-        articles=articles,
-    )
-    report.written = True
-    return report
 
 
 def _diff(articles: Sequence[Article], old_hashes: dict[str, str]) -> BuildReport:

@@ -24,7 +24,7 @@ import msgspec
 from indexer.errors import PolysearchError
 from indexer.locking import write_lock
 from indexer.segments import MAX_SEGMENTS
-from indexer.store import MANIFEST, TOMBSTONES, live_version_dir, load_index, merge_index
+from indexer.store import TOMBSTONES, live_version_dir, load_index, merge_index, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,9 @@ def _may_be_due(index_dir: Path, *, everything: bool) -> bool:
     """From the manifest and tombstones alone: ``False`` when no merge can be due (no need to load)."""
     try:
         version = live_version_dir(index_dir)
-        segments = msgspec.json.decode((version / MANIFEST).read_bytes()).get("segments", [])
+        segments = read_manifest(version).segments
         deleted = msgspec.json.decode((version / TOMBSTONES).read_bytes())
-    except (PolysearchError, OSError, msgspec.DecodeError, AttributeError):
+    except (PolysearchError, OSError, msgspec.DecodeError):
         return True  # loading says what is wrong
     if everything:
         return len(segments) > 1 or bool(deleted)

@@ -151,6 +151,7 @@ class AdmissionGate:
         finally:
             admission.leave(token)
 
+
     async def _received_body(self, receive: Receive) -> tuple[Receive, bool]:
         """Receive the request body now: a ``receive`` that hands it to the app again, and whether the client left."""
         held: list[Any] = []

@@ -180,7 +180,9 @@ def create_app(
     # The admission gate sits outside the framework, so a refusal under overload costs no
     # routing and no task; it also puts the disconnect watcher on compute requests only
     # (service/admission.py).
-    gated = AdmissionGate(app.asgi_handler, cors=bool(settings.cors_origins), max_body_bytes=settings.max_body_bytes)
+    gated = AdmissionGate(
+        app.asgi_handler, cors=bool(settings.cors_origins), max_body_bytes=settings.max_body_bytes
+    )
     app.asgi_handler = RequestObserver(SecurityHeaders(gated), metrics=metrics, log_queries=settings.log_queries)
     return app
 

@@ -34,7 +34,7 @@ from indexer.builder import ENCODING, PIPELINE_VERSION
 from indexer.dense import choose_kind
 from indexer.encoder import DEFAULT_MODEL, Vectors, passage_input
 from indexer.models import Article, ChunkParams, ModelInfo, Passage, Sentence
-from indexer.store import IndexContent, load_index, write_index
+from indexer.store import IndexContent, live_version_dir, read_manifest, write_index
 
 QUERIES = (
     "When was the representative office in Shanghai opened?",
@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.work.mkdir(parents=True)
     built: dict[str, object]
     if args.index is not None:
-        index, built = args.index, {"segments": len(load_index(args.index, defer_checksums=True).manifest.segments)}
+        index, built = args.index, {"segments": len(read_manifest(live_version_dir(args.index)).segments)}
     else:
         index = args.work / "index"
         built = build(index, args.seeds, args.passages, args.backend)

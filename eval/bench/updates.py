@@ -36,7 +36,7 @@ from indexer.encoder import DEFAULT_MODEL, Encoder
 from indexer.merging import merge_once
 from indexer.models import Article
 from indexer.segments import MAX_SEGMENTS
-from indexer.store import live_version_dir, load_index
+from indexer.store import live_version_dir, load_index, read_manifest
 
 COUNTS = (1, 10)
 
@@ -56,7 +56,11 @@ class UpdateCost:
 
     @property
     def share(self) -> float:
-        return self.written_bytes / self.index_bytes if self.index_bytes else 0.0
+        return _share(self.written_bytes, self.index_bytes)
+
+
+def _share(written: int, total: int) -> float:
+    return written / total if total else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +77,7 @@ class MergeCost:
 
     @property
     def share(self) -> float:
-        return self.written_bytes / self.index_bytes if self.index_bytes else 0.0
+        return _share(self.written_bytes, self.index_bytes)
 
 
 def new_articles(seeds_dir: Path, count: int, *, seed: int) -> list[Article]:
@@ -124,7 +128,7 @@ def add_articles(index_dir: Path, articles: Sequence[Article], encoder: Encoder)
         written_bytes=sum(size for inode, size in after.items() if inode not in before),
         write_call_bytes=calls,
         index_bytes=sum(after.values()),
-        segments=len(load_index(index_dir).manifest.segments),
+        segments=len(read_manifest(live_version_dir(index_dir)).segments),
     )
 
 
@@ -137,15 +141,15 @@ def update_costs(
 
 def merge_cost(index_dir: Path, seeds_dir: Path, encoder: Encoder) -> MergeCost:
     """Add one article per build until the index has more than ``MAX_SEGMENTS`` segments, then merge."""
-    updates = 0
-    while len(load_index(index_dir).manifest.segments) <= MAX_SEGMENTS:
+    updates, segments = 0, len(read_manifest(live_version_dir(index_dir)).segments)
+    while segments <= MAX_SEGMENTS:
         if updates > MAX_SEGMENTS:
             raise EvalError("the index did not grow by one segment per update")
-        add_articles(index_dir, new_articles(seeds_dir, 1, seed=2000 + updates), encoder)
+        segments = add_articles(index_dir, new_articles(seeds_dir, 1, seed=2000 + updates), encoder).segments
         updates += 1
     report = merge_once(index_dir, wait=True)
     if report is None:
-        raise EvalError(f"no merge was due at {len(load_index(index_dir).manifest.segments)} segments")
+        raise EvalError(f"no merge was due at {segments} segments")
     return MergeCost(
         passages=report.passages,
         updates=updates,
