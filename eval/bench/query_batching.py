@@ -8,7 +8,8 @@ on the same encoder, the evaluation questions, and variants alternated round by 
     python -m eval.bench.query_batching [--backend onnx] [--rounds 3]
 
 It prints, per thread count, the median ms per query at each batch size and how many times
-cheaper per query batch 16 is than batch 1.
+cheaper per query batch 16 is than batch 1; then the least a question could cost at one core's
+float32 matrix-product peak (``eval.bench.roofline``), which bounds any batching.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from pathlib import Path
 from eval.bench import machine
 from eval.bench.queries import eval_questions
 from eval.bench.report import table
+from eval.bench.roofline import PEAK_ROWS, TransformerShape, sgemm_peak
 from eval.bench.stats import median
-from indexer.encoder import Encoder
+from indexer.encoder import Encoder, resolve_model
 
 BATCHES = (1, 4, 16)
 
@@ -35,6 +37,12 @@ def ms_per_query(encoder: Encoder, questions: Sequence[str], batch: int) -> floa
     for start in range(0, len(questions), batch):
         encoder.encode(list(questions[start : start + batch]))
     return (time.perf_counter() - started) * 1000 / len(questions)
+
+
+def peak_ms_per_query(encoder: Encoder, questions: Sequence[str], shape: TransformerShape, peak: float) -> float:
+    """The least ms a question could cost on hardware doing ``peak`` FLOP/s: its matrix products, unpadded."""
+    tokens = [min(encoder.count_tokens(q), encoder.max_seq_length) for q in questions]
+    return sum(shape.flops(n) for n in tokens) / peak * 1000 / len(questions)
 
 
 def measure(encoders: dict[int, Encoder], questions: Sequence[str], rounds: int) -> dict[tuple[int, int], float]:
@@ -74,6 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     print(f"{args.backend}, {len(questions)} questions, {args.rounds} rounds; load {os.getloadavg()[0]:.2f}")
     print(table(rows, header=["threads", *(f"batch {b} ms/query" for b in BATCHES), "batch 16 vs 1"]))
+    # However well batched, a question costs at least its matrix products at one core's peak.
+    shape = TransformerShape.of_model(resolve_model(None)[1])
+    peak = sgemm_peak(1, rows=PEAK_ROWS, inner=shape.hidden, outer=shape.intermediate)
+    floor = peak_ms_per_query(encoders[1], questions, shape, peak)
+    lone = result[(cores, 1)]
+    print(
+        f"at one core's sgemm peak ({peak / 1e9:.1f} GFLOP/s) with no padding a question costs at least "
+        f"{floor:.2f} ms: {cores} cores could encode at most {cores * 1000 / floor:.0f} questions/s, "
+        f"{cores * lone / floor:.2f}x a lone query on {cores} threads ({lone:.2f} ms)"
+    )
     return 0
 
 

@@ -29,3 +29,14 @@ def test_each_variant_encodes_every_question_once_per_round() -> None:
     one_round = [1] * 20 + [4] * 5 + [16, 4]
     assert encoders[2].batch_sizes == one_round + [16, 4] + [4] * 5 + [1] * 20
     assert query_batching.ms_per_query(encoders[1], questions, 4) > 0
+
+
+def test_peak_bound_is_the_mean_question_work_over_the_peak() -> None:
+    from eval.bench.query_batching import peak_ms_per_query
+    from eval.bench.roofline import TransformerShape
+
+    shape = TransformerShape(layers=1, hidden=2, intermediate=4)
+    encoder = FakeEncoder()  # two special tokens and one per word
+    questions = ["one", "one two three"]
+    expected_flops = (shape.flops(3) + shape.flops(5)) / 2
+    assert peak_ms_per_query(encoder, questions, shape, peak=1e6) == expected_flops / 1e6 * 1000
