@@ -55,6 +55,15 @@ async def _until(event: threading.Event) -> None:
     raise AssertionError("the encoder was never reached")
 
 
+async def _until_in_flight(app: Any, count: int) -> None:
+    """Until ``count`` requests hold a compute slot: under load a request sent may not be in yet."""
+    for _ in range(3000):
+        if app.state.admission.in_flight >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never {count} requests in flight")
+
+
 def _app(tiny_index: Path, encoder: FakeEncoder, **changes: Any) -> Any:
     settings = Settings(index_dir=tiny_index, compute_threads=1, **changes)
     return create_app(settings, encoder=encoder)
@@ -64,12 +73,13 @@ def test_beyond_capacity_is_refused_at_once_with_retry_after(tiny_index: Path) -
     encoder = GateEncoder()
 
     async def scenario() -> None:
-        async with concurrent_client(_app(tiny_index, encoder, max_queue=2)) as client:
+        app = _app(tiny_index, encoder, max_queue=2)
+        async with concurrent_client(app) as client:
             await _wait_ready(client)
             running = asyncio.ensure_future(client.get("/search", params={"q": "hold office", "mode": "dense"}))
             await _until(encoder.holding)
             queued = asyncio.ensure_future(client.get("/ask", params={"q": "summit"}))
-            await asyncio.sleep(0.05)  # let it take the second slot
+            await _until_in_flight(app, 2)  # it has taken the second slot
             refused = await client.get("/search", params={"q": "shanghai"})
             health = await client.get("/health")
             encoder.gate.set()
@@ -97,12 +107,17 @@ def test_work_queued_past_its_deadline_is_dropped_unstarted(tiny_index: Path) ->
     encoder = GateEncoder()
 
     async def scenario() -> None:
-        async with concurrent_client(_app(tiny_index, encoder, queue_deadline_ms=20)) as client:
+        app = _app(tiny_index, encoder, queue_deadline_ms=20)
+        async with concurrent_client(app) as client:
             await _wait_ready(client)
             running = asyncio.ensure_future(client.get("/search", params={"q": "hold office", "mode": "dense"}))
             await _until(encoder.holding)
             late = asyncio.ensure_future(client.get("/search", params={"q": "delegation", "mode": "dense"}))
-            await asyncio.sleep(0.2)  # well past the 20 ms deadline while the encoder is busy
+            # Admitted (its deadline runs from here), then well past the 20 ms deadline while the
+            # encoder is busy. A fixed sleep alone let a loaded machine open the gate before the
+            # request was even in, and it was answered 200.
+            await _until_in_flight(app, 2)
+            await asyncio.sleep(0.2)
             encoder.gate.set()
             assert (await late).status_code == 503
             assert (await late).json()["error"] == "overloaded"
