@@ -64,8 +64,20 @@ def sample_texts(texts: Sequence[str], count: int) -> list[str]:
     return distinct[::stride][:count]
 
 
+def _best_rate(product: Callable[[], object], flops: int) -> float:
+    """FLOP/s of ``product`` (``flops`` each call): the best of five timings of PEAK_REPEATS calls."""
+    product()  # warm: thread pool and caches
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(PEAK_REPEATS):
+            product()
+        best = min(best, time.perf_counter() - started)
+    return PEAK_REPEATS * flops / best
+
+
 def sgemm_peak(threads: int, *, rows: int, inner: int, outer: int) -> float:
-    """Best of five: torch's float32 matrix product, (rows x inner) @ (inner x outer), in FLOP/s."""
+    """torch's float32 matrix product on ``threads`` threads, (rows x inner) @ (inner x outer), in FLOP/s."""
     import torch
 
     previous = torch.get_num_threads()
@@ -74,16 +86,9 @@ def sgemm_peak(threads: int, *, rows: int, inner: int, outer: int) -> float:
         generator = torch.Generator().manual_seed(0)
         a = torch.rand(rows, inner, generator=generator)
         b = torch.rand(inner, outer, generator=generator)
-        a @ b  # warm: thread pool and caches
-        best = float("inf")
-        for _ in range(5):
-            started = time.perf_counter()
-            for _ in range(PEAK_REPEATS):
-                a @ b
-            best = min(best, time.perf_counter() - started)
+        return _best_rate(lambda: a @ b, 2 * rows * inner * outer)
     finally:
         torch.set_num_threads(previous)
-    return PEAK_REPEATS * 2 * rows * inner * outer / best
 
 
 def numpy_sgemm_peak(*, rows: int, inner: int, outer: int) -> float:
@@ -93,14 +98,7 @@ def numpy_sgemm_peak(*, rows: int, inner: int, outer: int) -> float:
     generator = np.random.default_rng(0)
     a = generator.random((rows, inner), dtype=np.float32)
     b = generator.random((inner, outer), dtype=np.float32)
-    a @ b
-    best = float("inf")
-    for _ in range(5):
-        started = time.perf_counter()
-        for _ in range(PEAK_REPEATS):
-            a @ b
-        best = min(best, time.perf_counter() - started)
-    return PEAK_REPEATS * 2 * rows * inner * outer / best
+    return _best_rate(lambda: a @ b, 2 * rows * inner * outer)
 
 
 def time_backends(
