@@ -36,6 +36,8 @@ PEAK_REPEATS = 20
 
 @dataclass(frozen=True, slots=True)
 class TransformerShape:
+    """The sizes that set a BERT-style encoder's matrix products."""
+
     layers: int
     hidden: int
     intermediate: int
