@@ -65,8 +65,9 @@ def _may_be_due(index_dir: Path, *, everything: bool) -> bool:
     return len(segments) > MAX_SEGMENTS or bool(deleted)
 
 
-def _inodes(folder: Path) -> set[int]:
-    return {p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+def _files(folder: Path) -> dict[int, int]:
+    """Size of each file under ``folder`` by inode (hard links to one file count once)."""
+    return {st.st_ino: st.st_size for st in (p.stat() for p in folder.rglob("*") if p.is_file())}
 
 
 def merge_once(index_dir: Path, *, wait: bool = False, everything: bool = False) -> MergeReport | None:
@@ -85,12 +86,12 @@ def merge_once(index_dir: Path, *, wait: bool = False, everything: bool = False)
         # Sizes only: merge_index checks the checksums once it knows a merge is due. An index of
         # another format or keyword analyser is refused as for searching (a build redoes it).
         live = load_index(index_dir, defer_checksums=True)
-        before, linked = len(live.manifest.segments), _inodes(live.directory)
+        before, linked = len(live.manifest.segments), _files(live.directory)
         manifest = merge_index(index_dir, live, everything=everything)
         if manifest is None:
             return None
         folder = live_version_dir(index_dir)
-        written = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and p.stat().st_ino not in linked)
+        written = sum(size for inode, size in _files(folder).items() if inode not in linked)
         report = MergeReport(
             version=manifest.version,
             folder=folder.name,

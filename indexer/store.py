@@ -380,7 +380,8 @@ def _merge_planned(
     )
     generation = max(_generation(p.name) for p in planned) + 1
     name = f"{generation:06d}-{version[:8]}"
-    kept = [p for i, p in enumerate(planned) if i not in set(merging)]
+    merged_away = set(merging)
+    kept = [p for i, p in enumerate(planned) if i not in merged_away]
     size = len(merged.passages)
     return _largest_first([*kept, _Planned(name, size, size, len(merged.sentences), content=merged, terms=terms)])
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from eval.bench import machine
 from eval.bench.queries import eval_questions
 from eval.bench.report import table
-from eval.bench.roofline import PEAK_ROWS, TransformerShape, sgemm_peak
+from eval.bench.roofline import PEAK_ROWS, TransformerShape, model_tokens, sgemm_peak
 from eval.bench.stats import median
 from indexer.encoder import Encoder, resolve_model
 
@@ -41,8 +41,7 @@ def ms_per_query(encoder: Encoder, questions: Sequence[str], batch: int) -> floa
 
 def peak_ms_per_query(encoder: Encoder, questions: Sequence[str], shape: TransformerShape, peak: float) -> float:
     """The least ms a question could cost on hardware doing ``peak`` FLOP/s: its matrix products, unpadded."""
-    tokens = [min(encoder.count_tokens(q), encoder.max_seq_length) for q in questions]
-    return sum(shape.flops(n) for n in tokens) / peak * 1000 / len(questions)
+    return sum(shape.flops(model_tokens(encoder, q)) for q in questions) / peak * 1000 / len(questions)
 
 
 def measure(encoders: dict[int, Encoder], questions: Sequence[str], rounds: int) -> dict[tuple[int, int], float]:

@@ -59,6 +59,11 @@ class TransformerShape:
         return 2 * self.layers * (projections + attention)
 
 
+def model_tokens(encoder: Encoder, text: str) -> int:
+    """Tokens the model runs for ``text``: its count, cut at the model's maximum as encoding does."""
+    return min(encoder.count_tokens(text), encoder.max_seq_length)
+
+
 def sample_texts(texts: Sequence[str], count: int) -> list[str]:
     """Up to ``count`` distinct texts spread evenly over ``texts`` (passages first, then sentences)."""
     distinct = list(dict.fromkeys(texts))
@@ -185,15 +190,12 @@ def main(argv: Sequence[str] | None = None, *, load: Callable[[str], Encoder] | 
         print(f"error: {exc}", file=sys.stderr)
         return 2
     reference = next(iter(encoders.values()))
-
-    def tokens(text: str) -> int:
-        return min(reference.count_tokens(text), reference.max_seq_length)
-
-    lengths = [tokens(text) for text in texts]
+    tokens_of = {text: model_tokens(reference, text) for text in dict.fromkeys(every_text)}
+    lengths = [tokens_of[text] for text in texts]
     flops = float(sum(shape.flops(n) for n in lengths))
     # A build may encode a text more than once (a sentence repeated across articles); a backend
     # that encodes each distinct text once is spared that work, which no peak bounds.
-    flops_of = {text: shape.flops(tokens(text)) for text in dict.fromkeys(every_text)}
+    flops_of = {text: shape.flops(n) for text, n in tokens_of.items()}
     repeats = sum(flops_of[text] for text in every_text) / sum(flops_of.values())
     for encoder in encoders.values():
         encoder.encode(texts[:32])  # sessions and thread pools warmed before timing
