@@ -52,7 +52,7 @@ $(VENV)/.installed-eval: pyproject.toml $(VENV)/.installed
 	touch $@
 
 eval-archive: $(VENV)/.installed-eval
-	$(BIN)/python -m eval.distractors eval-work/distractors
+	$(BIN)/python -m eval.archive.distractors eval-work/distractors
 	$(BIN)/polysearch eval --compare --distractors eval-work/distractors
 
 bench: index

@@ -6,8 +6,8 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from eval.backend import Backend
-from eval.caching import CachingEncoder
+from eval.backends.base import Backend
+from eval.backends.caching import CachingEncoder
 from eval.errors import EvalError
 from eval.floors import check_floors, floors_from, load_floors, write_floors
 from eval.questions import DEFAULT_QUESTIONS, Question, load_questions
@@ -16,9 +16,9 @@ from eval.runner import Evaluation, compare_modes, evaluate
 from eval.scoring import Metrics, hit_curve
 from eval.significance import Comparison
 from eval.trec import write_qrels, write_run
-from indexer.cli import DEFAULT_INDEX, positive_int
-from indexer.encoder import Encoder
-from indexer.encoders import BACKENDS
+from indexer.commands.options import DEFAULT_INDEX, positive_int
+from indexer.encoders.base import Encoder
+from indexer.encoders.registry import BACKENDS
 from indexer.models import SEARCH_MODES, SearchMode
 
 
@@ -43,8 +43,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=Path,
         default=None,
         metavar="DIR",
-        help="archive scale: index the seeds with the articles in DIR (python -m eval.distractors DIR writes them); "
-        "with --compare, print the seeds-only and the archive tables",
+        help="archive scale: index the seeds with the articles in DIR (python -m eval.archive.distractors DIR "
+        "writes them); with --compare, print the seeds-only and the archive tables",
     )
     add("--seeds", type=Path, default=Path("seeds"), help="seed articles for --distractors (default: seeds)")
     add("--work", type=Path, default=None, metavar="DIR", help="where --distractors keeps its indexes (eval-work)")
@@ -60,10 +60,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def open_backend(args: argparse.Namespace) -> Backend:
     if args.url is not None:
-        from eval.remote import HttpBackend
+        from eval.backends.remote import HttpBackend
 
         return HttpBackend(args.url)
-    from eval.local import LocalBackend
+    from eval.backends.local import LocalBackend
 
     return LocalBackend.open(args.index or DEFAULT_INDEX)
 
@@ -107,9 +107,9 @@ def _archive_evaluations(
     args: argparse.Namespace, questions: list[Question], modes: tuple[SearchMode, ...]
 ) -> list[tuple[str, Evaluation]]:
     """Seeds-only (with --compare) and archive-scale evaluations on indexes cached in the work folder."""
-    from eval.archive import DEFAULT_WORK_DIR, prepare
-    from eval.local import LocalBackend
-    from indexer.encoders import compatible, encoder_cache_dir, load_encoder
+    from eval.archive.prepare import DEFAULT_WORK_DIR, prepare
+    from eval.backends.local import LocalBackend
+    from indexer.encoders.registry import compatible, encoder_cache_dir, load_encoder
 
     if args.url is not None or args.index is not None:
         raise EvalError(

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eval.backend import Backend
+from eval.backends.base import Backend
 from eval.questions import Question
 from eval.records import Retrieved
 from eval.relevance import qrels as judge_passages

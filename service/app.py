@@ -19,8 +19,8 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 import indexer
-from indexer.encoder import Encoder
-from indexer.store import LoadedIndex
+from indexer.encoders.base import Encoder
+from indexer.store.loaded import LoadedIndex
 from service.admission import Admission, AdmissionGate
 from service.batching import batched_query_encoder
 from service.compute import (

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.encoder import Encoder, Vectors
+from indexer.encoders.base import Encoder, Vectors
 from service.admission import Ticket, check_deadline, current_ticket
 from service.compute import ComputePool
 from service.errors import DeadlineExceededError

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from indexer.cli import non_negative_int, positive_int
-from indexer.store import live_version_dir
+from indexer.commands.options import non_negative_int, positive_int
+from indexer.store.layout import live_version_dir
 from service.compute import prepare_environment
 from service.config import ENV_PREFIX, Settings
 from service.errors import ConfigError

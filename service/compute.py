@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, Protocol, TypeVar
 
-from indexer.encoder import Encoder, Vectors
+from indexer.encoders.base import Encoder, Vectors
 from service.admission import Ticket, check_deadline, current_ticket
 
 log = logging.getLogger(__name__)

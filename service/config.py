@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.encoders import BACKENDS
+from indexer.encoders.registry import BACKENDS
 from service.errors import ConfigError
 
 ENV_PREFIX = "POLYSEARCH_"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import msgspec
 
-from indexer.store import CURRENT, MANIFEST
+from indexer.store.layout import CURRENT, MANIFEST
 from service.errors import ReloadError
 from service.state import IndexState, ReloadOutcome
 

@@ -16,7 +16,7 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from indexer.encoder import Encoder
+from indexer.encoders.base import Encoder
 from indexer.engines import ray_serve
 from indexer.engines.ray_cluster import connect
 from service.app import create_app

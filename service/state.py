@@ -18,13 +18,15 @@ from pathlib import Path
 
 import msgspec
 
-from indexer.answering import Answerer
-from indexer.encoder import Encoder
-from indexer.encoders import backend_of, check_compatible, encoder_cache_dir, load_encoder, serving_backend
+from indexer.answer.answerer import Answerer
+from indexer.encoders.base import Encoder
+from indexer.encoders.registry import backend_of, check_compatible, encoder_cache_dir, load_encoder, serving_backend
 from indexer.errors import PolysearchError
 from indexer.models import Manifest, ModelInfo
-from indexer.retriever import Retriever
-from indexer.store import LoadedIndex, live_version_dir, load_index, read_manifest, verify_deferred
+from indexer.search.retriever import Retriever
+from indexer.store.layout import live_version_dir, read_manifest
+from indexer.store.loaded import LoadedIndex
+from indexer.store.reader import load_index, verify_deferred
 from service.compute import ComputePool, QueryEncoder, QueryEncoderFactory
 from service.errors import NotReadyError, ReloadError
 
@@ -191,7 +193,7 @@ class IndexState:
         if engine.retriever.index.unverified:
             await self.verify_later(engine)
         if self._engine is engine:
-            # Until then each query computes the keyword columns it reads (indexer.keyword._Part).
+            # Until then each query computes the keyword columns it reads (indexer.store.keyword._Part).
             started = time.perf_counter()
             await asyncio.to_thread(engine.retriever.index.keyword.precompute)
             log.info(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.builder import BuildOptions, build_index
-from indexer.retriever import Retriever
+from indexer.build.builder import BuildOptions, build_index
+from indexer.search.retriever import Retriever
 from tests.fakes import FakeEncoder
 
 REPO = Path(__file__).resolve().parent.parent

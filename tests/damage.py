@@ -9,7 +9,8 @@ import msgspec
 import numpy as np
 
 from indexer.models import FileEntry, Manifest
-from indexer.store import EMBEDDINGS, MANIFEST
+from indexer.store.layout import MANIFEST
+from indexer.store.segments import EMBEDDINGS
 
 
 def poison_vectors(version_dir: Path, *, value: float = float("nan")) -> None:

@@ -7,8 +7,9 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
-from indexer.encoder import Vectors
+from indexer.encoders.base import Vectors
 
 _WORD = re.compile(r"\w+")
 
@@ -48,3 +49,9 @@ class FakeEncoder:
     def count_tokens(self, text: str) -> int:
         # Two special tokens, like [CLS] and [SEP] of a BERT tokenizer.
         return len(_WORD.findall(text)) + 2
+
+
+def use_analyser(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Make ``name`` this polysearch's keyword analyser: what the store writes, and accepts when loading."""
+    for module in ("indexer.store.writer", "indexer.store.reader"):
+        monkeypatch.setattr(f"{module}.ANALYZER", name)

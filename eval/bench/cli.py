@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from indexer.cli import DEFAULT_INDEX, DEFAULT_SEEDS, positive_int
+from indexer.commands.options import DEFAULT_INDEX, DEFAULT_SEEDS, positive_int
 
 DEFAULT_JSON = Path("test-output/bench-results.json")
 DEFAULT_WORK = Path("test-output/bench")

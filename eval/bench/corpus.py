@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.articles import read_articles
-from indexer.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, ENCODING, load_encoding
-from indexer.chunking import Chunker, sentence_spans
+from indexer.build.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, ENCODING, load_encoding
+from indexer.build.chunking import Chunker, sentence_spans
 from indexer.errors import BuildError
+from indexer.sources.articles import read_articles
 
 _MONTHS = (
     "January",

@@ -25,11 +25,11 @@ import numpy as np
 
 from eval.bench.corpus import write_corpus
 from eval.bench.stats import median
-from indexer.builder import BuildOptions, build_index
-from indexer.encoder import Encoder
-from indexer.encoders import DEFAULT_BACKEND, load_encoder
+from indexer.build.builder import BuildOptions, build_index
+from indexer.encoders.base import Encoder
+from indexer.encoders.registry import DEFAULT_BACKEND, load_encoder
 from indexer.errors import BuildError
-from indexer.store import load_index
+from indexer.store.reader import load_index
 
 NAMESPACE_FLAG = "POLYSEARCH_BENCH_NAMESPACE"
 HEAD_PORT = 6389
@@ -57,7 +57,7 @@ class DistributedResult:
 
 def run_in_namespace(argv: Sequence[str]) -> int:
     """Re-run this command in a new network + PID namespace with only loopback up."""
-    script = "ip link set lo up && exec " + shlex.join([sys.executable, "-m", "indexer.cli", *argv])
+    script = "ip link set lo up && exec " + shlex.join([sys.executable, "-m", "indexer.commands", *argv])
     env = os.environ | {NAMESPACE_FLAG: "1", "RAY_USAGE_STATS_ENABLED": "0"}
     try:
         return subprocess.run(

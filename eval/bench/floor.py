@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eval.bench.stats import median
-from indexer.encoder import Encoder
+from indexer.encoders.base import Encoder
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,16 +23,17 @@ from eval.bench.corpus import write_corpus
 from eval.bench.floor import set_torch_threads
 from eval.bench.latency import FLOOR, Endpoint, side_by_side
 from eval.bench.queries import eval_questions
-from eval.bench.report import table
 from eval.bench.run import prepare_work_dir
-from eval.bench.server import ServiceProcess, ServiceSettings
 from eval.bench.stats import Latency, median
+from eval.bench.table import table
 from eval.bench.updates import MergeCost, UpdateCost, merge_cost, render_merges, render_updates, update_costs
-from indexer.builder import BuildOptions, build_index
-from indexer.encoder import SentenceTransformerEncoder
+from eval.harness.server import ServiceProcess, ServiceSettings
+from indexer.build.builder import BuildOptions, build_index
+from indexer.encoders.torch_backend import SentenceTransformerEncoder
 from indexer.models import SEARCH_MODES
-from indexer.retriever import Retriever
-from indexer.store import live_version_dir, load_index
+from indexer.search.retriever import Retriever
+from indexer.store.layout import live_version_dir
+from indexer.store.reader import load_index
 
 QUICK_SIZES = (1_000, 10_000)
 FULL_SIZES = (1_000, 10_000, 100_000)

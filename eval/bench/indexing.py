@@ -17,12 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eval.bench.server import polysearch_command
 from eval.bench.stats import median
-from indexer.builder import BuildOptions, build_index
-from indexer.encoder import Encoder, passage_input
-from indexer.encoders import backend_of
-from indexer.store import load_index
+from eval.bench.table import table
+from eval.harness.server import polysearch_command
+from indexer.build.builder import BuildOptions, build_index
+from indexer.encoders.base import Encoder, passage_input
+from indexer.encoders.registry import backend_of
+from indexer.store.reader import load_index
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +179,6 @@ def compare_backends(
 
 def render_backends(passages: int, runs: Sequence[BackendBuilds]) -> str:
     """passages/s per backend (median build) and its ratio to the first, as medians of per-round ratios."""
-    from eval.bench.report import table  # report imports run, which imports this module
-
     reference = runs[0]
     rows = [
         [
@@ -208,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args(argv)
-    from indexer.encoders import load_encoder, parse_backend
+    from indexer.encoders.registry import load_encoder, parse_backend
 
     try:
         backends = [parse_backend(name.strip()) for name in args.backends.split(",")]

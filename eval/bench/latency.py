@@ -12,10 +12,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eval.bench.http import Connection
 from eval.bench.stats import Latency, median_of
 from eval.errors import EvalError
-from indexer.encoder import Encoder
+from eval.harness.http import Connection
+from indexer.encoders.base import Encoder
 
 FLOOR = "floor"
 

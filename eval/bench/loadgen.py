@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from eval.bench.http import Connection, HttpError
+from eval.harness.http import Connection, HttpError
 
 
 @dataclass(slots=True)

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from eval.bench import machine
 from eval.bench.queries import eval_questions
-from eval.bench.report import table
 from eval.bench.roofline import PEAK_ROWS, TransformerShape, model_tokens, sgemm_peak
 from eval.bench.stats import median
-from indexer.encoder import Encoder, resolve_model
+from eval.bench.table import table
+from indexer.encoders.base import Encoder, resolve_model
 
 BATCHES = (1, 4, 16)
 
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--backend", default="onnx", help="encoder backend (onnx, onnx-int8, torch-bf16)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    from indexer.encoders import encoder_cache_dir, load_encoder
+    from indexer.encoders.registry import encoder_cache_dir, load_encoder
 
     questions = eval_questions()
     cores = machine.usable_cores()

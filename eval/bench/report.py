@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from eval.bench import machine
 from eval.bench.run import BenchResult
 from eval.bench.stats import median, ratio
-
-
-def table(rows: Sequence[Sequence[str]], *, header: Sequence[str]) -> str:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(str(cell).ljust(width) for cell, width in zip(cells, widths)) + " |"
-
-    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *(line(r) for r in rows)])
+from eval.bench.table import table
 
 
 def _x(value: float | None) -> str:

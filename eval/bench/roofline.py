@@ -25,9 +25,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval.bench.report import table
 from eval.bench.stats import median
-from indexer.encoder import Encoder
+from eval.bench.table import table
+from indexer.encoders.base import Encoder
 
 # The peak is timed on the model's widest product, many token rows at once, as a build's batches are.
 PEAK_ROWS = 4096
@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None, *, load: Callable[[str], Encoder] | 
     if min(args.texts, args.rounds, args.peak_rows) < 1:
         parser.error("--texts, --rounds and --peak-rows must be at least 1")
     from eval.bench.indexing import encoded_texts
-    from indexer.encoder import resolve_model
+    from indexer.encoders.base import resolve_model
     from indexer.errors import PolysearchError
 
     try:
@@ -236,7 +236,7 @@ def main(argv: Sequence[str] | None = None, *, load: Callable[[str], Encoder] | 
 def _loader(work: Path | None) -> Callable[[str], Encoder]:
     import tempfile
 
-    from indexer.encoders import encoder_cache_dir, load_encoder, parse_backend
+    from indexer.encoders.registry import encoder_cache_dir, load_encoder, parse_backend
 
     cache = work / "encoders" if work is not None else encoder_cache_dir(Path(tempfile.mkdtemp(prefix="roofline-")))
 

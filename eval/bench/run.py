@@ -16,12 +16,13 @@ from eval.bench.indexing import IndexingResult, measure_indexing
 from eval.bench.latency import FLOOR, Endpoint, side_by_side
 from eval.bench.load import LoadLevel, median_level, run_level
 from eval.bench.queries import distinct_queries, eval_questions
-from eval.bench.server import ServiceProcess, ServiceSettings
 from eval.bench.stats import Latency, median, ratio
 from eval.errors import EvalError
-from indexer.encoder import Encoder, SentenceTransformerEncoder
-from indexer.encoders import encoder_cache_dir, load_encoder
-from indexer.store import live_version_dir, read_manifest
+from eval.harness.server import ServiceProcess, ServiceSettings
+from indexer.encoders.base import Encoder
+from indexer.encoders.registry import encoder_cache_dir, load_encoder
+from indexer.encoders.torch_backend import SentenceTransformerEncoder
+from indexer.store.layout import live_version_dir, read_manifest
 
 CONCURRENCY = (1, 4, 16, 64)
 # The load level the throughput and error targets are stated at.

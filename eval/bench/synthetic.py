@@ -29,12 +29,14 @@ import httpx
 import numpy as np
 
 from eval.bench.corpus import SentencePool
-from eval.bench.server import ServiceProcess, proc_status_kib
-from indexer.builder import ENCODING, PIPELINE_VERSION
-from indexer.dense import choose_kind
-from indexer.encoder import DEFAULT_MODEL, Vectors, passage_input
+from eval.harness.server import ServiceProcess, proc_status_kib
+from indexer.build.builder import ENCODING, PIPELINE_VERSION
+from indexer.encoders.base import DEFAULT_MODEL, Vectors, passage_input
 from indexer.models import Article, ChunkParams, ModelInfo, Passage, Sentence
-from indexer.store import IndexContent, live_version_dir, read_manifest, write_index
+from indexer.store.dense import choose_kind
+from indexer.store.layout import live_version_dir, read_manifest
+from indexer.store.segments import IndexContent
+from indexer.store.writer import write_index
 
 QUERIES = (
     "When was the representative office in Shanghai opened?",
@@ -99,7 +101,7 @@ def memory(pid: int) -> dict[str, float]:
 
 
 def build(index: Path, seeds: Path, n_passages: int, backend: str) -> dict[str, object]:
-    from indexer.encoder import SentenceTransformerEncoder
+    from indexer.encoders.torch_backend import SentenceTransformerEncoder
 
     started = time.perf_counter()
     content = synthetic_content(SentencePool.from_seeds(seeds), n_passages, seed=0)
@@ -117,7 +119,7 @@ def build(index: Path, seeds: Path, n_passages: int, backend: str) -> dict[str, 
     # `polysearch index` leaves the ONNX export in the index's cache; so does this, or the
     # first cold start would time the one-off export (15 s here) instead of a start.
     try:
-        from indexer.encoders import encoder_cache_dir, load_encoder
+        from indexer.encoders.registry import encoder_cache_dir, load_encoder
     except ImportError:  # a checkout from before the encoder backends
         pass
     else:

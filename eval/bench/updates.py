@@ -11,7 +11,7 @@ with the packaged model and adds 1, then 10 new articles (recombined seed senten
 (``eval.bench.synthetic``; bytes do not depend on the model) and adds real-model articles to it.
 
 A build only adds a segment; merging is a separate step once the update is live
-(``indexer.merging``). ``merge_cost`` adds one article at a time until a merge is due, then
+(``indexer.store.merging``). ``merge_cost`` adds one article at a time until a merge is due, then
 times the merge and counts its bytes the same way.
 """
 
@@ -28,15 +28,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from eval.bench.corpus import SentencePool, synthetic_articles
-from eval.bench.report import table
+from eval.bench.table import table
 from eval.errors import EvalError
-from indexer.articles import content_hash, parse_article
-from indexer.builder import BuildOptions, build_from_articles, build_index
-from indexer.encoder import DEFAULT_MODEL, Encoder
-from indexer.merging import merge_once
+from indexer.build.builder import BuildOptions, build_from_articles, build_index
+from indexer.encoders.base import DEFAULT_MODEL, Encoder
 from indexer.models import Article
-from indexer.segments import MAX_SEGMENTS
-from indexer.store import live_version_dir, load_index, read_manifest
+from indexer.sources.articles import content_hash, parse_article
+from indexer.store.layout import live_version_dir, read_manifest
+from indexer.store.merging import merge_once
+from indexer.store.plan import MAX_SEGMENTS
+from indexer.store.reader import load_index
 
 COUNTS = (1, 10)
 
@@ -207,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--backend", default="onnx", help="encoder backend for building and adding")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    from indexer.encoders import encoder_cache_dir, load_encoder
+    from indexer.encoders.registry import encoder_cache_dir, load_encoder
 
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)

@@ -21,8 +21,10 @@ import numpy as np
 
 from eval.faults.child import OPTIONS
 from eval.faults.hashing import HashingEncoder
-from indexer.builder import build_index
-from indexer.store import CURRENT, EMBEDDINGS, MANIFEST, live_version_dir, verify_index
+from indexer.build.builder import build_index
+from indexer.store.layout import CURRENT, MANIFEST, live_version_dir
+from indexer.store.reader import verify_index
+from indexer.store.segments import EMBEDDINGS
 
 CHILD = [sys.executable, "-m", "eval.faults.child"]
 # The write steps strace can stop a build at: every fsync and every rename (the commit points).

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from eval.faults.hashing import HashingEncoder
-from indexer.builder import BuildOptions, build_index
+from indexer.build.builder import BuildOptions, build_index
 from indexer.errors import PolysearchError
 
 OPTIONS = BuildOptions(chunk_tokens=64, overlap_tokens=8)

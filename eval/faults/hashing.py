@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from indexer.encoder import Vectors
+from indexer.encoders.base import Vectors
 
 _WORD = re.compile(r"\w+")
 

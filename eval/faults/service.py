@@ -22,10 +22,10 @@ from typing import Any
 
 import httpx
 
-from eval.bench.http import Connection, HttpError
-from eval.bench.server import free_port, polysearch_command
 from eval.errors import EvalError
 from eval.faults.builds import Row
+from eval.harness.http import Connection, HttpError
+from eval.harness.server import free_port, polysearch_command
 
 READY_TIMEOUT_S = 240.0
 # How long after a build every worker must be on the new version (a bound on the wait, not the goal).

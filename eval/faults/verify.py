@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from indexer.errors import PolysearchError
-from indexer.store import verify_index
+from indexer.store.reader import verify_index
 
 
 def main(argv: list[str]) -> int:

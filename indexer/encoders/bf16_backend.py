@@ -3,7 +3,7 @@
 Meant for indexing on CPUs with native bfloat16 arithmetic (x86 ``avx512_bf16`` or
 ``amx_bf16``), where a bfloat16 matrix product runs at about twice the float32 rate; elsewhere
 oneDNN would emulate it, slower than float32, so loading is refused there. Tokenising,
-batching and pooling are ``indexer.encoders.planned``'s (pooling in float32), and attention is
+batching and pooling are ``indexer.encoders.token_batches``'s (pooling in float32), and attention is
 the explicit (eager) kind, which measured faster here than torch's fused CPU kernel in bfloat16.
 Vectors have cosine >= 0.9999 to the float32 model's, so they count as float32 vectors: an
 index built here is searched by ``onnx`` or ``torch`` queries (eval/README.md, "bfloat16").
@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from indexer.encoders import cpu
-from indexer.encoders.planned import IntArray, PlannedEncoder
+from indexer.encoders.token_batches import IntArray, PlannedEncoder
 from indexer.errors import ModelLoadError
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The ``onnx`` and ``onnx-int8`` encoder backends: the exported model run by onnxruntime.
 
 ``onnx`` runs the fused fp32 graph (onnxruntime's attention, embedding and LayerNorm kernels);
-tokenising, batching and pooling are ``indexer.encoders.planned``'s. torch is imported only for
+tokenising, batching and pooling are ``indexer.encoders.token_batches``'s. torch is imported only for
 the one-off export, never to encode.
 """
 
@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from indexer.encoders.onnx_export import OUTPUT_NAME, Variant, exported_model
 from indexer.encoders.ort import onnxruntime
-from indexer.encoders.planned import IntArray, PlannedEncoder
+from indexer.encoders.token_batches import IntArray, PlannedEncoder
 from indexer.errors import ModelLoadError
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.encoder import Vectors, resolve_model
+from indexer.encoders.base import Vectors, resolve_model
 from indexer.errors import ModelLoadError
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from indexer.encoder import Encoder, Vectors
-from indexer.encoders import DEFAULT_BACKEND, Notify, backend_of
+from indexer.encoders.base import Encoder, Vectors
+from indexer.encoders.registry import DEFAULT_BACKEND, Notify, backend_of
 from indexer.engines.batch_plan import planned_batches
 from indexer.engines.ray_cluster import connect, import_ray
 from indexer.errors import EngineError
@@ -179,7 +179,7 @@ def cluster_encoder(
     actor starts; actors on other machines read it there when the path is shared storage, and
     export it into the same path themselves (once per machine) when it is not.
     """
-    from indexer.encoders import load_encoder
+    from indexer.encoders.registry import load_encoder
 
     import_ray()  # a missing extra fails here, before the model loads
     cache = cache_dir.expanduser().resolve()

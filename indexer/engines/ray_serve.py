@@ -23,12 +23,14 @@ from typing import Any, cast
 import msgspec
 import numpy as np
 
-from indexer.dense import DenseIndex
-from indexer.encoder import Vectors
+from indexer.encoders.base import Vectors
 from indexer.engines.ray_cluster import import_ray
 from indexer.engines.shards import LocalShard, Rows, Scores, ShardedDense, ShardRange, shard_ranges
 from indexer.errors import EngineError
-from indexer.store import LoadedIndex, live_version_dir, load_version
+from indexer.store.dense import DenseIndex
+from indexer.store.layout import live_version_dir
+from indexer.store.loaded import LoadedIndex
+from indexer.store.reader import load_version
 
 APP_NAME = "polysearch"
 INGRESS = "PolysearchApp"

@@ -16,9 +16,9 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from indexer.dense import DenseIndex
-from indexer.encoder import Vectors
+from indexer.encoders.base import Vectors
 from indexer.errors import EngineError
+from indexer.store.dense import DenseIndex
 
 Rows = npt.NDArray[np.int64]
 Scores = npt.NDArray[np.float32]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from indexer.articles import read_article
 from indexer.errors import ArticleReadError, SourceError
 from indexer.models import Article
+from indexer.sources.articles import read_article
 from indexer.sources.listing import Listing
 from indexer.sources.pages import extract_page, extracted_hash
 

@@ -39,7 +39,7 @@ class OpsController(Controller):
         ]
         if engine is not None:
             gauges.append(Gauge("index_info", "The serving index version.", 1.0, {"version": engine.version}))
-            # Grows by one per update until a merge (indexer.merging): a count that keeps growing means none runs.
+            # Grows by one per update until a merge (indexer.store.merging): a count that keeps growing means none runs.
             segments = len(engine.retriever.index.manifest.segments)
             gauges.append(Gauge("index_segments", "Segments of the serving index version.", float(segments)))
         for outcome, count in sorted(index_state.reloads.items()):

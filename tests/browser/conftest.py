@@ -135,7 +135,7 @@ def browser_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (seeds / f"{HOSTILE_ID}.txt").write_text(HOSTILE_ARTICLE, encoding="utf-8")
     out = seeds.parent / "index"
     built = subprocess.run(
-        [sys.executable, "-m", "indexer.cli", "index", "--seeds", str(seeds), "--out", str(out), "--quiet"],
+        [sys.executable, "-m", "indexer.commands", "index", "--seeds", str(seeds), "--out", str(out), "--quiet"],
         capture_output=True,
         text=True,
         check=False,
@@ -166,7 +166,7 @@ def service(browser_index: Path, allowed_host: HostSite, tmp_path_factory: pytes
         "PYTHONUNBUFFERED": "1",
     }
     log_path = tmp_path_factory.mktemp("service") / "service.log"
-    command = [sys.executable, "-m", "indexer.cli", "serve", "--index", str(browser_index)]
+    command = [sys.executable, "-m", "indexer.commands", "serve", "--index", str(browser_index)]
     command += ["--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)

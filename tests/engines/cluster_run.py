@@ -27,10 +27,11 @@ import httpx
 import numpy as np
 
 from eval.questions import load_questions
-from indexer.builder import BuildOptions, build_index
-from indexer.encoders import DEFAULT_BACKEND, encoder_cache_dir, load_encoder
-from indexer.retriever import Retriever
-from indexer.store import live_version_dir, load_index
+from indexer.build.builder import BuildOptions, build_index
+from indexer.encoders.registry import DEFAULT_BACKEND, encoder_cache_dir, load_encoder
+from indexer.search.retriever import Retriever
+from indexer.store.layout import live_version_dir
+from indexer.store.reader import load_index
 from service.ray_app import REPLICA_HEADER
 from tests.fakes import FakeEncoder
 
@@ -68,7 +69,7 @@ def version_files(index_dir: Path) -> dict[str, bytes]:
 
 def polysearch(*args: str | Path, log: Path) -> subprocess.CompletedProcess[str]:
     """One ``polysearch`` command with INFO logs (JSON lines on stderr, also kept in ``log``)."""
-    command = [sys.executable, "-m", "indexer.cli", "--log-level", "INFO", *map(str, args)]
+    command = [sys.executable, "-m", "indexer.commands", "--log-level", "INFO", *map(str, args)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     log.write_text(f"$ {' '.join(command)}\nexit {done.returncode}\n{done.stdout}\n{done.stderr}")
     return done
@@ -563,7 +564,7 @@ def scenario_cli(out: Path) -> dict[str, Any]:
     log = (out / "serve-cli.log").open("w")
     # Two replicas take both nodes' CPUs (one each); the shards reserve none. (Fractional shard
     # CPUs could be split over both nodes and leave neither a whole CPU for a replica.)
-    command = [sys.executable, "-m", "indexer.cli", "serve", "--engine", "ray", "--replicas", "2", "--shards", "2"]
+    command = [sys.executable, "-m", "indexer.commands", "serve", "--engine", "ray", "--replicas", "2", "--shards", "2"]
     command += ["--shard-cpus", "0"]
     command += ["--ray-address", f"127.0.0.1:{HEAD_PORT}", "--index", str(index_dir), "--port", str(CLI_PORT)]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

@@ -45,7 +45,7 @@ def test_plan_follows_an_encoder_that_plans_its_own_batches() -> None:
 
 
 def test_onnx_batches_are_longest_first_and_stable_on_ties() -> None:
-    from indexer.encoders.planned import _token_batches
+    from indexer.encoders.token_batches import _token_batches
 
     # Python's sort is stable: equal lengths keep their input order (numpy's default sort need not).
     assert _token_batches([2, 1, 2, 1, 3], 2, 1000) == [[4, 0], [2, 1], [3]]

@@ -23,17 +23,15 @@ SCRIPT = textwrap.dedent(
 
     sys.meta_path.insert(0, NoRay())
 
-    import indexer.encoder
-    import indexer.retriever
+    import indexer.encoders.torch_backend
     from tests.fakes import FakeEncoder
 
     def fake(name=None):
         return FakeEncoder()
 
-    # The commands load the real model by these names; the fake keeps this test fast.
-    indexer.encoder.SentenceTransformerEncoder = fake
-    indexer.retriever.SentenceTransformerEncoder = fake
-    from indexer.cli import main
+    # The commands load the real model by this name; the fake keeps this test fast.
+    indexer.encoders.torch_backend.SentenceTransformerEncoder = fake
+    from indexer.commands.main import main
 
     seeds, out = sys.argv[1], sys.argv[2]
     for argv in (["--help"], ["serve", "--help"], ["index", "--help"]):

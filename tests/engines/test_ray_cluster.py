@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from indexer.encoders import DEFAULT_BACKEND
+from indexer.encoders.registry import DEFAULT_BACKEND
 
 REPO = Path(__file__).resolve().parents[2]
 # `model` too: the build scenario embeds with the real packaged model, which is its point.

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-import indexer.encoders
-from indexer.cli import build_backend
-from indexer.encoders import DEFAULT_BACKEND
+import indexer.encoders.registry
+from indexer.commands.options import build_backend
+from indexer.commands.sync import _encoder_factory
+from indexer.encoders.registry import DEFAULT_BACKEND
 from indexer.engines import ray_embed
-from indexer.sync_cli import _encoder_factory
 from tests.fakes import FakeEncoder
 
 
@@ -46,7 +46,7 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         calls[-1]["encoder"] = encoder
         return encoder
 
-    monkeypatch.setattr(indexer.encoders, "load_encoder", load_encoder)
+    monkeypatch.setattr(indexer.encoders.registry, "load_encoder", load_encoder)
     monkeypatch.setattr(ray_embed, "import_ray", lambda: None)
     return calls
 

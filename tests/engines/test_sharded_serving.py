@@ -16,7 +16,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from indexer.builder import BuildOptions, build_index
+from indexer.build.builder import BuildOptions, build_index
 from indexer.engines.ray_serve import DenseShardDeployment, Replica
 from service.app import create_app
 from service.config import Settings
@@ -134,7 +134,7 @@ def test_every_response_and_metrics_sample_names_the_replica(
 def test_a_shard_loads_a_version_it_was_not_told_about(tiny_index: Path) -> None:
     """A restarted shard holds only the live version; a replica's older one is loaded on demand."""
     from indexer.engines.ray_serve import version_key
-    from indexer.store import load_index
+    from indexer.store.reader import load_index
 
     key = version_key(load_index(tiny_index))
     shard = DenseShardDeployment(str(tiny_index), 1, 2)
@@ -146,7 +146,7 @@ def test_a_shard_loads_a_version_it_was_not_told_about(tiny_index: Path) -> None
 def test_shards_without_the_ray_engine_is_a_one_line_error(
     tiny_index: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from indexer.cli import main
+    from indexer.commands.main import main
 
     assert main(["serve", "--index", str(tiny_index), "--shards", "2"]) == 2
     assert "--engine ray" in capsys.readouterr().err

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.dense import DenseIndex
 from indexer.engines.shards import ShardedDense, ShardRange, merge_top_k, shard_ranges
 from indexer.errors import EngineError
-from indexer.retriever import Retriever
-from indexer.store import load_index
+from indexer.search.retriever import Retriever
+from indexer.store.dense import DenseIndex
+from indexer.store.reader import load_index
 from tests.fakes import FakeEncoder
 
 

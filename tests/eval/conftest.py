@@ -9,9 +9,9 @@ import httpx
 import msgspec
 import pytest
 
-from indexer.answering import Answerer
-from indexer.cli import hit_record
-from indexer.retriever import Retriever
+from indexer.answer.answerer import Answerer
+from indexer.commands.search import hit_record
+from indexer.search.retriever import Retriever
 from tests.fakes import FakeEncoder
 
 Handler = Callable[[httpx.Request], httpx.Response]

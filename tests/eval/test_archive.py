@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-import indexer.encoder
-from eval.archive import prepare
-from eval.distractors import distractors, write_distractors
-from eval.distractors import main as distractors_main
+import indexer.encoders.torch_backend
+from eval.archive.distractors import distractors, write_distractors
+from eval.archive.distractors import main as distractors_main
+from eval.archive.prepare import prepare
 from eval.errors import EvalError
-from indexer.articles import read_articles
-from indexer.cli import main
+from indexer.commands.main import main
+from indexer.sources.articles import read_articles
 from tests.fakes import FakeEncoder
 
 DISTRACTORS = {
@@ -84,7 +84,7 @@ def test_compare_with_distractors_prints_both_tables(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(indexer.encoder, "SentenceTransformerEncoder", lambda name=None: FakeEncoder())
+    monkeypatch.setattr(indexer.encoders.torch_backend, "SentenceTransformerEncoder", lambda name=None: FakeEncoder())
     out = tmp_path / "eval.json"
     argv = ["eval", "--compare", "--distractors", str(distractor_dir), "--seeds", str(real_seeds),
             "--work", str(tmp_path / "work"), "--json", str(out)]  # fmt: skip
@@ -101,7 +101,7 @@ def test_index_backend_builds_the_indexes_and_torch_encodes_the_questions(
     real_seeds: Path, distractor_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import indexer.encoders.bf16_backend
-    from indexer.store import load_index
+    from indexer.store.reader import load_index
 
     class Fake(FakeEncoder):
         def __init__(self, backend: str) -> None:
@@ -110,7 +110,7 @@ def test_index_backend_builds_the_indexes_and_torch_encodes_the_questions(
 
     questions: list[str] = []
     torch = Fake("torch")
-    monkeypatch.setattr(indexer.encoder, "SentenceTransformerEncoder", lambda name=None: torch)
+    monkeypatch.setattr(indexer.encoders.torch_backend, "SentenceTransformerEncoder", lambda name=None: torch)
     monkeypatch.setattr(indexer.encoders.bf16_backend, "Bf16Encoder", lambda name=None, **options: Fake("torch-bf16"))
     encode = torch.encode
     monkeypatch.setattr(torch, "encode", lambda texts, **kw: (questions.extend(texts), encode(texts, **kw))[1])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import eval.bench.growth as growth
-from indexer.cli import main
+from indexer.commands.main import main
 
 
 def test_sizes_reach_the_growth_run(

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from eval.bench.corpus import SentencePool, synthetic_articles, write_corpus
-from indexer.articles import read_articles
-from indexer.builder import BuildOptions, build_index
+from indexer.build.builder import BuildOptions, build_index
+from indexer.sources.articles import read_articles
 from tests.fakes import FakeEncoder
 
 

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from eval.bench.http import Connection, HttpError
 from eval.bench.loadgen import run_load
+from eval.harness.http import Connection, HttpError
 
 Reply = Callable[[str], bytes]
 

@@ -10,7 +10,7 @@ import pytest
 
 from eval.bench import roofline
 from eval.bench.roofline import Roofline, TransformerShape, sample_texts, time_backends
-from indexer.encoder import Encoder, resolve_model
+from indexer.encoders.base import Encoder, resolve_model
 from tests.fakes import FakeEncoder
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from eval.bench.updates import merge_cost, new_articles, render_merges, render_updates, update_costs
-from indexer.segments import MAX_SEGMENTS
-from indexer.store import load_index
+from indexer.store.plan import MAX_SEGMENTS
+from indexer.store.reader import load_index
 from tests.conftest import SEEDS
 from tests.fakes import FakeEncoder
 

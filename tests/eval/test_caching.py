@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from eval.caching import CachingEncoder
+from eval.backends.caching import CachingEncoder
 from tests.fakes import FakeEncoder
 
 

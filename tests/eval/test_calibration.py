@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from eval.calibration import threshold_table
 from eval.questions import Question
 from eval.records import AskOutcome
-from indexer.answering import Answerer, Calibration
-from indexer.retriever import Retriever
+from eval.tuning.calibration import threshold_table
+from indexer.answer.answerer import Answerer, Calibration
+from indexer.search.retriever import Retriever
 
 QUESTIONS = [
     Question(id="a", question="When?", doc_ids=("x",), answers=("2016",)),
@@ -38,7 +38,7 @@ def test_lengths_must_match() -> None:
 
 
 def test_reliability_bins_by_hand() -> None:
-    from eval.calibration import expected_calibration_error, reliability_table
+    from eval.tuning.calibration import expected_calibration_error, reliability_table
 
     low, high = reliability_table(QUESTIONS, OUTCOMES, [0.4, 0.6, 1.0])
     # 0.45 (unanswerable: wrong) and 0.5 (wrong person) fall low; 0.8 (right) high; the abstention nowhere.
@@ -51,7 +51,7 @@ def test_reliability_bins_by_hand() -> None:
 def test_the_fitted_curve_recovers_the_odds_it_was_drawn_from() -> None:
     import random
 
-    from eval.calibration import fit_platt, held_out_confidences
+    from eval.tuning.calibration import fit_platt, held_out_confidences
 
     truth = Calibration(slope=4.0, intercept=-2.0)
     draw = random.Random(7)

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-import indexer.encoder
+import indexer.encoders.torch_backend
 from eval.scoring import METRIC_KEYS
-from indexer.cli import main
+from indexer.commands.main import main
 from tests.eval.conftest import Handler
 from tests.fakes import FakeEncoder
 
@@ -19,7 +19,7 @@ from tests.fakes import FakeEncoder
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI loads the model the manifest names; here that is the fake encoder."""
-    monkeypatch.setattr(indexer.encoder, "SentenceTransformerEncoder", lambda name=None: FakeEncoder())
+    monkeypatch.setattr(indexer.encoders.torch_backend, "SentenceTransformerEncoder", lambda name=None: FakeEncoder())
 
 
 def _floors(path: Path, mrr_floor: float) -> Path:

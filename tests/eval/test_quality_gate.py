@@ -11,19 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from eval.archive import prepare
-from eval.distractors import distractors, write_distractors
+from eval.archive.distractors import distractors, write_distractors
+from eval.archive.prepare import prepare
+from eval.backends.local import LocalBackend
 from eval.floors import check_floors, load_floors
-from eval.local import LocalBackend
 from eval.questions import load_questions
 from eval.runner import evaluate
 from eval.scoring import Metrics
-from indexer.answering import Answerer
-from indexer.builder import BuildOptions, build_index
-from indexer.encoder import SentenceTransformerEncoder
+from indexer.answer.answerer import Answerer
+from indexer.build.builder import BuildOptions, build_index
+from indexer.encoders.torch_backend import SentenceTransformerEncoder
 from indexer.models import SEARCH_MODES
-from indexer.retriever import Retriever
-from indexer.store import load_index
+from indexer.search.retriever import Retriever
+from indexer.store.reader import load_index
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.model

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from eval.backends.local import LocalBackend
 from eval.floors import check_floors, load_floors
-from eval.local import LocalBackend
 from eval.questions import load_questions
 from eval.runner import evaluate
 from eval.scoring import Metrics
-from indexer.builder import BuildOptions, build_index
-from indexer.encoder import SentenceTransformerEncoder
+from indexer.build.builder import BuildOptions, build_index
+from indexer.encoders.torch_backend import SentenceTransformerEncoder
 from indexer.models import SEARCH_MODES
 from tests.conftest import REPO
 

@@ -10,7 +10,7 @@ import pytest
 
 from eval.errors import EvalError
 from eval.questions import DEFAULT_QUESTIONS, load_questions, parse_questions
-from indexer.articles import read_article
+from indexer.sources.articles import read_article
 from tests.conftest import SEEDS
 
 QUESTIONS = load_questions(DEFAULT_QUESTIONS)

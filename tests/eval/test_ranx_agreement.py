@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from ranx import Qrels, Run, evaluate
 
-from eval.local import LocalBackend
+from eval.backends.local import LocalBackend
 from eval.questions import load_questions
 from eval.runner import evaluate as run_evaluation
 from eval.scoring import HIT_CUTOFFS

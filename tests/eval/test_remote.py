@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from eval.backends.local import LocalBackend
+from eval.backends.remote import HttpBackend
 from eval.errors import EvalError
-from eval.local import LocalBackend
 from eval.questions import load_questions
-from eval.remote import HttpBackend
 from eval.runner import evaluate
-from indexer.retriever import Retriever
+from indexer.search.retriever import Retriever
 from tests.eval.conftest import Handler
 
 URL = "http://polysearch.test"

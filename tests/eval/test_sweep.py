@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from eval.questions import load_questions
-from eval.sweep import format_row, header, markdown, parse_fusion, run_sweep
-from indexer.fusion import FusionConfig
+from eval.tuning.sweep import format_row, header, markdown, parse_fusion, run_sweep
+from indexer.search.fusion import FusionConfig
 from tests.fakes import FakeEncoder
 
 

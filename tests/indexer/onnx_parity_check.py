@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.articles import read_articles
-from indexer.encoders import load_encoder
+from indexer.encoders.registry import load_encoder
+from indexer.sources.articles import read_articles
 
 REPO = Path(__file__).resolve().parents[2]
 

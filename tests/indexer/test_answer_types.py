@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.answer_types import AnswerKind, event_wordings, expected_kind, kind_evidence
+from indexer.answer.question import AnswerKind, event_wordings, expected_kind, kind_evidence
 
 
 @pytest.mark.parametrize(

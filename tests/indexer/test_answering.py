@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.answering import Answerer
+from indexer.answer.answerer import Answerer
 from indexer.models import SearchFilters
-from indexer.retriever import Retriever
+from indexer.search.retriever import Retriever
 from tests.fakes import FakeEncoder
 
 
@@ -96,7 +96,7 @@ def test_answers_are_deterministic(tiny_retriever: Retriever) -> None:
 
 def _one_article(tmp_path: Path, encoder: FakeEncoder, text: str) -> Retriever:
     """A retriever over an index of one article, ``text`` (its first line the title)."""
-    from indexer.builder import BuildOptions, build_index
+    from indexer.build.builder import BuildOptions, build_index
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.articles import read_article, read_articles
 from indexer.errors import ArticleReadError
+from indexer.sources.articles import read_article, read_articles
 from tests.conftest import SEEDS
 
 EXPECTED = {

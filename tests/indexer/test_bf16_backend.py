@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 
 from eval.questions import load_questions
-from indexer.builder import BuildOptions, build_index
-from indexer.encoders import cpu, load_encoder
+from indexer.build.builder import BuildOptions, build_index
+from indexer.encoders import cpu
 from indexer.encoders.bf16_backend import Bf16Encoder
-from indexer.retriever import Retriever
-from indexer.store import load_index
+from indexer.encoders.registry import load_encoder
+from indexer.search.retriever import Retriever
+from indexer.store.reader import load_index
 from tests.indexer.onnx_parity_check import real_texts
 
 pytestmark = [

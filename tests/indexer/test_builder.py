@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import indexer.store as store
-from indexer.builder import BuildOptions, build_index
+import indexer.store.writer as writer
+from indexer.build.builder import BuildOptions, build_index
 from indexer.errors import BuildError
-from indexer.keyword import TermCounts
-from indexer.retriever import Retriever
-from indexer.store import load_index
+from indexer.search.retriever import Retriever
+from indexer.store.keyword import TermCounts
+from indexer.store.reader import load_index
 from tests.conftest import REPO
 from tests.fakes import FakeEncoder
 
@@ -120,9 +120,9 @@ def test_disk_full_while_writing_keeps_the_old_index(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     target = {
-        "np_save": (store.np, "save"),
+        "np_save": (np, "save"),
         "keyword_save": (TermCounts, "save"),
-        "switch": (store, "_switch_current"),
+        "switch": (writer, "switch_current"),
     }
     monkeypatch.setattr(*target[failing], disk_full)
     _change(tiny_seeds)
@@ -137,8 +137,8 @@ _CHILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    import indexer.store as store
-    from indexer.builder import BuildOptions, build_index
+    import indexer.store.writer as writer
+    from indexer.build.builder import BuildOptions, build_index
     from tests.fakes import FakeEncoder
 
     seeds, out, marker, where = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
@@ -156,13 +156,13 @@ _CHILD = textwrap.dedent(
     else:
         encoder = FakeEncoder()
         if where == "fsync":
-            store._fsync_tree = hang
+            writer.fsync_tree = hang
         else:
-            real = store._switch_current
+            real = writer.switch_current
             def half_switch(index_dir, name):
                 # The new version is renamed into place; CURRENT still names the old one.
                 hang()
-            store._switch_current = half_switch
+            writer.switch_current = half_switch
     build_index(seeds, out, encoder, BuildOptions(chunk_tokens=32, overlap_tokens=8))
     """
 )
@@ -208,10 +208,10 @@ def test_retriever_serves_the_index_it_loaded_while_a_rebuild_switches(tiny_seed
 def test_a_new_text_pipeline_rebuilds_unchanged_files(
     tiny_seeds: Path, tiny_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import indexer.builder
+    import indexer.build.builder
 
     old = load_index(tiny_index).version
-    monkeypatch.setattr(indexer.builder, "PIPELINE_VERSION", indexer.builder.PIPELINE_VERSION + 1)
+    monkeypatch.setattr(indexer.build.builder, "PIPELINE_VERSION", indexer.build.builder.PIPELINE_VERSION + 1)
     encoder = FakeEncoder()
     report = build_index(tiny_seeds, tiny_index, encoder, OPTIONS)
     assert report.written and report.version != old and encoder.texts_encoded > 0

@@ -7,8 +7,8 @@ import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.builder import ENCODING, chunk_article
-from indexer.chunking import Chunker, sentence_spans
+from indexer.build.builder import ENCODING, chunk_article
+from indexer.build.chunking import Chunker, sentence_spans
 from indexer.errors import BuildError
 from indexer.models import Article
 from tests.fakes import FakeEncoder

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-import indexer.encoder
 import indexer.encoders.bf16_backend
 import indexer.encoders.onnx_backend
-from indexer.cli import main
+import indexer.encoders.torch_backend
+from indexer.commands.main import main
 from tests.fakes import FakeEncoder
 
 
@@ -18,7 +18,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
         return FakeEncoder()
 
     # Every backend the CLI may pick (torch, or the ONNX and bfloat16 ones of --backend auto) becomes the fake.
-    monkeypatch.setattr(indexer.encoder, "SentenceTransformerEncoder", factory)
+    monkeypatch.setattr(indexer.encoders.torch_backend, "SentenceTransformerEncoder", factory)
     monkeypatch.setattr(indexer.encoders.onnx_backend, "OnnxEncoder", factory)
     monkeypatch.setattr(indexer.encoders.bf16_backend, "Bf16Encoder", factory)
 
@@ -98,12 +98,12 @@ def test_os_errors_are_one_line(
 ) -> None:
     import errno
 
-    import indexer.store
+    import indexer.store.writer
 
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "index"))
 
-    monkeypatch.setattr(indexer.store, "_write_version", disk_full)
+    monkeypatch.setattr(indexer.store.writer, "_write_version", disk_full)
     assert main(["index", "--seeds", str(tiny_seeds), "--out", str(tmp_path / "index"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left on device" in err and "Traceback" not in err

@@ -10,15 +10,16 @@ import msgspec
 import numpy as np
 import pytest
 
-import indexer.encoder
 import indexer.encoders.bf16_backend
 import indexer.encoders.onnx_backend
-from indexer.builder import BuildOptions, build_index
-from indexer.encoders import (
+import indexer.encoders.torch_backend
+from indexer.build.builder import BuildOptions, build_index
+from indexer.encoders import cpu
+from indexer.encoders.base import passage_input
+from indexer.encoders.registry import (
     BACKENDS,
     backend_of,
     compatible,
-    cpu,
     default_index_backend,
     encoder_cache_dir,
     load_encoder,
@@ -28,8 +29,8 @@ from indexer.encoders import (
 )
 from indexer.errors import IndexMismatchError, ModelLoadError
 from indexer.models import ModelInfo
-from indexer.retriever import Retriever
-from indexer.store import load_index
+from indexer.search.retriever import Retriever
+from indexer.store.reader import load_index
 from service.compute import ComputePool, pooled_query_encoder
 from service.config import Settings
 from service.errors import ConfigError
@@ -63,7 +64,7 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, object]]
         calls.append(("torch-bf16", {"name": name, **options}))
         return BackendFake("torch-bf16")
 
-    monkeypatch.setattr(indexer.encoder, "SentenceTransformerEncoder", torch_factory)
+    monkeypatch.setattr(indexer.encoders.torch_backend, "SentenceTransformerEncoder", torch_factory)
     monkeypatch.setattr(indexer.encoders.onnx_backend, "OnnxEncoder", onnx_factory)
     monkeypatch.setattr(indexer.encoders.bf16_backend, "Bf16Encoder", bf16_factory)
     return calls
@@ -213,7 +214,7 @@ def test_serving_follows_the_manifest_or_polysearch_backend(
 def test_cli_index_takes_a_backend(
     tiny_seeds: Path, tmp_path: Path, loads: list[tuple[str, dict[str, object]]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from indexer.cli import main
+    from indexer.commands.main import main
 
     out = tmp_path / "index"
     assert main(["index", "--seeds", str(tiny_seeds), "--out", str(out), "--backend", "onnx-int8", "--quiet"]) == 0
@@ -231,7 +232,7 @@ def test_vectors_are_stored_as_memory_mapped_float16(tiny_index: Path, fake_enco
     index = load_index(tiny_index)
     for matrix in (index.embeddings, index.sentence_embeddings):
         assert isinstance(matrix, np.memmap) and matrix.dtype == np.float16 and not matrix.flags.writeable
-    fresh = fake_encoder.encode([indexer.encoder.passage_input(p.title, p.text) for p in index.passages])
+    fresh = fake_encoder.encode([passage_input(p.title, p.text) for p in index.passages])
     np.testing.assert_allclose(index.embeddings.astype(np.float32), fresh, atol=2.5e-4)
     assert index.manifest.format_version == 5  # 3 brought float16; 4 segments; 5 records as columns
 
@@ -241,7 +242,7 @@ def test_the_core_imports_no_onnxruntime_or_torch_until_a_backend_is_chosen() ->
 
     # Nor bm25s (numba, scipy: about a second of every start): its stopword lists are read as a file.
     code = (
-        "import sys, indexer.encoders, indexer.retriever, indexer.builder; "
+        "import sys, indexer.encoders.registry, indexer.search.retriever, indexer.build.builder; "
         "print(sorted(m for m in ('torch', 'onnxruntime', 'onnx', 'bm25s', 'numba', 'scipy') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer.builder import BuildOptions, build_index
-from indexer.encoder import SentenceTransformerEncoder
-from indexer.retriever import Retriever
-from indexer.store import load_index
+from indexer.build.builder import BuildOptions, build_index
+from indexer.encoders.torch_backend import SentenceTransformerEncoder
+from indexer.search.retriever import Retriever
+from indexer.store.reader import load_index
 
 pytestmark = pytest.mark.model
 
@@ -55,7 +55,7 @@ def test_build_and_search_with_the_real_model(
 
 def test_cli_index_then_search(real_seeds: Path, tmp_path: Path) -> None:
     out = tmp_path / "index"
-    cli = [sys.executable, "-m", "indexer.cli"]
+    cli = [sys.executable, "-m", "indexer.commands"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     built = subprocess.run(
         [*cli, "index", "--seeds", str(real_seeds), "--out", str(out)],

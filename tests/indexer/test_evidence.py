@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from indexer.answer_types import asked_focus, expected_kind
-from indexer.answering import Answerer
-from indexer.evidence import Verdict, check, question_evidence
-from indexer.retriever import Retriever
+from indexer.answer.answerer import Answerer
+from indexer.answer.evidence import Verdict, check, question_evidence
+from indexer.answer.question import asked_focus, expected_kind
+from indexer.search.retriever import Retriever
 
 
 def analyse(text: str) -> frozenset[str]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.fusion import FusionConfig, convex, fuse, reciprocal_rank
+from indexer.search.fusion import FusionConfig, convex, fuse, reciprocal_rank
 
 
 def test_rrf_by_hand() -> None:

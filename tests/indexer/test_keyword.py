@@ -10,7 +10,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from indexer.keyword import K1, B, KeywordIndex
+from indexer.store.keyword import K1, B, KeywordIndex
 from indexer.text.analysis import analyse, analyse_query
 from tests.conftest import REPO, SEEDS
 
@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from indexer.keyword import TermCounts
+    from indexer.store.keyword import TermCounts
     from tests.indexer.test_keyword import TEXTS
 
     TermCounts.of(TEXTS).save(Path(sys.argv[1]))

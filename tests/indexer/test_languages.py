@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from indexer.builder import BuildOptions, build_index
+from indexer.build.builder import BuildOptions, build_index
 from indexer.errors import IndexMismatchError
-from indexer.retriever import Retriever
-from indexer.store import live_version_dir, load_index
-from tests.fakes import FakeEncoder
+from indexer.search.retriever import Retriever
+from indexer.store.layout import live_version_dir
+from indexer.store.reader import load_index
+from tests.fakes import FakeEncoder, use_analyser
 
 ARTICLES = {
     "en_office.txt": (
@@ -105,7 +106,7 @@ def test_a_changed_analyser_rebuilds_the_keyword_index(
 ) -> None:
     out = tmp_path / "index"
     first = build_index(mixed_seeds, out, fake_encoder, BuildOptions())
-    monkeypatch.setattr("indexer.store.ANALYZER", "another-analyser/9")
+    use_analyser(monkeypatch, "another-analyser/9")
     with pytest.raises(IndexMismatchError, match="analyser"):
         load_index(out)
     encoded = fake_encoder.texts_encoded

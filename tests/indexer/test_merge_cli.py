@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-import indexer.store
-from indexer.cli import main
-from indexer.merging import BackgroundMerger
-from indexer.segments import MAX_SEGMENTS
-from indexer.store import live_version_dir, load_index
-from indexer.sync_cli import _merge_after_update
+from indexer.commands.main import main
+from indexer.commands.sync import _merge_after_update
+from indexer.store.layout import live_version_dir
+from indexer.store.merging import BackgroundMerger
+from indexer.store.plan import MAX_SEGMENTS
+from indexer.store.reader import load_index
+from tests.fakes import use_analyser
 from tests.indexer.test_cli import fake_model  # noqa: F401  (autouse: every backend is the fake)
 
 UPDATES = MAX_SEGMENTS + 1  # one more segment than a merge allows
@@ -101,7 +102,7 @@ def test_merging_an_index_of_another_analyser_says_to_rebuild(
         _article(folder, number)
         assert main(["index", "--seeds", str(folder), "--out", str(out), "--quiet"]) == 0
     live = live_version_dir(out)
-    monkeypatch.setattr(indexer.store, "ANALYZER", "an-analyser-of-a-newer-polysearch")
+    use_analyser(monkeypatch, "an-analyser-of-a-newer-polysearch")
     assert main(["merge", "--index", str(out), "--all"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "rebuild it" in err and "Traceback" not in err

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from indexer import store
-from indexer.builder import build_index
+from indexer.build.builder import build_index
 from indexer.errors import BuildError, IndexCorruptError, IndexNotFoundError
-from indexer.locking import write_lock
-from indexer.merging import BackgroundMerger, merge_once
-from indexer.segments import MAX_SEGMENTS
-from indexer.store import CURRENT, TOMBSTONES, live_version_dir, load_index, merge_index, verify_index
+from indexer.store import checksums, plan, writer
+from indexer.store.layout import CURRENT, TOMBSTONES, live_version_dir
+from indexer.store.locking import write_lock
+from indexer.store.merging import BackgroundMerger, merge_index, merge_once
+from indexer.store.plan import MAX_SEGMENTS
+from indexer.store.reader import load_index, verify_index
 from tests.conftest import SEEDS
 from tests.fakes import FakeEncoder
 from tests.indexer.test_segments import OPTIONS, _extra_articles, _folder, _one_shot, _snapshot
@@ -83,7 +84,7 @@ def test_merging_everything_leaves_one_segment_and_no_deleted_rows(tmp_path: Pat
 
 
 def test_a_forced_dense_index_is_kept_by_the_merge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store, "choose_kind", lambda n: "hnsw")  # what a large archive would choose
+    monkeypatch.setattr(writer, "choose_kind", lambda n: "hnsw")  # what a large archive would choose
     extra = _extra_articles()
     seeds = sorted(p.name for p in SEEDS.glob("*.txt"))
     folder, out = _folder(tmp_path / "articles", seeds, extra), tmp_path / "index"
@@ -127,7 +128,7 @@ def test_a_merge_that_fails_leaves_the_live_version_and_no_litter(
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patched, pytest.raises(OSError, match="previous index is untouched"):
-        patched.setattr(store, "write_segment", full_disk)
+        patched.setattr(writer, "write_segment", full_disk)
         merge_once(out)
     assert live_version_dir(out) == live and verify_index(out).ok and verify_index(out).leftovers == []
     assert _snapshot(out) == _one_shot(tmp_path, names, extra)
@@ -135,7 +136,7 @@ def test_a_merge_that_fails_leaves_the_live_version_and_no_litter(
 
 def test_a_damaged_segment_is_never_carried_into_a_merge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _, out, _, _ = _grown(tmp_path, MAX_SEGMENTS)
-    monkeypatch.setattr(store, "DEFER_CHECKSUM_BYTES", 0)  # as for an archive's large files: sizes first
+    monkeypatch.setattr(checksums, "DEFER_CHECKSUM_BYTES", 0)  # as for an archive's large files: sizes first
     live = live_version_dir(out)
     smallest = load_index(out).manifest.segments[-1].path
     damaged = live / smallest / "embeddings.npy"
@@ -148,11 +149,14 @@ def test_a_damaged_segment_is_never_carried_into_a_merge(tmp_path: Path, monkeyp
 
 
 @pytest.mark.parametrize(
-    ("where", "failure"),
-    [("write_segment", BuildError("cannot write the index: boom")), ("merge_content", ValueError("boom"))],
+    ("module", "where", "failure"),
+    [
+        (writer, "write_segment", BuildError("cannot write the index: boom")),
+        (plan, "merge_content", ValueError("boom")),
+    ],
 )
 def test_a_background_merge_reports_its_result_and_its_failure(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, failure: Exception
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: object, where: str, failure: Exception
 ) -> None:
     _, out, _, _ = _grown(tmp_path, MAX_SEGMENTS)
     merger = BackgroundMerger(out)
@@ -162,7 +166,7 @@ def test_a_background_merge_reports_its_result_and_its_failure(
         raise failure
 
     with monkeypatch.context() as patched:
-        patched.setattr(store, where, broken)
+        patched.setattr(module, where, broken)
         assert merger.start()
         merger.join()
     assert merger.last is None and merger.error == str(failure)
@@ -186,7 +190,7 @@ def test_a_build_waits_for_a_running_merge(tmp_path: Path, caplog: pytest.LogCap
     (folder / name).write_text(extra[name], encoding="utf-8")
     live = live_version_dir(out)
     outcome: list[bool] = []
-    with caplog.at_level(logging.INFO, logger="indexer.locking"), write_lock(out, wait=True):
+    with caplog.at_level(logging.INFO, logger="indexer.store.locking"), write_lock(out, wait=True):
         builder = threading.Thread(
             target=lambda: outcome.append(build_index(folder, out, FakeEncoder(), OPTIONS).written)
         )

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.builder import BuildOptions, build_index
-from indexer.retriever import Retriever
+from indexer.build.builder import BuildOptions, build_index
+from indexer.search.retriever import Retriever
 
 QUESTION = "Когда открылось представительство в Шанхае?"
 ARTICLES = {
@@ -109,7 +109,7 @@ def seeds(tmp_path: Path) -> Path:
 def test_a_russian_question_finds_the_english_article_with_a_model_declared_multilingual(
     model_dir: Path, seeds: Path, tmp_path: Path
 ) -> None:
-    from indexer.encoder import SentenceTransformerEncoder
+    from indexer.encoders.torch_backend import SentenceTransformerEncoder
 
     encoder = SentenceTransformerEncoder(str(model_dir))
     build_index(seeds, tmp_path / "index", encoder, BuildOptions(model_languages=("en", "ru")))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from indexer.encoders.onnx_backend import OnnxEncoder
-from indexer.encoders.planned import _token_batches
+from indexer.encoders.token_batches import _token_batches
 
 SENTENCES = [
     "The university opened a representative office in Shanghai.",

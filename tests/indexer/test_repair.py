@@ -7,10 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.builder import BuildOptions, build_index
-from indexer.cli import main
+from indexer.build.builder import BuildOptions, build_index
+from indexer.commands.main import main
 from indexer.errors import IndexCorruptError
-from indexer.store import BODIES, CURRENT, EMBEDDINGS, PASSAGES, live_version_dir, load_index, verify_index
+from indexer.store.layout import CURRENT, live_version_dir
+from indexer.store.reader import load_index, verify_index
+from indexer.store.segments import BODIES, EMBEDDINGS, PASSAGES
 from tests.damage import poison_vectors
 from tests.fakes import FakeEncoder
 
@@ -120,7 +122,7 @@ def test_a_full_disk_is_one_plain_error_and_leaves_the_old_index(
     import shutil
     from collections import namedtuple
 
-    from indexer import store
+    from indexer.store.dense import DenseIndex
 
     before = load_index(tiny_index).version
 
@@ -128,7 +130,7 @@ def test_a_full_disk_is_one_plain_error_and_leaves_the_old_index(
         raise failure
 
     usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(store.DenseIndex, "save", fail)
+    monkeypatch.setattr(DenseIndex, "save", fail)
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6, 0))
     (tiny_seeds / "d_new.txt").write_text("New lab\n\nA new laboratory opened.", encoding="utf-8")
     with pytest.raises(OSError) as raised:

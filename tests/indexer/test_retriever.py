@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from indexer.errors import InvalidQueryError, NotFoundError
-from indexer.fusion import FusionConfig
 from indexer.models import SearchFilters
-from indexer.retriever import Retriever
+from indexer.search.fusion import FusionConfig
+from indexer.search.retriever import Retriever
 from tests.fakes import FakeEncoder
 
 

@@ -9,18 +9,21 @@ import bm25s
 import numpy as np
 import pytest
 
-from indexer import segments, store
-from indexer.builder import BuildOptions, build_index
-from indexer.dense import DenseIndex
+from indexer.build.builder import BuildOptions, build_index
 from indexer.errors import IndexMismatchError
-from indexer.keyword import ANALYZER, K1, B, KeywordIndex
 from indexer.models import SearchFilters
-from indexer.retriever import Retriever
-from indexer.segments import MAX_SEGMENTS, SEGMENT_FILES, choose_merge
-from indexer.store import TOMBSTONES, live_version_dir, load_index, verify_index
+from indexer.search.retriever import Retriever
+from indexer.store import segments, writer
+from indexer.store.dense import DenseIndex
+from indexer.store.keyword import ANALYZER, K1, B, KeywordIndex
+from indexer.store.layout import TOMBSTONES, live_version_dir
+from indexer.store.plan import MAX_SEGMENTS, choose_merge
+from indexer.store.reader import load_index, verify_index
+from indexer.store.segmented import SegmentedDense
+from indexer.store.segments import SEGMENT_FILES
 from indexer.text.analysis import analyse, analyse_query
 from tests.conftest import SEEDS
-from tests.fakes import FakeEncoder
+from tests.fakes import FakeEncoder, use_analyser
 
 OPTIONS = BuildOptions()
 QUERIES = [
@@ -189,13 +192,13 @@ def test_many_small_updates_only_add_segments_and_still_equal_a_one_shot_build(t
         (folder / name).write_text(extra[name], encoding="utf-8")
         build_index(folder, out, FakeEncoder(), OPTIONS)
         counts.append(len(load_index(out).manifest.segments))
-    # Merging is left to indexer.merging: each update adds exactly one segment.
+    # Merging is left to indexer.store.merging: each update adds exactly one segment.
     assert counts == list(range(2, len(extra) + 2))
     assert _snapshot(out) == _one_shot(tmp_path, seeds + sorted(extra), extra)
 
 
 def test_a_build_merges_by_itself_past_its_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store, "BUILD_MAX_SEGMENTS", 4)
+    monkeypatch.setattr(writer, "BUILD_MAX_SEGMENTS", 4)
     extra = _extra_articles()
     seeds = sorted(p.name for p in SEEDS.glob("*.txt"))
     folder, out = _folder(tmp_path / "articles", seeds, extra), tmp_path / "index"
@@ -261,7 +264,7 @@ def test_segmented_dense_search_is_the_exact_search_of_the_live_rows(
     global_rows = [np.array([g for g, (p, r) in enumerate(order) if p == part], dtype=np.int64) for part in (0, 1)]
     local_sorted = [np.array([r for p, r in order if p == part], dtype=np.int64) for part in (0, 1)]
     by_local = [np.argsort(rows) for rows in local_sorted]
-    dense = segments.SegmentedDense(
+    dense = SegmentedDense(
         [DenseIndex.build(p, kind="flat") for p in parts],
         [local_sorted[i][by_local[i]] for i in (0, 1)],
         [global_rows[i][by_local[i]] for i in (0, 1)],
@@ -286,8 +289,8 @@ def test_a_new_analyser_redoes_the_term_counts_and_keeps_every_vector(
     encoder = FakeEncoder()
     # The index an older analyser wrote (words only, no acronym terms), grown by a second segment.
     with monkeypatch.context() as older:
-        older.setattr("indexer.keyword.analyse_passage", analyse)
-        older.setattr("indexer.store.ANALYZER", "polysearch-script-analyser/1")
+        older.setattr("indexer.store.keyword.analyse_passage", analyse)
+        use_analyser(older, "polysearch-script-analyser/1")
         build_index(folder, out, encoder, OPTIONS)
         (folder / "x00_extra.txt").write_text(extra["x00_extra.txt"], encoding="utf-8")
         build_index(folder, out, encoder, OPTIONS)

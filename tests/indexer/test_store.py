@@ -6,11 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.builder import PIPELINE_VERSION
+from indexer.build.builder import PIPELINE_VERSION
 from indexer.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
-from indexer.keyword import ANALYZER
-from indexer.retriever import Retriever
-from indexer.store import CURRENT, live_version_dir, load_index
+from indexer.search.retriever import Retriever
+from indexer.store.keyword import ANALYZER
+from indexer.store.layout import CURRENT, live_version_dir
+from indexer.store.reader import load_index
 from tests.fakes import FakeEncoder
 
 

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from indexer.builder import BuildOptions
+from indexer.build.builder import BuildOptions
+from indexer.build.sync import EncoderLoader, SyncReport, _only_sync, sync_once
 from indexer.errors import BuildError, SourceError
-from indexer.retriever import Retriever
+from indexer.search.retriever import Retriever
 from indexer.sources.fetching import PoliteFetcher
 from indexer.sources.resolve import Source, parse_source
-from indexer.store import load_index
-from indexer.sync import EncoderLoader, SyncReport, _only_sync, sync_once
-from indexer.sync_state import STATE_FILE
+from indexer.sources.state import STATE_FILE
+from indexer.store.reader import load_index
 from tests.fakes import FakeEncoder
 from tests.indexer.sources.site_server import SITE, FakeClock, Route, Site, SiteServer
 
@@ -227,10 +227,10 @@ def test_bad_sources_are_one_clear_error(tmp_path: Path) -> None:
 _KILLABLE = """
 import sys
 from pathlib import Path
-from indexer.builder import BuildOptions
+from indexer.build.builder import BuildOptions
 from indexer.sources.fetching import PoliteFetcher
 from indexer.sources.resolve import parse_source
-from indexer.sync import sync_once
+from indexer.build.sync import sync_once
 from tests.fakes import FakeEncoder
 base, out = sys.argv[1], Path(sys.argv[2])
 fetcher = PoliteFetcher.for_hosts([base.split("//", 1)[1]], min_delay=0.2)

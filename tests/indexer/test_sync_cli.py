@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from indexer.cli import main
-from indexer.encoders import default_index_backend, serving_backend
-from indexer.store import load_index
-from indexer.sync_cli import duration
-from indexer.sync_state import STATE_FILE
+from indexer.commands.main import main
+from indexer.commands.sync import duration
+from indexer.encoders.registry import default_index_backend, serving_backend
+from indexer.sources.state import STATE_FILE
+from indexer.store.reader import load_index
 from tests.indexer.sources.site_server import Site, SiteServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,15 +86,15 @@ def test_sync_then_search_with_the_real_model(site: Site, tmp_path: Path) -> Non
 
 _LOOPING = """
 import sys
-import indexer.encoder
+import indexer.encoders.torch_backend
 import indexer.encoders.bf16_backend
 import indexer.encoders.onnx_backend
-from indexer.cli import main
-from indexer.encoders import default_index_backend, serving_backend
-from indexer.store import load_index
+from indexer.commands.main import main
+from indexer.encoders.registry import default_index_backend, serving_backend
+from indexer.store.reader import load_index
 from tests.fakes import FakeEncoder
 # Whichever backend --backend auto picks on this CPU.
-indexer.encoder.SentenceTransformerEncoder = lambda model=None: FakeEncoder()
+indexer.encoders.torch_backend.SentenceTransformerEncoder = lambda model=None: FakeEncoder()
 indexer.encoders.bf16_backend.Bf16Encoder = lambda model=None, **options: FakeEncoder()
 indexer.encoders.onnx_backend.OnnxEncoder = lambda model=None, **options: FakeEncoder()
 sys.exit(main(sys.argv[1:]))

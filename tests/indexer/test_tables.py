@@ -8,13 +8,16 @@ import msgspec
 import numpy as np
 import pytest
 
-from indexer import store
-from indexer.builder import BuildOptions, build_index
+from indexer.build.builder import BuildOptions, build_index
 from indexer.errors import BuildError, IndexCorruptError, IndexMismatchError
 from indexer.models import Article, Passage, Sentence
-from indexer.retriever import Retriever
-from indexer.store import MANIFEST, live_version_dir, load_index, verify_deferred
-from indexer.tables import RecordsError, to_columns
+from indexer.search.retriever import Retriever
+from indexer.store import checksums
+from indexer.store.layout import MANIFEST, live_version_dir
+from indexer.store.reader import load_index, verify_deferred
+from indexer.store.segments import IndexContent
+from indexer.store.tables import RecordsError, to_columns
+from indexer.store.writer import write_index
 from tests.fakes import FakeEncoder
 
 OPTIONS = BuildOptions(chunk_tokens=32, overlap_tokens=8)
@@ -59,7 +62,7 @@ def test_columns_round_trip_non_ascii_bodies_and_every_field() -> None:
     passages = [_passage(article, 0, 0, 13), _passage(article, 1, 14, len(BODY), lang=None)]
     sentences = [Sentence(article_id="a", start=0, end=13), Sentence(article_id="a", start=14, end=40)]
     columns = to_columns([article], passages, sentences)
-    from indexer.tables import ArticleTable, PassageTable, SegmentRecords, SentenceTable
+    from indexer.store.tables import ArticleTable, PassageTable, SegmentRecords, SentenceTable
 
     header = msgspec.json.decode(msgspec.json.encode(columns.header), type=type(columns.header))
     records = SegmentRecords(header, columns.bodies, columns.passages, columns.sentences)
@@ -81,11 +84,11 @@ def test_a_passage_that_is_not_its_articles_text_is_refused(change: dict[str, ob
 def test_the_builder_reports_unstorable_records_as_a_build_error(tmp_path: Path) -> None:
     article = _article()
     bad = _passage(article, 0, 0, 13, text="tampered")
-    content = store.IndexContent([article], [bad], np.ones((1, 4), np.float32) / 2, [], np.zeros((0, 4), np.float32))
+    content = IndexContent([article], [bad], np.ones((1, 4), np.float32) / 2, [], np.zeros((0, 4), np.float32))
     from indexer.models import ChunkParams, ModelInfo
 
     with pytest.raises(BuildError, match="not its article's text"):
-        store.write_index(
+        write_index(
             tmp_path / "index",
             model=ModelInfo(name="m", dimension=4, max_seq_length=8),
             chunking=ChunkParams(chunk_tokens=8, overlap_tokens=0, encoding="e", pipeline=1),
@@ -112,7 +115,7 @@ def _flip(path: Path, at: int) -> None:
 
 
 def test_deferred_checksums_still_catch_a_damaged_large_file(tiny_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store, "DEFER_CHECKSUM_BYTES", 0)  # every file counts as large here
+    monkeypatch.setattr(checksums, "DEFER_CHECKSUM_BYTES", 0)  # every file counts as large here
     target = live_version_dir(tiny_index) / "sentence_embeddings.npy"
     _flip(target, target.stat().st_size - 3)  # a vector value, not the header: the file still loads
     index = load_index(tiny_index, defer_checksums=True)
@@ -127,7 +130,7 @@ def test_deferred_load_of_an_intact_index_verifies_and_searches_the_same(
     tiny_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     full = Retriever.open(tiny_index, encoder=FakeEncoder())
-    monkeypatch.setattr(store, "DEFER_CHECKSUM_BYTES", 0)
+    monkeypatch.setattr(checksums, "DEFER_CHECKSUM_BYTES", 0)
     deferred = Retriever.open(tiny_index, encoder=FakeEncoder(), defer_checksums=True)
     verify_deferred(deferred.index)
     assert deferred.index.unverified and not full.index.unverified
@@ -138,7 +141,7 @@ def test_deferred_load_of_an_intact_index_verifies_and_searches_the_same(
 def test_a_truncated_large_file_is_refused_even_when_checksums_are_deferred(
     tiny_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store, "DEFER_CHECKSUM_BYTES", 0)
+    monkeypatch.setattr(checksums, "DEFER_CHECKSUM_BYTES", 0)
     target = live_version_dir(tiny_index) / "bodies.txt"
     target.write_bytes(target.read_bytes()[:-5])
     with pytest.raises(IndexCorruptError, match="truncated"):

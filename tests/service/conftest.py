@@ -15,7 +15,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from indexer.builder import BuildOptions, build_index
+from indexer.build.builder import BuildOptions, build_index
 from service.app import create_app
 from service.config import Settings
 from tests.conftest import REPO, SEEDS
@@ -78,7 +78,7 @@ def session_real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     out = tmp_path_factory.mktemp("real") / "index"
     subprocess.run(
-        [sys.executable, "-m", "indexer.cli", "index", "--seeds", str(SEEDS), "--out", str(out), "--quiet"],
+        [sys.executable, "-m", "indexer.commands", "index", "--seeds", str(SEEDS), "--out", str(out), "--quiet"],
         cwd=REPO,
         check=True,
         capture_output=True,

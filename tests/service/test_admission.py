@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from indexer.encoder import Vectors
+from indexer.encoders.base import Vectors
 from service.admission import Admission, AdmissionGate, DisconnectGuard, current_ticket
 from service.app import create_app
 from service.config import Settings

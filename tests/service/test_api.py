@@ -9,8 +9,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from indexer.cli import hit_record
-from indexer.retriever import Retriever
+from indexer.commands.search import hit_record
+from indexer.search.retriever import Retriever
 from service.schemas import HitOut
 from tests.service.conftest import ClientFactory
 

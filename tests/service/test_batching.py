@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pytest
 
-from indexer.encoder import Vectors
+from indexer.encoders.base import Vectors
 from service.batching import BatchingEncoder, EncoderClosedError
 from tests.fakes import FakeEncoder
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer import store
-from indexer.store import live_version_dir
+from indexer.store import checksums
+from indexer.store.layout import live_version_dir
 from tests.service.conftest import READY_POLLS, ClientFactory
 
 
@@ -22,7 +22,7 @@ def _flip_last_value(path: Path) -> None:
 def test_a_damaged_large_file_is_refused_after_the_deferred_check(
     make_client: ClientFactory, tiny_index: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(store, "DEFER_CHECKSUM_BYTES", 0)  # every file of the tiny index counts as large
+    monkeypatch.setattr(checksums, "DEFER_CHECKSUM_BYTES", 0)  # every file of the tiny index counts as large
     _flip_last_value(live_version_dir(tiny_index) / "sentence_embeddings.npy")
     client = make_client(ready=False)
     for _ in range(READY_POLLS):
@@ -38,7 +38,7 @@ def test_a_damaged_large_file_is_refused_after_the_deferred_check(
 def test_an_intact_index_is_verified_after_ready_and_keeps_serving(
     make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(store, "DEFER_CHECKSUM_BYTES", 0)
+    monkeypatch.setattr(checksums, "DEFER_CHECKSUM_BYTES", 0)
     caplog.set_level(logging.INFO, logger="service.state")
     client = make_client()
     for _ in range(READY_POLLS):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from indexer.merging import merge_once
-from indexer.segments import MAX_SEGMENTS
-from indexer.store import live_version_dir
+from indexer.store.layout import live_version_dir
+from indexer.store.merging import merge_once
+from indexer.store.plan import MAX_SEGMENTS
 from service.follower import STATUS_DIR, StatusBoard, WorkerStatus
 from tests.damage import poison_vectors
 from tests.fakes import FakeEncoder

@@ -20,7 +20,7 @@ import uvicorn
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from indexer.store import CURRENT
+from indexer.store.layout import CURRENT
 from service.app import create_app
 from service.cli import server_options
 from service.config import Settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexer.encoder import Encoder, Vectors
+from indexer.encoders.base import Encoder, Vectors
 from service.compute import ComputePool, PooledQueryEncoder, QueryEncoder
 from tests.fakes import FakeEncoder
 from tests.service.conftest import ClientFactory

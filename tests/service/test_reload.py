@@ -11,8 +11,8 @@ import httpx
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from indexer.encoder import Encoder, Vectors
-from indexer.store import live_version_dir
+from indexer.encoders.base import Encoder, Vectors
+from indexer.store.layout import live_version_dir
 from service.app import create_app
 from service.compute import ComputePool, PooledQueryEncoder, QueryEncoder
 from service.config import Settings

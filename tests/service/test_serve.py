@@ -31,7 +31,7 @@ def _free_port() -> int:
 
 
 def _polysearch(*args: str) -> list[str]:
-    return [sys.executable, "-m", "indexer.cli", *args]
+    return [sys.executable, "-m", "indexer.commands", *args]
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from indexer.builder import BuildOptions, build_from_articles
+from indexer.build.builder import BuildOptions, build_from_articles
 from indexer.models import Article
 from tests.fakes import FakeEncoder
 from tests.service.conftest import ClientFactory

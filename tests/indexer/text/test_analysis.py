@@ -5,7 +5,7 @@ from __future__ import annotations
 import bm25s
 import Stemmer
 
-from indexer.keyword import KeywordIndex
+from indexer.store.keyword import KeywordIndex
 from indexer.text.analysis import acronym_terms, analyse, analyse_passage, analyse_query
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.answer_types import expected_kind, kind_evidence
+from indexer.answer.question import expected_kind, kind_evidence
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,81 @@
+"""The in-process backend: a ``Retriever`` and an ``Answerer`` over an index directory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from eval.backends.caching import CachingEncoder
+from eval.records import AskOutcome, Retrieved
+from indexer.answer.answerer import Answerer
+from indexer.encoders.base import Encoder, Vectors
+from indexer.encoders.registry import encoder_cache_dir, load_encoder, serving_backend
+from indexer.models import Hit, SearchMode
+from indexer.search.fusion import FusionConfig
+from indexer.search.retriever import Retriever
+from indexer.store.reader import load_index
+
+
+def retrieved(hit: Hit) -> Retrieved:
+    passage = hit.passage
+    return Retrieved(
+        rank=hit.rank, score=hit.score, passage_id=passage.id, article_id=passage.article_id, text=passage.text
+    )
+
+
+class LocalBackend:
+    """Searches and answers in this process; give it a ``CachingEncoder`` so each text is embedded once."""
+
+    def __init__(self, retriever: Retriever, answerer: Answerer | None = None, *, label: str | None = None) -> None:
+        self.retriever = retriever
+        self.answerer = answerer or Answerer(retriever)
+        manifest = retriever.index.manifest
+        chunking = manifest.chunking
+        self.description = (
+            f"{label or retriever.index.directory} (version {retriever.version}, model {manifest.model.name}, "
+            f"chunks {chunking.chunk_tokens}/{chunking.overlap_tokens} tokens, "
+            f"fusion {retriever.fusion.method} w={retriever.fusion.weight})"
+        )
+
+    @classmethod
+    def open(
+        cls, index_dir: Path, *, encoder: Encoder | None = None, fusion: FusionConfig | None = None
+    ) -> LocalBackend:
+        """Load ``index_dir`` with the model its manifest names (or ``encoder``), memoising embeddings."""
+        index = load_index(index_dir)
+        info = index.manifest.model
+        model = encoder or load_encoder(
+            info.name, backend=serving_backend(info.backend), cache_dir=encoder_cache_dir(index_dir)
+        )
+        return cls(Retriever(index, CachingEncoder(model), fusion=fusion), label=str(index_dir))
+
+    def _encode(self, queries: Sequence[str]) -> list[Vectors]:
+        return list(self.retriever.encode_queries(list(queries)))
+
+    def search(self, queries: Sequence[str], *, k: int, mode: SearchMode) -> list[list[Retrieved]]:
+        vectors = self._encode(queries)
+        return [
+            [retrieved(hit) for hit in self.retriever.search(query, k=k, mode=mode, query_vector=vector)]
+            for query, vector in zip(queries, vectors, strict=True)
+        ]
+
+    def ask(self, queries: Sequence[str]) -> list[AskOutcome]:
+        outcomes = []
+        for query, vector in zip(queries, self._encode(queries), strict=True):
+            result = self.answerer.ask(query, question_vector=vector)
+            answer = result.answer
+            outcomes.append(
+                AskOutcome(
+                    answer=answer.text if answer else None,
+                    abstained=result.abstained,
+                    passage_id=answer.passage_id if answer else None,
+                    confidence=answer.confidence if answer else None,
+                )
+            )
+        return outcomes
+
+    def passages(self) -> list[tuple[str, str, str]]:
+        return [(p.id, p.article_id, p.text) for p in self.retriever.index.passages]
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,1 @@
+"""Running the service for measurement: a child process on loopback and a small HTTP client."""

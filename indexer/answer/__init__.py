@@ -1,0 +1,1 @@
+"""Answering a question from retrieved passages: the answerer, evidence checks, question kinds per language."""

@@ -1,0 +1,334 @@
+"""Answering a question with one cited sentence from the retrieved passages, or abstaining."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.answer import evidence
+from indexer.answer.evidence import Verdict
+from indexer.answer.question import AnswerKind, event_wordings, expected_kind, kind_evidence
+from indexer.build.chunking import sentence_spans
+from indexer.encoders.base import Vectors
+from indexer.models import Answer, AskResult, Hit, SearchFilters
+from indexer.search.retriever import Retriever
+
+log = logging.getLogger(__name__)
+_TERMS_CACHE_SIZE = 65_536
+
+# Question words carry no evidence: "who" matching "who" in a sentence says nothing about
+# whether the sentence answers. (The keyword index already drops ordinary English stopwords.)
+_QUESTION_WORDS = frozenset(
+    {
+        "who",
+        "whom",
+        "whose",
+        "what",
+        "when",
+        "where",
+        "which",
+        "why",
+        "how",
+        "much",
+        "mani",
+        "many",
+        "did",
+        "doe",
+        "does",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One sentence of a retrieved passage with the evidence behind its score."""
+
+    hit: Hit
+    start: int
+    end: int
+    text: str
+    cosine: float
+    coverage: float
+    evidence: float
+    rank_prior: float
+    penalty: float
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Turns the evidence score into the chance that an answer is right (Platt scaling: a logistic curve).
+
+    The raw score (mean of the best sentence cosine and the term coverage) decides abstention; what
+    an answer shows as its confidence is this curve's value, fitted on the archive-scale question
+    set, so that answers shown at 70 % are right about 70 % of the time there.
+    """
+
+    slope: float
+    intercept: float
+
+    def __call__(self, score: float) -> float:
+        return 1.0 / (1.0 + math.exp(-(self.slope * score + self.intercept)))
+
+
+# Fitted by `python -m eval.tuning.calibration --distractors DIR --fit` (eval/README.md, "Calibration").
+ARCHIVE_CALIBRATION = Calibration(slope=2.1799, intercept=-0.6265)
+
+
+# A sentence that ends without . ! ? (or a closing quote after one) is a heading or caption line.
+_SENTENCE_FINAL = re.compile(r"[.!?…][\"'»”’)\]]*$")
+
+
+def looks_like_heading(text: str) -> bool:
+    return not _SENTENCE_FINAL.search(text)
+
+
+class Answerer:
+    """Picks the sentence of the top passages that best answers a question; thread-safe.
+
+    Choosing the sentence: a blend of the model's cosine between question and sentence
+    (meaning), the IDF-weighted share of the question's terms the sentence contains (the rare
+    names and numbers people ask about count most; "university" counts little), the rank of
+    its passage, and whether it holds the kind of fact asked for (a date for "when", a person
+    for "who", the expansion for "what does X stand for"), less penalties for headings and
+    sentences that only repeat the question.
+
+    Deciding whether to answer at all is a separate question: is there evidence? The
+    confidence is the mean of the best sentence cosine and the IDF-weighted share of the
+    question's terms covered by the best passage (with its title). A question about something
+    the articles never mention ("the Wi-Fi password", "students from India") leaves its rare
+    terms uncovered, and the answerer abstains below ``min_confidence``. Weights and threshold
+    were chosen on eval/questions.jsonl (see eval/README.md).
+
+    In an archive of hundreds of articles some passage always comes close, so the chosen sentence
+    must also pass the evidence check (indexer/evidence.py: the question's years, names, the
+    asked-for thing and kind of fact, in its context); otherwise the next of the top
+    ``check_depth`` is tried, and if none passes the answerer abstains and says why (``reason``).
+    """
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        *,
+        cosine_weight: float = 0.3,
+        coverage_weight: float = 0.2,
+        rank_weight: float = 0.1,
+        kind_weight: float = 0.2,
+        event_weight: float = 0.1,
+        heading_penalty: float = 0.1,
+        echo_penalty: float = 0.1,
+        min_confidence: float = 0.3,
+        min_words: int = 3,
+        check_evidence: bool = True,
+        check_depth: int = 3,
+        context_sentences: int = 2,
+        calibration: Calibration | None = ARCHIVE_CALIBRATION,
+    ) -> None:
+        self.retriever = retriever
+        self.cosine_weight = cosine_weight
+        self.coverage_weight = coverage_weight
+        self.rank_weight = rank_weight
+        self.kind_weight = kind_weight
+        self.event_weight = event_weight
+        self.heading_penalty = heading_penalty
+        self.echo_penalty = echo_penalty
+        self.min_confidence = min_confidence
+        self.min_words = min_words
+        # Corpus sentences and passages come back request after request; their analysed terms
+        # never change for this index, so each text is tokenised and stemmed once (bounded).
+        self.terms = functools.lru_cache(maxsize=_TERMS_CACHE_SIZE)(self._analyse)
+        self.article_sentences = functools.lru_cache(maxsize=_TERMS_CACHE_SIZE)(self._article_sentences)
+        self.article_terms = functools.lru_cache(maxsize=_TERMS_CACHE_SIZE)(self._article_terms)
+        self.check_evidence = check_evidence
+        self.check_depth = check_depth
+        self.context_sentences = context_sentences
+        # None shows the raw evidence score (eval/calibration.py fits the curve from it).
+        self.calibration = calibration
+
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        question_vector: Vectors | None = None,
+        filters: SearchFilters | None = None,
+    ) -> AskResult:
+        """Retrieve ``k`` passages (hybrid) and answer from their sentences, or abstain."""
+        question = question.strip()
+        if question_vector is None:
+            question_vector = self.retriever.encode_queries([question])[0]
+        hits = self.retriever.search(question, k=k, mode="hybrid", filters=filters, query_vector=question_vector)
+        candidates = self.candidates(question, hits, question_vector)
+        ranked = sorted(candidates, key=lambda c: (-c.score, c.hit.rank, c.start))
+        confidence = self.confidence(question, hits, candidates)
+        best, reason = self.choose(question, hits, ranked)
+        if best is not None and confidence < self.min_confidence:
+            best, reason = None, "the closest passages do not match the question closely enough"
+        if best is None:
+            log.debug("abstained", extra={"confidence": confidence, "reason": reason})
+            return AskResult(question=question, answer=None, abstained=True, citations=hits, reason=reason)
+        passage = best.hit.passage
+        answer = Answer(
+            text=best.text,
+            passage_id=passage.id,
+            article_id=passage.article_id,
+            title=passage.title,
+            date=passage.date,
+            start=best.start,
+            end=best.end,
+            confidence=round(self.calibration(confidence) if self.calibration else confidence, 4),
+        )
+        return AskResult(question=question, answer=answer, abstained=False, citations=hits)
+
+    def choose(self, question: str, hits: list[Hit], ranked: list[Candidate]) -> tuple[Candidate | None, str | None]:
+        """The best-scored sentence whose context supports an answer (indexer/evidence.py), or None and why not.
+
+        Only the top ``check_depth`` sentences are tried: further down, a sentence that happens
+        to hold the question's words is rarely the answer.
+        """
+        if not ranked:
+            return None, "no passage matches the question"
+        if not self.check_evidence:
+            return ranked[0], None
+        wanted = evidence.question_evidence(question, self.terms, expected_kind(question))
+        mentioned = frozenset[str]().union(*(self.terms(f"{h.passage.title}\n{h.passage.text}") for h in hits))
+        first: Verdict | None = None
+        for candidate in ranked[: self.check_depth]:
+            context = self.context(candidate)
+            verdict = evidence.check(
+                question,
+                wanted,
+                candidate.text,
+                context,
+                self.terms(context),
+                self.article_terms(candidate.hit.passage.article_id),
+                date=candidate.hit.passage.date,
+                mentioned=mentioned.__contains__,
+                sentence_terms=self.terms(candidate.text),
+            )
+            if verdict.supported:
+                return candidate, None
+            first = first or verdict
+        return None, first.reason if first is not None else None
+
+    def context(self, candidate: Candidate) -> str:
+        """The sentence with ``context_sentences`` neighbours either side, under its article's title."""
+        passage = candidate.hit.passage
+        body = self.retriever.article(passage.article_id).body
+        spans = self.article_sentences(passage.article_id)
+        at = next((i for i, (start, end) in enumerate(spans) if start <= candidate.start < end), None)
+        if at is None:
+            return f"{passage.title}\n{candidate.text}"
+        reach = self.context_sentences
+        start, end = spans[max(0, at - reach)][0], spans[min(len(spans) - 1, at + reach)][1]
+        return f"{passage.title}\n{body[start:end]}"
+
+    def _article_terms(self, article_id: str) -> frozenset[str]:
+        article = self.retriever.article(article_id)
+        return self._analyse(f"{article.title}\n{article.body}")
+
+    def _article_sentences(self, article_id: str) -> list[tuple[int, int]]:
+        return sentence_spans(self.retriever.article(article_id).body)
+
+    def confidence(self, question: str, hits: list[Hit], candidates: list[Candidate]) -> float:
+        """Evidence that the hits answer the question at all, in [0, 1]."""
+        if not candidates:
+            return 0.0
+        weights = self.term_weights(question)
+        coverage = max(
+            (self.coverage(weights, self.terms(f"{hit.passage.title}\n{hit.passage.text}")) for hit in hits),
+            default=0.0,
+        )
+        if not self.retriever.read_query(question).dense:
+            # The model does not cover the question's language: its cosines are noise.
+            return min(1.0, max(0.0, coverage))
+        cosine = max(c.cosine for c in candidates)
+        return min(1.0, max(0.0, (cosine + coverage) / 2))
+
+    def candidates(self, question: str, hits: list[Hit], question_vector: Vectors) -> list[Candidate]:
+        """Every distinct sentence of the hits, scored; a sentence in overlapping passages counts once."""
+        spans = self._sentences(hits)
+        if not spans:
+            return []
+        # Sentence vectors were computed at build time: answering costs no extra model call.
+        keys = [(hit.passage.article_id, start, end) for hit, start, end, _ in spans]
+        cosines = self.retriever.sentence_vectors(keys) @ np.asarray(question_vector, dtype=np.float32)
+        # A question or sentence outside the model's languages has no meaningful cosine.
+        covered = self.retriever.read_query(question).dense
+        cosines *= np.array([covered and self.retriever.covers(hit.passage) for hit, *_ in spans], dtype=np.float32)
+        weights = self.term_weights(question)
+        kind = expected_kind(question)
+        event = event_wordings(question)
+        return [
+            self._candidate(hit, start, end, text, float(cosine), weights, kind, question, event)
+            for (hit, start, end, text), cosine in zip(spans, cosines)
+        ]
+
+    def _candidate(
+        self,
+        hit: Hit,
+        start: int,
+        end: int,
+        text: str,
+        cosine: float,
+        weights: dict[str, float],
+        kind: AnswerKind | None,
+        question: str,
+        event: re.Pattern[str] | None = None,
+    ) -> Candidate:
+        terms = self.terms(text)
+        coverage = self.coverage(weights, terms)
+        evidence = kind_evidence(kind, question, text)
+        penalty = 0.0
+        if looks_like_heading(text):
+            penalty += self.heading_penalty
+        if not terms - weights.keys():
+            penalty += self.echo_penalty
+        rank_prior = 1.0 / hit.rank
+        # Strong evidence of the asked-for kind adds, none subtracts, weak is neutral.
+        kind_term = self.kind_weight * (2 * evidence - 1) if kind is not None else 0.0
+        # The question's event ("set up") in any of its wordings ("created"): a word match cannot see it.
+        event_term = self.event_weight if event is not None and event.search(text) else 0.0
+        score = (
+            self.cosine_weight * cosine
+            + self.coverage_weight * coverage
+            + self.rank_weight * rank_prior
+            + kind_term
+            + event_term
+            - penalty
+        )
+        return Candidate(hit, start, end, text, cosine, coverage, evidence, rank_prior, penalty, score)
+
+    def term_weights(self, question: str) -> dict[str, float]:
+        """The question's analysed terms with their IDF: rare names and numbers weigh most."""
+        return {term: self.retriever.index.keyword.idf(term) for term in self.terms(question)}
+
+    @staticmethod
+    def coverage(weights: dict[str, float], terms: frozenset[str]) -> float:
+        """The IDF-weighted share of the question's terms that ``terms`` contains."""
+        total = sum(weights.values())
+        return sum(w for term, w in weights.items() if term in terms) / total if total > 0 else 0.0
+
+    def _sentences(self, hits: list[Hit]) -> list[tuple[Hit, int, int, str]]:
+        spans: list[tuple[Hit, int, int, str]] = []
+        seen: set[tuple[str, int, int]] = set()
+        for hit in hits:
+            passage = hit.passage
+            body = self.retriever.article(passage.article_id).body
+            for start, end in sentence_spans(body, passage.start, passage.end):
+                key = (passage.article_id, start, end)
+                text = body[start:end]
+                if key in seen or len(text.split()) < self.min_words:
+                    continue
+                seen.add(key)
+                spans.append((hit, start, end, text))
+        return spans
+
+    def _analyse(self, text: str) -> frozenset[str]:
+        # The keyword index's own analyser (stemming, stopwords), so "delegations" meets "delegation".
+        return frozenset(t for t in self.retriever.index.keyword.query_terms(text) if t not in _QUESTION_WORDS)

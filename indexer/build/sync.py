@@ -1,0 +1,288 @@
+"""One sync pass: list every source, fetch what changed, record it in the state, rebuild the index.
+
+The state file is the truth about which articles exist; the index is rebuilt from it with
+``build_from_articles``, which re-encodes only articles whose content hash changed and writes
+nothing when nothing changed. Deletions follow the rules in the README: an article goes only
+when a complete listing of its source no longer has it, or its page answered 404/410 on two
+syncs, or a ``.jsonl`` export marks it deleted; a failed or partial listing deletes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from indexer.build.builder import PIPELINE_VERSION, BuildOptions, BuildReport, build_from_articles
+from indexer.encoders.base import Encoder
+from indexer.errors import ArticleReadError, BuildError, FetchError, PolysearchError, SourceError
+from indexer.models import Article, ChunkParams
+from indexer.sources.fetching import PoliteFetcher, RobotsDisallowed
+from indexer.sources.listing import Listing, PageRef, url_article_id
+from indexer.sources.pages import extract_page, extracted_hash
+from indexer.sources.resolve import Source
+from indexer.store.reader import load_index
+from indexer.sources.state import STATE_FILE, PageState, SyncState
+
+log = logging.getLogger(__name__)
+
+LOCK_FILE = "sync.lock"
+_GONE = frozenset({404, 410})
+_HTML = frozenset({"text/html", "application/xhtml+xml", None})
+# A page must answer 404/410 on this many syncs before its article is removed: one bad
+# deploy or a moved page answered for a minute must not empty the archive.
+GONE_SYNCS = 2
+
+
+@dataclass(slots=True)
+class SyncReport:
+    """What a pass did: per-source outcome, pages fetched, and the index build's own report."""
+
+    sources: dict[str, str] = field(default_factory=dict)
+    fetched: int = 0
+    not_modified: int = 0
+    skipped_unchanged: int = 0
+    failed_pages: int = 0
+    deleted: list[str] = field(default_factory=list)
+    build: BuildReport | None = None
+    stopped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return all(outcome.startswith("ok") for outcome in self.sources.values())
+
+
+@dataclass(slots=True)
+class _Pass:
+    state: SyncState
+    fetcher: PoliteFetcher
+    report: SyncReport
+    stop: threading.Event
+    show_progress: bool
+    # One fetch per URL per pass, even when a feed and a sitemap both list it.
+    seen_urls: dict[str, str | None] = field(default_factory=dict)
+
+    def take_articles(self, source: Source, listing: Listing) -> None:
+        for article in listing.articles:
+            self.state.put_article(article, source=source.name)
+
+    def take_pages(self, source: Source, pages: Sequence[PageRef]) -> bool:
+        """Fetch what may have changed; false when the pass was stopped before the end."""
+        bar = tqdm(pages, desc=f"sync {source.name}", unit="page", disable=not self.show_progress, leave=False)
+        for ref in bar:
+            if self.stop.is_set():
+                return False
+            if not self.fetcher.is_allowed_host(ref.url):
+                log.warning("page_off_site", extra={"url": ref.url, "source": source.name})
+                continue
+            if ref.url not in self.seen_urls:
+                self.seen_urls[ref.url] = self.take_page(ref, source.name)
+            article_id = self.seen_urls[ref.url]
+            if article_id is not None and self.state.article_hash(article_id) is not None:
+                self.state.claim(source.name, article_id)
+        return True
+
+    def take_page(self, ref: PageRef, source: str) -> str | None:
+        """Fetch one page if needed and store its article; the article id it stands for, if any."""
+        article_id = url_article_id(ref.url)
+        known = self.state.page(ref.url)
+        have = self.state.article_hash(article_id) is not None
+        if known is not None and have and ref.lastmod is not None and ref.lastmod == known.lastmod:
+            self.report.skipped_unchanged += 1
+            return article_id
+        try:
+            fetched = self.fetcher.get(
+                ref.url,
+                etag=known.etag if known else None,
+                last_modified=known.last_modified if known else None,
+            )
+        except RobotsDisallowed:
+            log.info("page_disallowed", extra={"url": ref.url})
+            return None
+        except FetchError as exc:
+            log.warning("page_failed", extra={"url": ref.url, "reason": str(exc)})
+            self.report.failed_pages += 1
+            return article_id if have else None
+        page = PageState(ref.url, article_id, ref.lastmod, fetched.etag, fetched.last_modified, 0)
+        if fetched.not_modified and not have:
+            # A page known to hold no article (a PDF, an index page) and still the same.
+            self.report.not_modified += 1
+            return None
+        if fetched.not_modified:
+            self.report.not_modified += 1
+            etag = fetched.etag or (known.etag if known else None)
+            modified = fetched.last_modified or (known.last_modified if known else None)
+            self.state.put_page(PageState(ref.url, article_id, ref.lastmod, etag, modified, 0))
+            return article_id
+        if fetched.status in _GONE:
+            gone = (known.gone if known else 0) + 1
+            if gone >= GONE_SYNCS:
+                for claimant in sorted(self.state.claimants(article_id)):
+                    self.report.deleted += self.state.release(claimant, {article_id})
+                return None
+            # No lastmod kept: the next sync must ask again, whatever the sitemap says.
+            self.state.put_page(PageState(ref.url, article_id, None, None, None, gone))
+            return article_id if have else None
+        if fetched.status != 200:
+            log.warning("page_failed", extra={"url": ref.url, "status": fetched.status})
+            self.report.failed_pages += 1
+            return article_id if have else None
+        self.report.fetched += 1
+        try:
+            if fetched.media_type not in _HTML:
+                raise ArticleReadError(f"{fetched.url}: {fetched.media_type or 'no content type'} is not an HTML page")
+            content = extract_page(fetched.content, url=fetched.url, charset=fetched.charset)
+        except ArticleReadError as exc:
+            log.warning("page_skipped", extra={"url": ref.url, "reason": str(exc)})
+            if not have:
+                # Remember its validators, so the next sync asks conditionally instead of downloading it again.
+                self.state.put_page(page)
+            return article_id if have else None
+        article = Article(
+            id=article_id,
+            title=content.title,
+            date=content.date,
+            body=content.body,
+            source=fetched.url,
+            content_hash=extracted_hash(
+                content.title, content.date, content.body, fetched.url, content.lang, content.date_source
+            ),
+            url=fetched.url,
+            lang=content.lang,
+            date_source=content.date_source,
+        )
+        # The article first, then the validators: a kill between the two only costs a refetch.
+        self.state.put_article(article, source=source)
+        self.state.put_page(page)
+        return article_id
+
+
+@dataclass(slots=True)
+class EncoderLoader:
+    """The model, loaded only when something must be encoded: an unchanged sync never loads it."""
+
+    name: str
+    factory: Callable[[], Encoder]
+    _loaded: Encoder | None = None
+
+    def load(self) -> Encoder:
+        if self._loaded is None:
+            self._loaded = self.factory()
+        return self._loaded
+
+
+def _up_to_date(out_dir: Path, articles: list[Article], model_name: str, options: BuildOptions) -> BuildReport | None:
+    """The build's report when the live index already holds exactly these articles, else ``None``.
+
+    The index is loaded and verified as the builder would, but no model is needed to see that
+    nothing changed: same model name, chunking and article hashes in the same order.
+    """
+    try:
+        live = load_index(out_dir)
+    except PolysearchError:
+        return None
+    manifest = live.manifest
+    chunking = ChunkParams(
+        chunk_tokens=options.chunk_tokens,
+        overlap_tokens=options.overlap_tokens,
+        encoding=options.encoding,
+        pipeline=PIPELINE_VERSION,
+    )
+    same_kind = options.dense_kind is None or options.dense_kind == manifest.dense_index
+    hashes = [(a.id, a.content_hash) for a in articles]
+    if manifest.model.name != model_name or manifest.chunking != chunking or not same_kind:
+        return None
+    if list(manifest.articles.items()) != hashes:
+        return None
+    return BuildReport(
+        version=manifest.version, unchanged=[a.id for a in articles], passages=len(live.passages), written=False
+    )
+
+
+@contextlib.contextmanager
+def _only_sync(out_dir: Path) -> Iterator[None]:
+    """Hold ``out_dir``'s sync lock: a cron run that overlaps a slow one stops with one line."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / LOCK_FILE).open("a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(f"another polysearch sync is running on {out_dir}") from None
+        yield
+
+
+def sync_once(
+    sources: Sequence[Source],
+    out_dir: Path,
+    encoder: Encoder | EncoderLoader,
+    options: BuildOptions,
+    *,
+    fetcher: PoliteFetcher,
+    stop: threading.Event | None = None,
+    on_listing: Callable[[Source, Listing], None] | None = None,
+) -> SyncReport:
+    """List every source, record what changed in the state, then rebuild the index from the state."""
+    options.validate()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BuildError(f"index directory {out_dir} exists and is not a directory")
+    report = SyncReport()
+    stop = stop or threading.Event()
+    with _only_sync(out_dir), SyncState(out_dir / STATE_FILE) as state:
+        run = _Pass(state, fetcher, report, stop, options.show_progress)
+        for source in sources:
+            if stop.is_set():
+                report.stopped = True
+                break
+            try:
+                listing = source.list(fetcher)
+            except SourceError as exc:
+                report.sources[source.name] = f"failed: {exc}"
+                log.warning("source_failed", extra={"source": source.name, "reason": str(exc)})
+                continue
+            if on_listing is not None:
+                on_listing(source, listing)
+            run.take_articles(source, listing)
+            finished = run.take_pages(source, listing.pages)
+            listed = {a.id for a in listing.articles} | {
+                run.seen_urls[p.url] for p in listing.pages if run.seen_urls.get(p.url) is not None
+            }
+            report.deleted += state.release(source.name, set(listing.deleted) & state.claimed(source.name))
+            if not finished:
+                report.stopped = True
+                report.sources[source.name] = "stopped"
+                break
+            if listing.complete:
+                report.deleted += state.release(source.name, state.claimed(source.name) - listed)
+                report.sources[source.name] = f"ok: {len(listed)} articles, complete listing"
+            else:
+                report.sources[source.name] = f"ok: {len(listed)} articles, partial listing (nothing deleted)"
+        articles = state.articles()
+        if stop.is_set():
+            # Everything taken so far is committed in the state; the next sync builds from it.
+            report.stopped = True
+            return report
+        if not articles:
+            raise BuildError("the sources hold no articles; nothing to index")
+        report.build = _up_to_date(out_dir, articles, encoder.name, options)
+        if report.build is None:
+            real = encoder.load() if isinstance(encoder, EncoderLoader) else encoder
+            report.build = build_from_articles(articles, out_dir, real, options)
+    log.info(
+        "sync_done",
+        extra={
+            "fetched": report.fetched,
+            "not_modified": report.not_modified,
+            "skipped_unchanged": report.skipped_unchanged,
+            "failed_pages": report.failed_pages,
+            "deleted": len(report.deleted),
+            "written": report.build.written,
+            "version": report.build.version,
+        },
+    )
+    return report

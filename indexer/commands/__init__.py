@@ -1,0 +1,1 @@
+"""The ``polysearch`` command line: the entry point and the core subcommands (index, search, sync, merge)."""

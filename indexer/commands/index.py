@@ -1,0 +1,136 @@
+"""``polysearch index``: build or update the index from a folder of articles, or verify one."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from indexer.build.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions, build_index
+from indexer.commands.options import (
+    DEFAULT_INDEX,
+    DEFAULT_SEEDS,
+    add_backend_option,
+    add_merge_option,
+    build_backend,
+    non_negative_int,
+    positive_int,
+    prepare_query_encoder,
+    say,
+)
+from indexer.encoders.base import Encoder
+from indexer.encoders.registry import encoder_cache_dir, load_encoder
+from indexer.errors import BuildError
+from indexer.sources.state import STATE_FILE, holds_sync_state
+from indexer.store.merging import merge_once
+
+
+def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("index", help="build or update the index from article files")
+    parser.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="directory of .txt/.md articles")
+    parser.add_argument("--out", type=Path, default=DEFAULT_INDEX, help="index directory")
+    parser.add_argument(
+        "--model", default=None, help="sentence-transformers model name or path (default: packaged all-MiniLM-L6-v2)"
+    )
+    parser.add_argument("--chunk-tokens", type=positive_int, default=DEFAULT_CHUNK_TOKENS)
+    parser.add_argument("--overlap-tokens", type=non_negative_int, default=DEFAULT_OVERLAP_TOKENS)
+    parser.add_argument("--batch-size", type=positive_int, default=64)
+    parser.add_argument(
+        "--dense-index",
+        choices=["auto", "flat", "hnsw"],
+        default="auto",
+        help="FAISS index type (auto: by corpus size)",
+    )
+    parser.add_argument(
+        "--model-languages",
+        default=None,
+        help="languages the model embeds, e.g. 'en,ru,zh' (default: en/ru/zh for known multilingual models, "
+        "else en); text in others is ranked by keywords alone",
+    )
+    add_backend_option(parser)
+    add_merge_option(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--verify", action="store_true", help="only check the index at --out (files, counts, vectors) and report"
+    )
+    parser.add_argument(
+        "--engine", choices=["local", "ray"], default="local", help="where embedding runs (ray: a Ray cluster)"
+    )
+    parser.add_argument("--ray-address", default=None, help="head of the Ray cluster (default: start one here)")
+    parser.add_argument("--ray-workers", type=positive_int, default=2, help="model actors on the cluster")
+    parser.set_defaults(handler=run_index)
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from indexer.text.coverage import parse_languages
+
+    if args.verify:
+        return run_verify(args.out)
+    languages = None if args.model_languages is None else parse_languages(args.model_languages)
+    options = BuildOptions(
+        chunk_tokens=args.chunk_tokens,
+        overlap_tokens=args.overlap_tokens,
+        batch_size=args.batch_size,
+        show_progress=not args.quiet,
+        dense_kind=None if args.dense_index == "auto" else args.dense_index,
+        model_languages=languages,
+    )
+    options.validate()
+    if holds_sync_state(args.out):
+        # Rebuilding from seeds would drop every synced article: `polysearch sync` owns this index.
+        raise BuildError(f"{args.out} is kept by `polysearch sync` ({STATE_FILE}); sync it or use another --out")
+    backend = build_backend(args.backend, engine=args.engine)
+    encoder: Encoder
+    if args.engine == "ray":
+        # Imported here: ray is an optional extra and the default build never loads it.
+        from indexer.engines.ray_embed import cluster_encoder
+
+        encoder = cluster_encoder(
+            args.model,
+            backend=backend,
+            cache_dir=encoder_cache_dir(args.out),
+            workers=args.ray_workers,
+            address=args.ray_address,
+            notify=None if args.quiet else say,
+        )
+    else:
+        encoder = load_encoder(
+            args.model,
+            backend=backend,
+            cache_dir=encoder_cache_dir(args.out),
+            notify=None if args.quiet else say,
+        )
+    report = build_index(args.seeds, args.out, encoder, options)
+    if report.written:
+        prepare_query_encoder(args.model, backend, args.out, quiet=args.quiet)
+    state = "written" if report.written else "already up to date"
+    print(
+        f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
+        f"unchanged {len(report.unchanged)}; {report.passages} passages, {report.encoded} encoded; "
+        f"index {args.out} version {report.version} ({state})"
+    )
+    for label, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        for article_id in ids:
+            print(f"  {label}: {article_id}")
+    if report.written and not args.no_merge:
+        # The update is live already; merging segments is a second, separate version.
+        merged = merge_once(args.out, wait=True)
+        if merged is not None:
+            print(f"  {merged.line()}")
+    return 0
+
+
+def run_verify(index_dir: Path) -> int:
+    """Print the state of an index for operators; exit 1 when it is damaged."""
+    from indexer.store.reader import verify_index
+
+    health = verify_index(index_dir)
+    if health.ok:
+        print(
+            f"index {index_dir}: ok, version {health.version}, {health.articles} articles, "
+            f"{health.passages} passages, {health.files} files match their checksums"
+        )
+    else:
+        print(f"index {index_dir}: damaged: {health.problem}; `polysearch index` rebuilds it")
+    if health.leftovers:
+        print(f"  leftovers the next build removes: {', '.join(health.leftovers)}")
+    return 0 if health.ok else 1

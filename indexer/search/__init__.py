@@ -1,0 +1,1 @@
+"""Searching a loaded index: the retriever and the fusion of dense and keyword rankings."""
