@@ -33,7 +33,7 @@ def host_page(title: str, body: str, *, css: str = "") -> str:
 
 
 def snippet(service: Service) -> str:
-    """The snippet the README tells editors to paste."""
+    """The snippet docs/widget.md tells editors to paste."""
     return (
         '<div id="search" data-polysearch></div>'
         f'<script src="{service.origin}/widget.js" data-endpoint="{service.origin}"></script>'
