@@ -1,7 +1,7 @@
 """Quality floors for CI: a metric below its floor (or above its ceiling) is a regression.
 
 The figures live in ``floors.json``, set just under the measured values recorded in
-``eval/README.md``, so a change that makes retrieval or answering worse fails the build.
+``docs/evaluation.md`` ("CI gate"), so a change that makes retrieval or answering worse fails the build.
 ``polysearch eval --compare --write-floors eval/floors.json`` re-measures them after an
 intended change (new defaults, a better answerer).
 """

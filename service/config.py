@@ -14,7 +14,8 @@ from service.errors import ConfigError
 
 ENV_PREFIX = "POLYSEARCH_"
 MAX_BODY_BYTES = 16 * 1024
-# ~16 searches per core finish in about 100 ms on this class of CPU (eval/README.md, bench).
+# A full queue of 16 per core drains in a few tenths of a second: 16 clients on 2 cores waited
+# 90 ms at p50 and 152 ms at p99 (docs/performance.md, "Latest run").
 QUEUE_PER_CORE = 16
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})

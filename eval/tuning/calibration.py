@@ -142,7 +142,8 @@ def fit_platt(scores: Sequence[float], correct: Sequence[bool], *, l2: float = 0
     """The logistic curve through (score, right or wrong), by Newton's method.
 
     ``l2`` penalises the slope: with a hundred answers an unpenalised fit chases the noise of single
-    bins. 0.3 had the lowest held-out calibration error of 0, 0.01, 0.1, 0.3 and 1 (eval/README.md).
+    bins. 0.3 had the lowest held-out calibration error of 0, 0.01, 0.1, 0.3 and 1
+    (docs/evaluation.md, "Calibration").
     """
     x = np.column_stack([np.asarray(scores, dtype=np.float64), np.ones(len(scores))])
     y = np.asarray(correct, dtype=np.float64)

@@ -3,7 +3,7 @@
 Builds one index per ``(chunk_tokens, overlap_tokens)`` into a temporary directory, then
 evaluates dense and keyword once and hybrid plus ``ask`` once per fusion setting (fusion
 changes ranking only, not the index). Prints one row per setting; ``--json`` keeps them all
-and ``--markdown`` prints the table for ``eval/README.md``. ``--calibrate`` adds, for the
+and ``--markdown`` prints them as a markdown table. ``--calibrate`` adds, for the
 first setting, the answer metrics every abstention threshold would give.
 """
 

@@ -16,7 +16,7 @@ answer only when
 Each failure carries a reason a person can read, naming what is missing in the question's own words.
 Matching is on the keyword index's analysed terms (stemmed), so "partners" meets "partnering".
 Requiring every IDF-weighted term was tried and rejected: staff paraphrase ("housed" for
-"located"), and no lexical weighting told a paraphrase from a missing fact (eval/README.md).
+"located"), and no lexical weighting told a paraphrase from a missing fact (CHANGELOG.md, "Answers").
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ oneDNN would emulate it, slower than float32, so loading is refused there. Token
 batching and pooling are ``indexer.encoders.token_batches``'s (pooling in float32), and attention is
 the explicit (eager) kind, which measured faster here than torch's fused CPU kernel in bfloat16.
 Vectors have cosine >= 0.9999 to the float32 model's, so they count as float32 vectors: an
-index built here is searched by ``onnx`` or ``torch`` queries (eval/README.md, "bfloat16").
+index built here is searched by ``onnx`` or ``torch`` queries (docs/performance.md, "Indexing").
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from indexer.errors import IndexMismatchError, ModelLoadError
 
 Backend = Literal["torch", "onnx", "onnx-int8", "torch-bf16"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8", "torch-bf16")
-# Chosen by measurement (README "Performance", eval/README.md "Encoder backends"): the fp32
+# Chosen by measurement (docs/performance.md, "Indexing"; docs/index-format.md, "Encoder backends"): the fp32
 # ONNX export gives torch's vectors (cosine >= 0.99999) at a fraction of the time.
 DEFAULT_BACKEND: Backend = "onnx"
 # ``polysearch index --backend auto`` (the default) and ``polysearch sync``: see default_index_backend.
@@ -34,7 +34,7 @@ Notify = Callable[[str], None]
 # index built by one is searched by the other; int8 vectors differ (cosine ~0.99) and rank
 # differently, so an int8 index needs int8 queries and the other way round.
 # bfloat16 vectors have cosine >= 0.9999 to float32's and rank the question sets alike
-# (eval/README.md, "bfloat16"), so they are float32 vectors for searching.
+# (docs/performance.md, "Indexing"), so they are float32 vectors for searching.
 _VECTOR_FAMILY: dict[str, str] = {"torch": "fp32", "onnx": "fp32", "onnx-int8": "int8", "torch-bf16": "fp32"}
 
 
@@ -46,7 +46,7 @@ _SERVING_BACKEND: dict[str, Backend] = {"torch-bf16": "onnx"}
 def default_index_backend(flags: frozenset[str] | None = None) -> Backend:
     """What builds an index unless told: ``torch-bf16`` on a CPU with bfloat16 instructions, else ``onnx``.
 
-    Measured side by side on whole builds of real news (eval/README.md, "bfloat16"): 2.2-2.5x
+    Measured side by side on whole builds of real news (docs/performance.md, "Indexing"): 2.2-2.5x
     torch's passages/s against onnx's 1.5x, both question sets within one question of torch. Without
     the instructions bfloat16 is emulated, slower than float32.
     """

@@ -28,7 +28,7 @@ from indexer.errors import ModelLoadError
 
 # Padded tokens per batch at most (besides batch_size texts): long passages go in small batches,
 # whose attention matrices stay in cache; short sentences in large ones. Chosen by the sweep in
-# eval/README.md ("Encoder backends and compact vectors", indexing).
+# CHANGELOG.md ("Encoder backends and indexing speed").
 MAX_BATCH_TOKENS = 2048
 # Texts tokenised per tokenizer call while planning, so a 100k-passage build never holds
 # hundreds of thousands of Encoding objects at once.

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from indexer.encoders.base import Vectors
 
 DenseKind = Literal["flat", "hnsw"]
-# Chosen by measurement (`polysearch bench --growth`, eval/README.md "Speed"). Exact search
+# Chosen by measurement (`polysearch bench --growth`, docs/performance.md "Approximate dense search"). Exact search
 # costs ~0.14 ms per 1,000 vectors per query here (14 ms at 100k, the cost of encoding the
 # query itself); at 20k it is ~3 ms and HNSW is ~4x faster. M=32 with efSearch=512 kept
 # recall@10 >= 0.98 at every size measured (0.996 on real embeddings at 10k, 1.000 at 100k and
@@ -41,7 +41,7 @@ class DenseIndex:
         # Inner product equals cosine similarity because every vector is unit length. Vectors
         # are held as float16 (faiss decodes them with SIMD as it scans): half the memory and
         # disk of float32, and cosines move by < 1e-3, which left every ranking of the
-        # question sets unchanged (eval/README.md "Compact vectors").
+        # question sets unchanged (docs/index-format.md "Vectors").
         index: faiss.Index
         if kind == "hnsw":
             # faiss's stubs type the quantiser argument as a class; the library takes the enum value.
