@@ -12,19 +12,19 @@ import msgspec
 import numpy as np
 import tiktoken
 
-from indexer.sources.articles import read_articles
 from indexer.build.chunking import Chunker, sentence_spans
-from indexer.store.dense import DenseKind
 from indexer.encoders.base import Encoder, FitsModel, Vectors, passage_input
 from indexer.encoders.registry import backend_of, compatible
 from indexer.errors import BuildError, IndexNotFoundError, PolysearchError
-from indexer.store.locking import write_lock
 from indexer.models import Article, ChunkParams, ModelInfo, Passage, Sentence
-from indexer.store.segments import IndexContent
-from indexer.store.loaded import LoadedIndex
-from indexer.store.writer import index_version, write_index
+from indexer.sources.articles import read_articles
+from indexer.store.dense import DenseKind
 from indexer.store.layout import live_version_dir, remove_leftovers
+from indexer.store.loaded import LoadedIndex
+from indexer.store.locking import write_lock
 from indexer.store.reader import load_for_build
+from indexer.store.segments import IndexContent
+from indexer.store.writer import index_version, write_index
 from indexer.text.coverage import model_languages
 from indexer.text.language import detect_language, normalise_language
 
@@ -51,6 +51,15 @@ class BuildOptions:
     # Languages the embedding model covers; ``None``: known multilingual models cover en/ru/zh,
     # any other model English only (see indexer.text.coverage).
     model_languages: tuple[str, ...] | None = None
+
+    def chunk_params(self) -> ChunkParams:
+        """The chunking as the manifest records it: stored passages are reused only under the same one."""
+        return ChunkParams(
+            chunk_tokens=self.chunk_tokens,
+            overlap_tokens=self.overlap_tokens,
+            encoding=self.encoding,
+            pipeline=PIPELINE_VERSION,
+        )
 
     def validate(self) -> None:
         """Reject impossible settings before any work is done."""
@@ -261,12 +270,7 @@ def build_from_articles(
         languages=model_languages(encoder.name, options.model_languages),
         backend=backend_of(encoder),
     )
-    chunking = ChunkParams(
-        chunk_tokens=options.chunk_tokens,
-        overlap_tokens=options.overlap_tokens,
-        encoding=options.encoding,
-        pipeline=PIPELINE_VERSION,
-    )
+    chunking = options.chunk_params()
     # Held from reading the live version to switching CURRENT, so no merge replaces it meanwhile;
     # a first build needs none: nothing merges an index that does not exist yet.
     lock = write_lock(out_dir, wait=True) if out_dir.is_dir() else contextlib.nullcontext(True)

@@ -19,16 +19,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from indexer.build.builder import PIPELINE_VERSION, BuildOptions, BuildReport, build_from_articles
+from indexer.build.builder import BuildOptions, BuildReport, build_from_articles
 from indexer.encoders.base import Encoder
 from indexer.errors import ArticleReadError, BuildError, FetchError, PolysearchError, SourceError
-from indexer.models import Article, ChunkParams
-from indexer.sources.fetching import PoliteFetcher, RobotsDisallowed
+from indexer.models import Article
+from indexer.sources.fetching import Fetched, PoliteFetcher, RobotsDisallowed
 from indexer.sources.listing import Listing, PageRef, url_article_id
-from indexer.sources.pages import extract_page, extracted_hash
+from indexer.sources.pages import page_article
 from indexer.sources.resolve import Source
-from indexer.store.reader import load_index
 from indexer.sources.state import STATE_FILE, PageState, SyncState
+from indexer.store.reader import load_index
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,21 @@ class SyncReport:
         return all(outcome.startswith("ok") for outcome in self.sources.values())
 
 
+@dataclass(frozen=True, slots=True)
+class _Visit:
+    """One listed page as the state knew it before this pass fetched it."""
+
+    ref: PageRef
+    article_id: str
+    known: PageState | None
+    have: bool  # the state holds the page's article
+
+    @property
+    def kept(self) -> str | None:
+        """The id the page stands for when this fetch brings no article: the stored one, if any."""
+        return self.article_id if self.have else None
+
+
 @dataclass(slots=True)
 class _Pass:
     state: SyncState
@@ -67,6 +82,33 @@ class _Pass:
     show_progress: bool
     # One fetch per URL per pass, even when a feed and a sitemap both list it.
     seen_urls: dict[str, str | None] = field(default_factory=dict)
+
+    def take_source(self, source: Source, on_listing: Callable[[Source, Listing], None] | None) -> bool:
+        """List one source and record what it holds; false when the pass was stopped within it."""
+        try:
+            listing = source.list(self.fetcher)
+        except SourceError as exc:
+            self.report.sources[source.name] = f"failed: {exc}"
+            log.warning("source_failed", extra={"source": source.name, "reason": str(exc)})
+            return True
+        if on_listing is not None:
+            on_listing(source, listing)
+        self.take_articles(source, listing)
+        finished = self.take_pages(source, listing.pages)
+        listed = {a.id for a in listing.articles} | {
+            self.seen_urls[p.url] for p in listing.pages if self.seen_urls.get(p.url) is not None
+        }
+        claimed = self.state.claimed(source.name)
+        self.report.deleted += self.state.release(source.name, set(listing.deleted) & claimed)
+        if not finished:
+            self.report.sources[source.name] = "stopped"
+            return False
+        if listing.complete:
+            self.report.deleted += self.state.release(source.name, self.state.claimed(source.name) - listed)
+            self.report.sources[source.name] = f"ok: {len(listed)} articles, complete listing"
+        else:
+            self.report.sources[source.name] = f"ok: {len(listed)} articles, partial listing (nothing deleted)"
+        return True
 
     def take_articles(self, source: Source, listing: Listing) -> None:
         for article in listing.articles:
@@ -92,8 +134,8 @@ class _Pass:
         """Fetch one page if needed and store its article; the article id it stands for, if any."""
         article_id = url_article_id(ref.url)
         known = self.state.page(ref.url)
-        have = self.state.article_hash(article_id) is not None
-        if known is not None and have and ref.lastmod is not None and ref.lastmod == known.lastmod:
+        visit = _Visit(ref, article_id, known, self.state.article_hash(article_id) is not None)
+        if known is not None and visit.have and ref.lastmod is not None and ref.lastmod == known.lastmod:
             self.report.skipped_unchanged += 1
             return article_id
         try:
@@ -108,59 +150,64 @@ class _Pass:
         except FetchError as exc:
             log.warning("page_failed", extra={"url": ref.url, "reason": str(exc)})
             self.report.failed_pages += 1
-            return article_id if have else None
-        page = PageState(ref.url, article_id, ref.lastmod, fetched.etag, fetched.last_modified, 0)
-        if fetched.not_modified and not have:
-            # A page known to hold no article (a PDF, an index page) and still the same.
-            self.report.not_modified += 1
-            return None
+            return visit.kept
         if fetched.not_modified:
-            self.report.not_modified += 1
-            etag = fetched.etag or (known.etag if known else None)
-            modified = fetched.last_modified or (known.last_modified if known else None)
-            self.state.put_page(PageState(ref.url, article_id, ref.lastmod, etag, modified, 0))
-            return article_id
+            return self._not_modified(visit, fetched)
         if fetched.status in _GONE:
-            gone = (known.gone if known else 0) + 1
-            if gone >= GONE_SYNCS:
-                for claimant in sorted(self.state.claimants(article_id)):
-                    self.report.deleted += self.state.release(claimant, {article_id})
-                return None
-            # No lastmod kept: the next sync must ask again, whatever the sitemap says.
-            self.state.put_page(PageState(ref.url, article_id, None, None, None, gone))
-            return article_id if have else None
+            return self._gone(visit)
         if fetched.status != 200:
             log.warning("page_failed", extra={"url": ref.url, "status": fetched.status})
             self.report.failed_pages += 1
-            return article_id if have else None
+            return visit.kept
         self.report.fetched += 1
+        return self._take_content(visit, fetched, source)
+
+    def _not_modified(self, visit: _Visit, fetched: Fetched) -> str | None:
+        """A 304: the stored article stands; validators the answer left out are kept from before."""
+        self.report.not_modified += 1
+        if not visit.have:
+            # A page known to hold no article (a PDF, an index page) and still the same.
+            return None
+        known = visit.known
+        etag = fetched.etag or (known.etag if known else None)
+        modified = fetched.last_modified or (known.last_modified if known else None)
+        self.state.put_page(PageState(visit.ref.url, visit.article_id, visit.ref.lastmod, etag, modified, 0))
+        return visit.article_id
+
+    def _gone(self, visit: _Visit) -> str | None:
+        """A 404/410: counted, and the article released once the page was gone on ``GONE_SYNCS`` syncs."""
+        gone = (visit.known.gone if visit.known else 0) + 1
+        if gone >= GONE_SYNCS:
+            for claimant in sorted(self.state.claimants(visit.article_id)):
+                self.report.deleted += self.state.release(claimant, {visit.article_id})
+            return None
+        # No lastmod kept: the next sync must ask again, whatever the sitemap says.
+        self.state.put_page(PageState(visit.ref.url, visit.article_id, None, None, None, gone))
+        return visit.kept
+
+    def _take_content(self, visit: _Visit, fetched: Fetched, source: str) -> str | None:
+        """A 200: the page's article stored with the page's validators, or the page skipped."""
+        page = PageState(visit.ref.url, visit.article_id, visit.ref.lastmod, fetched.etag, fetched.last_modified, 0)
         try:
             if fetched.media_type not in _HTML:
                 raise ArticleReadError(f"{fetched.url}: {fetched.media_type or 'no content type'} is not an HTML page")
-            content = extract_page(fetched.content, url=fetched.url, charset=fetched.charset)
+            article = page_article(
+                fetched.content,
+                article_id=visit.article_id,
+                source=fetched.url,
+                url=fetched.url,
+                charset=fetched.charset,
+            )
         except ArticleReadError as exc:
-            log.warning("page_skipped", extra={"url": ref.url, "reason": str(exc)})
-            if not have:
+            log.warning("page_skipped", extra={"url": visit.ref.url, "reason": str(exc)})
+            if not visit.have:
                 # Remember its validators, so the next sync asks conditionally instead of downloading it again.
                 self.state.put_page(page)
-            return article_id if have else None
-        article = Article(
-            id=article_id,
-            title=content.title,
-            date=content.date,
-            body=content.body,
-            source=fetched.url,
-            content_hash=extracted_hash(
-                content.title, content.date, content.body, fetched.url, content.lang, content.date_source
-            ),
-            url=fetched.url,
-            lang=content.lang,
-            date_source=content.date_source,
-        )
+            return visit.kept
         # The article first, then the validators: a kill between the two only costs a refetch.
         self.state.put_article(article, source=source)
         self.state.put_page(page)
-        return article_id
+        return visit.article_id
 
 
 @dataclass(slots=True)
@@ -188,12 +235,7 @@ def _up_to_date(out_dir: Path, articles: list[Article], model_name: str, options
     except PolysearchError:
         return None
     manifest = live.manifest
-    chunking = ChunkParams(
-        chunk_tokens=options.chunk_tokens,
-        overlap_tokens=options.overlap_tokens,
-        encoding=options.encoding,
-        pipeline=PIPELINE_VERSION,
-    )
+    chunking = options.chunk_params()
     same_kind = options.dense_kind is None or options.dense_kind == manifest.dense_index
     hashes = [(a.id, a.content_hash) for a in articles]
     if manifest.model.name != model_name or manifest.chunking != chunking or not same_kind:
@@ -236,32 +278,9 @@ def sync_once(
     with _only_sync(out_dir), SyncState(out_dir / STATE_FILE) as state:
         run = _Pass(state, fetcher, report, stop, options.show_progress)
         for source in sources:
-            if stop.is_set():
+            if stop.is_set() or not run.take_source(source, on_listing):
                 report.stopped = True
                 break
-            try:
-                listing = source.list(fetcher)
-            except SourceError as exc:
-                report.sources[source.name] = f"failed: {exc}"
-                log.warning("source_failed", extra={"source": source.name, "reason": str(exc)})
-                continue
-            if on_listing is not None:
-                on_listing(source, listing)
-            run.take_articles(source, listing)
-            finished = run.take_pages(source, listing.pages)
-            listed = {a.id for a in listing.articles} | {
-                run.seen_urls[p.url] for p in listing.pages if run.seen_urls.get(p.url) is not None
-            }
-            report.deleted += state.release(source.name, set(listing.deleted) & state.claimed(source.name))
-            if not finished:
-                report.stopped = True
-                report.sources[source.name] = "stopped"
-                break
-            if listing.complete:
-                report.deleted += state.release(source.name, state.claimed(source.name) - listed)
-                report.sources[source.name] = f"ok: {len(listed)} articles, complete listing"
-            else:
-                report.sources[source.name] = f"ok: {len(listed)} articles, partial listing (nothing deleted)"
         articles = state.articles()
         if stop.is_set():
             # Everything taken so far is committed in the state; the next sync builds from it.
@@ -273,6 +292,11 @@ def sync_once(
         if report.build is None:
             real = encoder.load() if isinstance(encoder, EncoderLoader) else encoder
             report.build = build_from_articles(articles, out_dir, real, options)
+    _log_done(report, report.build)
+    return report
+
+
+def _log_done(report: SyncReport, build: BuildReport) -> None:
     log.info(
         "sync_done",
         extra={
@@ -281,8 +305,7 @@ def sync_once(
             "skipped_unchanged": report.skipped_unchanged,
             "failed_pages": report.failed_pages,
             "deleted": len(report.deleted),
-            "written": report.build.written,
-            "version": report.build.version,
+            "written": build.written,
+            "version": build.version,
         },
     )
-    return report

@@ -9,7 +9,7 @@ from indexer.errors import ArticleReadError, SourceError
 from indexer.models import Article
 from indexer.sources.articles import read_article
 from indexer.sources.listing import Listing
-from indexer.sources.pages import extract_page, extracted_hash
+from indexer.sources.pages import page_article
 
 log = logging.getLogger(__name__)
 
@@ -22,18 +22,7 @@ def read_html_article(path: Path) -> Article:
         raw = path.read_bytes()
     except OSError as exc:
         raise ArticleReadError(f"{path}: cannot read file ({exc.strerror or exc})") from exc
-    page = extract_page(raw, url=None)
-    return Article(
-        id=path.stem,
-        title=page.title,
-        date=page.date,
-        body=page.body,
-        source=path.name,
-        content_hash=extracted_hash(page.title, page.date, page.body, page.canonical_url, page.lang, page.date_source),
-        url=page.canonical_url,
-        lang=page.lang,
-        date_source=page.date_source,
-    )
+    return page_article(raw, article_id=path.stem, source=path.name)
 
 
 def list_folder(folder: Path, *, source: str) -> Listing:

@@ -21,6 +21,7 @@ import trafilatura
 from trafilatura.utils import decode_file
 
 from indexer.errors import ArticleReadError
+from indexer.models import Article
 from indexer.text.dates import parse_date
 
 # A short label before the date ("Дата публикации: 2020.10.05", "Published: 1 June 2023").
@@ -186,6 +187,29 @@ def extract_page(raw: bytes, *, url: str | None = None, charset: str | None = No
         body=body,
         lang=_lang(tree),
         canonical_url=canonical if canonical and str(canonical).startswith(("http://", "https://")) else None,
+    )
+
+
+def page_article(
+    raw: bytes, *, article_id: str, source: str, url: str | None = None, charset: str | None = None
+) -> Article:
+    """A page as an article; ``ArticleReadError`` when it holds no article text.
+
+    ``url`` is where the page was fetched from; a saved page (no ``url``) links to its own
+    canonical URL when it states one. Either way that link is part of the content hash.
+    """
+    page = extract_page(raw, url=url, charset=charset)
+    link = url if url is not None else page.canonical_url
+    return Article(
+        id=article_id,
+        title=page.title,
+        date=page.date,
+        body=page.body,
+        source=source,
+        content_hash=extracted_hash(page.title, page.date, page.body, link, page.lang, page.date_source),
+        url=link,
+        lang=page.lang,
+        date_source=page.date_source,
     )
 
 
