@@ -13,7 +13,7 @@ from indexer.build.builder import BuildOptions, build_index
 from indexer.errors import IndexMismatchError
 from indexer.models import SearchFilters
 from indexer.search.retriever import Retriever
-from indexer.store import segments, writer
+from indexer.store import segmented, segments, writer
 from indexer.store.dense import DenseIndex
 from indexer.store.keyword import ANALYZER, K1, B, KeywordIndex
 from indexer.store.layout import TOMBSTONES, live_version_dir
@@ -253,7 +253,7 @@ def test_a_build_rewrites_neither_a_mostly_deleted_segment_nor_below_its_own_lim
 def test_segmented_dense_search_is_the_exact_search_of_the_live_rows(
     monkeypatch: pytest.MonkeyPatch, overfetch: int
 ) -> None:
-    monkeypatch.setattr(segments, "_OVERFETCH_DEAD", overfetch)  # 0: the selector path
+    monkeypatch.setattr(segmented, "_OVERFETCH_DEAD", overfetch)  # 0: the selector path
     rng = np.random.default_rng(3)
     parts = [rng.standard_normal((n, 16)).astype(np.float32) for n in (40, 25)]
     parts = [p / np.linalg.norm(p, axis=1, keepdims=True) for p in parts]
