@@ -26,22 +26,12 @@ from indexer.models import Manifest
 # 3: passage and sentence vectors stored as float16 (embeddings files and dense.faiss).
 # 4: segments (a version lists them; keyword term counts per segment, BM25 computed on load).
 # 5: records as columns and one bodies blob instead of JSON lines; keyword entries' term order.
-
-# 3: passage and sentence vectors stored as float16 (embeddings files and dense.faiss).
-# 4: segments (a version lists them; keyword term counts per segment, BM25 computed on load).
-# 5: records as columns and one bodies blob instead of JSON lines; keyword entries' term order.
 FORMAT_VERSION = 5
-
 CURRENT = "CURRENT"
-
 MANIFEST = "manifest.json"
-
 TOMBSTONES = "tombstones.json"
-
 SEGMENTS_DIR = "segments"
-
 VERSION_PREFIX = "v-"
-
 TMP_PREFIX = ".tmp-"
 
 

@@ -18,9 +18,7 @@ from indexer.store.segments import IndexContent, Segment, merge_content
 # segment more than half deleted is rewritten with its live rows only. A build merges by
 # itself only past BUILD_MAX_SEGMENTS, so an index that nothing merges still has few segments.
 MAX_SEGMENTS = 8
-
 MERGE_WIDTH = 5
-
 BUILD_MAX_SEGMENTS = 16
 
 
