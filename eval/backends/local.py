@@ -8,10 +8,11 @@ from pathlib import Path
 from eval.backends.caching import CachingEncoder
 from eval.records import AskOutcome, Retrieved
 from indexer.answer.answerer import Answerer
-from indexer.encoders.base import Encoder, Vectors
+from indexer.encoders.base import Encoder
 from indexer.encoders.registry import encoder_cache_dir, load_encoder, serving_backend
 from indexer.models import Hit, SearchMode
 from indexer.search.fusion import FusionConfig
+from indexer.search.query import Query
 from indexer.search.retriever import Retriever
 from indexer.store.reader import load_index
 
@@ -49,20 +50,20 @@ class LocalBackend:
         )
         return cls(Retriever(index, CachingEncoder(model), fusion=fusion), label=str(index_dir))
 
-    def _encode(self, queries: Sequence[str]) -> list[Vectors]:
-        return list(self.retriever.encode_queries(list(queries)))
+    def _read(self, queries: Sequence[str]) -> list[Query]:
+        """Each query read once, its vector from one batched model call."""
+        vectors = self.retriever.encode_queries(list(queries))
+        return [self.retriever.read(text).with_vector(vector) for text, vector in zip(queries, vectors, strict=True)]
 
     def search(self, queries: Sequence[str], *, k: int, mode: SearchMode) -> list[list[Retrieved]]:
-        vectors = self._encode(queries)
         return [
-            [retrieved(hit) for hit in self.retriever.search(query, k=k, mode=mode, query_vector=vector)]
-            for query, vector in zip(queries, vectors, strict=True)
+            [retrieved(hit) for hit in self.retriever.search(query, k=k, mode=mode)] for query in self._read(queries)
         ]
 
     def ask(self, queries: Sequence[str]) -> list[AskOutcome]:
         outcomes = []
-        for query, vector in zip(queries, self._encode(queries), strict=True):
-            result = self.answerer.ask(query, question_vector=vector)
+        for query in self._read(queries):
+            result = self.answerer.ask(query)
             answer = result.answer
             outcomes.append(
                 AskOutcome(

@@ -98,7 +98,7 @@ def _retrieval_ms(index_dir: Path, encoder: SentenceTransformerEncoder, question
         seconds = []
         for question, vector in zip(questions, vectors, strict=True):
             started = time.perf_counter()
-            retriever.search(question, k=10, mode=mode, query_vector=vector)
+            retriever.search(retriever.read(question).with_vector(vector), k=10, mode=mode)
             seconds.append(time.perf_counter() - started)
         timings[mode] = median(seconds) * 1000
     return timings

@@ -16,6 +16,7 @@ from indexer.answer.question import AnswerKind, event_wordings, expected_kind, k
 from indexer.build.chunking import sentence_spans
 from indexer.encoders.base import Vectors
 from indexer.models import Answer, AskResult, Hit, SearchFilters
+from indexer.search.query import Query
 from indexer.search.retriever import Retriever
 
 log = logging.getLogger(__name__)
@@ -150,28 +151,25 @@ class Answerer:
         # None shows the raw evidence score (eval/calibration.py fits the curve from it).
         self.calibration = calibration
 
-    def ask(
-        self,
-        question: str,
-        *,
-        k: int = 5,
-        question_vector: Vectors | None = None,
-        filters: SearchFilters | None = None,
-    ) -> AskResult:
-        """Retrieve ``k`` passages (hybrid) and answer from their sentences, or abstain."""
-        question = question.strip()
-        if question_vector is None:
-            question_vector = self.retriever.encode_queries([question])[0]
-        hits = self.retriever.search(question, k=k, mode="hybrid", filters=filters, query_vector=question_vector)
-        candidates = self.candidates(question, hits, question_vector)
+    def ask(self, question: Query | str, *, k: int = 5, filters: SearchFilters | None = None) -> AskResult:
+        """Retrieve ``k`` passages (hybrid) and answer from their sentences, or abstain.
+
+        A text is read here (``Retriever.read``); a question without its vector is encoded here
+        unless the model does not cover its language (its cosines would not count).
+        """
+        query = self.retriever.read(question) if isinstance(question, str) else question
+        if query.covered:
+            query = self.retriever.encoded(query)
+        hits = self.retriever.search(query, k=k, mode="hybrid", filters=filters)
+        candidates = self.candidates(query, hits)
         ranked = sorted(candidates, key=lambda c: (-c.score, c.hit.rank, c.start))
-        confidence = self.confidence(question, hits, candidates)
-        best, reason = self.choose(question, hits, ranked)
+        confidence = self.confidence(query, hits, candidates)
+        best, reason = self.choose(query.text, hits, ranked)
         if best is not None and confidence < self.min_confidence:
             best, reason = None, "the closest passages do not match the question closely enough"
         if best is None:
             log.debug("abstained", extra={"confidence": confidence, "reason": reason})
-            return AskResult(question=question, answer=None, abstained=True, citations=hits, reason=reason)
+            return AskResult(question=query.text, answer=None, abstained=True, citations=hits, reason=reason)
         passage = best.hit.passage
         answer = Answer(
             text=best.text,
@@ -183,7 +181,7 @@ class Answerer:
             end=best.end,
             confidence=round(self.calibration(confidence) if self.calibration else confidence, 4),
         )
-        return AskResult(question=question, answer=answer, abstained=False, citations=hits)
+        return AskResult(question=query.text, answer=answer, abstained=False, citations=hits)
 
     def choose(self, question: str, hits: list[Hit], ranked: list[Candidate]) -> tuple[Candidate | None, str | None]:
         """The best-scored sentence whose context supports an answer (indexer/evidence.py), or None and why not.
@@ -235,32 +233,28 @@ class Answerer:
     def _article_sentences(self, article_id: str) -> list[tuple[int, int]]:
         return sentence_spans(self.retriever.article(article_id).body)
 
-    def confidence(self, question: str, hits: list[Hit], candidates: list[Candidate]) -> float:
+    def confidence(self, query: Query, hits: list[Hit], candidates: list[Candidate]) -> float:
         """Evidence that the hits answer the question at all, in [0, 1]."""
         if not candidates:
             return 0.0
-        weights = self.term_weights(question)
+        weights = self.term_weights(query.text)
         coverage = max(
             (self.coverage(weights, self.terms(f"{hit.passage.title}\n{hit.passage.text}")) for hit in hits),
             default=0.0,
         )
-        if not self.retriever.read_query(question).dense:
+        if not query.covered:
             # The model does not cover the question's language: its cosines are noise.
             return min(1.0, max(0.0, coverage))
         cosine = max(c.cosine for c in candidates)
         return min(1.0, max(0.0, (cosine + coverage) / 2))
 
-    def candidates(self, question: str, hits: list[Hit], question_vector: Vectors) -> list[Candidate]:
+    def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:
         """Every distinct sentence of the hits, scored; a sentence in overlapping passages counts once."""
         spans = self._sentences(hits)
         if not spans:
             return []
-        # Sentence vectors were computed at build time: answering costs no extra model call.
-        keys = [(hit.passage.article_id, start, end) for hit, start, end, _ in spans]
-        cosines = self.retriever.sentence_vectors(keys) @ np.asarray(question_vector, dtype=np.float32)
-        # A question or sentence outside the model's languages has no meaningful cosine.
-        covered = self.retriever.read_query(question).dense
-        cosines *= np.array([covered and self.retriever.covers(hit.passage) for hit, *_ in spans], dtype=np.float32)
+        question = query.text
+        cosines = self._cosines(query, spans)
         weights = self.term_weights(question)
         kind = expected_kind(question)
         event = event_wordings(question)
@@ -268,6 +262,22 @@ class Answerer:
             self._candidate(hit, start, end, text, float(cosine), weights, kind, question, event)
             for (hit, start, end, text), cosine in zip(spans, cosines)
         ]
+
+    def _cosines(self, query: Query, spans: list[tuple[Hit, int, int, str]]) -> Vectors:
+        """Each sentence's cosine with the question; 0 where the model does not cover the language of either.
+
+        A question or sentence outside the model's languages has no meaningful cosine, and such a
+        question needs no vector at all.
+        """
+        if not query.covered:
+            return np.zeros(len(spans), dtype=np.float32)
+        # Sentence vectors were computed at build time: answering costs no extra model call.
+        keys = [(hit.passage.article_id, start, end) for hit, start, end, _ in spans]
+        cosines: Vectors = self.retriever.sentence_vectors(keys) @ np.asarray(
+            self.retriever.vector(query), dtype=np.float32
+        )
+        cosines *= np.array([self.retriever.covers(hit.passage) for hit, *_ in spans], dtype=np.float32)
+        return cosines
 
     def _candidate(
         self,

@@ -24,6 +24,7 @@ from indexer.models import (
     SearchMode,
 )
 from indexer.search.fusion import FusionConfig, fuse
+from indexer.search.query import Query
 from indexer.store.layout import live_version_dir, read_manifest
 from indexer.store.loaded import LoadedIndex
 from indexer.store.reader import load_index
@@ -148,15 +149,38 @@ class Retriever:
         passages = self.index.passages
         return [passages[row] for row in passages.rows_of(article_id)]
 
-    def read_query(self, query: str, mode: SearchMode = "hybrid") -> QueryReading:
-        """The query's language, and whether ``mode`` ranks it by the model (dense) at all.
+    def read(self, text: str) -> Query:
+        """``text`` read once for search and answer: trimmed, its language, whether the model covers it.
 
-        A query outside the model's languages is ranked by keywords alone; so is one without
-        any letters ("2016") only if the mode is keyword: a number means the same in any language.
+        The record has no vector yet: the caller encodes it (the service batches queries across
+        requests) or leaves that to ``encoded``, and a query the model does not cover needs none.
         """
-        lang = detect_language(query)
-        covered = lang in self.languages or not any(char.isalpha() for char in query)
-        return QueryReading(lang=lang, dense=mode != "keyword" and covered)
+        text = text.strip()
+        if not text:
+            raise InvalidQueryError("query", "must not be empty")
+        lang = detect_language(text)
+        return Query(text=text, lang=lang, covered=self._covers_query(text, lang))
+
+    def read_query(self, text: str, mode: SearchMode = "hybrid") -> QueryReading:
+        """How ``text``, as given, reads for ``mode``: for a caller that reports it beside ``search``."""
+        lang = detect_language(text)
+        return QueryReading(lang=lang, dense=mode != "keyword" and self._covers_query(text, lang))
+
+    def _covers_query(self, text: str, lang: str) -> bool:
+        # A query outside the model's languages is ranked by keywords alone; one without any
+        # letters ("2016") is not: a number means the same in any language.
+        return lang in self.languages or not any(char.isalpha() for char in text)
+
+    def encoded(self, query: Query) -> Query:
+        """``query`` with its vector: the one it carries, else encoded now."""
+        return query if query.vector is not None else query.with_vector(self.vector(query))
+
+    def vector(self, query: Query) -> Vectors:
+        """The vector ``query`` carries, else its text encoded now."""
+        if query.vector is not None:
+            return query.vector
+        vector: Vectors = self.encoder.encode([query.text])[0]
+        return vector
 
     def covers(self, passage: Passage) -> bool:
         """Whether the model covers the passage's language (its vectors mean something)."""
@@ -183,17 +207,17 @@ class Retriever:
 
     def search(
         self,
-        query: str,
+        query: Query | str,
         k: int = 10,
         mode: SearchMode = "hybrid",
         filters: SearchFilters | None = None,
-        *,
-        query_vector: Vectors | None = None,
     ) -> list[Hit]:
-        """The ``k`` best passages for ``query``; ``query_vector`` skips encoding (batched callers)."""
-        query = query.strip()
-        if not query:
-            raise InvalidQueryError("query", "must not be empty")
+        """The ``k`` best passages for ``query``; a text is read here (``read``).
+
+        A query without its vector is encoded here if ``mode`` ranks it by the model.
+        """
+        if isinstance(query, str):
+            query = self.read(query)
         if k < 1:
             raise InvalidQueryError("k", "must be at least 1")
         if mode not in SEARCH_MODES:
@@ -202,16 +226,16 @@ class Retriever:
         if allowed is not None and len(allowed) == 0:
             return []
         depth = max(self.fusion.depth, k)
-        if mode != "keyword" and not self.read_query(query, mode).dense:
+        if not query.dense(mode):
             mode = "keyword"
         dense_rows: list[int] = []
         keyword: dict[int, float] = {}
         bm25 = np.zeros(0, dtype=np.float32)
         if mode in ("dense", "hybrid"):
-            vector = query_vector if query_vector is not None else self.encoder.encode([query])[0]
+            vector = self.vector(query)
             dense_rows = self._dense_rows(vector, depth, self._dense_allowed(allowed))
         if mode in ("keyword", "hybrid"):
-            bm25 = self.index.keyword.scores(query)
+            bm25 = self.index.keyword.scores(query.text)
             keyword = self._keyword(bm25, depth, allowed, keep_zero=mode == "keyword")
         if mode == "dense":
             fused = dict(zip(dense_rows, self._dense_scores(dense_rows, vector).tolist()))

@@ -115,8 +115,9 @@ def scenario_build(out: Path) -> dict[str, Any]:
     vectors = local_encoder.encode([q.question for q in questions])
     for question, vector in zip(questions, vectors):
         for mode in ("dense", "hybrid"):
-            ids_a = [h.passage.id for h in ra.search(question.question, k=10, mode=mode, query_vector=vector)]
-            ids_b = [h.passage.id for h in rb.search(question.question, k=10, mode=mode, query_vector=vector)]
+            query = ra.read(question.question).with_vector(vector)
+            ids_a = [h.passage.id for h in ra.search(query, k=10, mode=mode)]
+            ids_b = [h.passage.id for h in rb.search(query, k=10, mode=mode)]
             top10[f"{question.id}/{mode}"] = ids_a == ids_b
     return {
         "versions": [a.version, b.version],

@@ -42,7 +42,7 @@ def test_answering_reuses_sentence_vectors_from_the_index(tiny_retriever: Retrie
     question = "Where did the university open an office?"
     vector = tiny_retriever.encode_queries([question])[0]
     before = fake_encoder.texts_encoded
-    result = Answerer(tiny_retriever).ask(question, k=3, question_vector=vector)
+    result = Answerer(tiny_retriever).ask(tiny_retriever.read(question).with_vector(vector), k=3)
     assert result.citations and fake_encoder.texts_encoded == before
 
 
@@ -61,14 +61,14 @@ def test_stored_sentence_vectors_equal_fresh_encodings(tiny_retriever: Retriever
 def test_overlapping_passages_give_each_sentence_once(tiny_retriever: Retriever) -> None:
     answerer = Answerer(tiny_retriever)
     question = "university office Shanghai"
-    vector = tiny_retriever.encode_queries([question])[0]
-    hits = tiny_retriever.search(question, k=50, query_vector=vector)
-    spans = [(c.hit.passage.article_id, c.start, c.end) for c in answerer.candidates(question, hits, vector)]
+    query = tiny_retriever.encoded(tiny_retriever.read(question))
+    hits = tiny_retriever.search(query, k=50)
+    spans = [(c.hit.passage.article_id, c.start, c.end) for c in answerer.candidates(query, hits)]
     assert len(spans) == len(set(spans))
-    for candidate in answerer.candidates(question, hits, vector):
+    for candidate in answerer.candidates(query, hits):
         body = tiny_retriever.article(candidate.hit.passage.article_id).body
         assert body[candidate.start : candidate.end] == candidate.text
-    assert 0.0 <= answerer.confidence(question, hits, answerer.candidates(question, hits, vector)) <= 1.0
+    assert 0.0 <= answerer.confidence(query, hits, answerer.candidates(query, hits)) <= 1.0
 
 
 def test_filters_restrict_the_citations(tiny_retriever: Retriever) -> None:

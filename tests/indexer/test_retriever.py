@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from indexer.errors import InvalidQueryError, NotFoundError
-from indexer.models import SearchFilters
+from indexer.models import QueryReading, SearchFilters
 from indexer.search.fusion import FusionConfig
 from indexer.search.retriever import Retriever
 from tests.fakes import FakeEncoder
@@ -88,7 +88,23 @@ def test_lookups(tiny_retriever: Retriever) -> None:
 def test_precomputed_query_vector_gives_the_same_hits(tiny_retriever: Retriever) -> None:
     query = "representative office Shanghai"
     vector = tiny_retriever.encode_queries([query])[0]
-    assert tiny_retriever.search(query, query_vector=vector) == tiny_retriever.search(query)
+    assert tiny_retriever.search(tiny_retriever.read(query).with_vector(vector)) == tiny_retriever.search(query)
+
+
+def test_a_query_is_read_once_into_one_record(tiny_retriever: Retriever, fake_encoder: FakeEncoder) -> None:
+    before = fake_encoder.texts_encoded
+    query = tiny_retriever.read("  representative office Shanghai ")
+    assert (query.text, query.lang, query.covered, query.vector) == ("representative office Shanghai", "en", True, None)
+    assert query.reading("keyword") == QueryReading(lang="en", dense=False) and query.dense("hybrid")
+    assert fake_encoder.texts_encoded == before  # reading never calls the model
+    encoded = tiny_retriever.encoded(query)
+    assert encoded.vector is not None and fake_encoder.texts_encoded == before + 1
+    assert tiny_retriever.encoded(encoded) is encoded
+    # A keyword search needs no vector, so a record without one costs no model call.
+    tiny_retriever.search(query, mode="keyword")
+    assert fake_encoder.texts_encoded == before + 1
+    with pytest.raises(InvalidQueryError):
+        tiny_retriever.read("   ")
 
 
 def test_best_sentence_lifts_a_passage_whose_one_sentence_matches(tiny_index: Path, fake_encoder: FakeEncoder) -> None:
