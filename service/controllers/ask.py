@@ -5,18 +5,17 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-import numpy as np
 from litestar import Controller, HttpMethod, Request, Response, get, post, route
 from litestar.params import Parameter
 
 from indexer.models import SearchFilters
 from service.admission import AdmissionMiddleware
 from service.compute import ComputePool
+from service.controllers.query import encode_query, read_query
 from service.errors import UnsupportedMediaError
-from service.observability import set_logged_query
 from service.schemas import MAX_K, MAX_QUERY_CHARS, AskRequest, AskResponse
 from service.state import Engine
-from service.validation import DATE_HELP, check_encoding, clean_text, read_date, search_filters
+from service.validation import DATE_HELP, check_encoding, read_date, search_filters
 
 
 async def require_json(request: Request[Any, Any, Any]) -> None:
@@ -32,15 +31,11 @@ async def answer(
     request: Request[Any, Any, Any], engine: Engine, pool: ComputePool, raw: str, k: int, filters: SearchFilters | None
 ) -> AskResponse:
     started = time.perf_counter()
-    question = clean_text(raw, "question" if request.method == "POST" else "q")
-    set_logged_query(request.scope, question)
-    reading = engine.retriever.read_query(question)
-    # A question the model does not cover needs no model call: its vector would not be used.
-    dimension = engine.retriever.encoder.dimension
-    vector = await engine.queries.encode(question) if reading.dense else np.zeros(dimension, dtype=np.float32)
-    result = await pool.run(engine.answerer.ask, question, k=k, question_vector=vector, filters=filters)
+    query = read_query(request, engine, raw, "question" if request.method == "POST" else "q")
+    query = await encode_query(engine, query, "hybrid")
+    result = await pool.run(engine.answerer.ask, query, k=k, filters=filters)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
-    return AskResponse.of(result, index_version=engine.version, took_ms=took_ms, reading=reading)
+    return AskResponse.of(result, index_version=engine.version, took_ms=took_ms, reading=query.reading("hybrid"))
 
 
 class AskController(Controller):

@@ -11,10 +11,10 @@ from litestar.params import Parameter
 from indexer.models import SearchMode
 from service.admission import AdmissionMiddleware
 from service.compute import ComputePool
-from service.observability import set_logged_query
+from service.controllers.query import encode_query, read_query
 from service.schemas import MAX_K, MAX_QUERY_CHARS, HitOut, SearchResponse
 from service.state import Engine
-from service.validation import DATE_HELP, clean_text, read_date, search_filters
+from service.validation import DATE_HELP, read_date, search_filters
 
 
 class SearchController(Controller):
@@ -38,21 +38,17 @@ class SearchController(Controller):
         article_id: Annotated[list[str] | None, Parameter(description="only these articles (repeatable)")] = None,
     ) -> SearchResponse:
         started = time.perf_counter()
-        query = clean_text(q, "q")
-        set_logged_query(request.scope, query)
+        query = read_query(request, engine, q, "q")
         filters = search_filters(read_date(date_from, "date_from"), read_date(date_to, "date_to"), article_id)
-        # Keyword search needs no vector, nor does a query in a language the model does not
-        # cover; the others get theirs from the one query encoder.
-        reading = engine.retriever.read_query(query, mode)
-        vector = await engine.queries.encode(query) if reading.dense else None
-        hits = await pool.run(engine.retriever.search, query, k, mode, filters, query_vector=vector)
+        query = await encode_query(engine, query, mode)
+        hits = await pool.run(engine.retriever.search, query, k, mode, filters)
         return SearchResponse(
-            query=query,
+            query=query.text,
             mode=mode,
             k=k,
             index_version=engine.version,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             hits=[HitOut.of(hit) for hit in hits],
-            query_lang=reading.lang,
-            dense_used=reading.dense,
+            query_lang=query.lang,
+            dense_used=query.dense(mode),
         )
