@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import openapi_ui_bundles
@@ -16,7 +18,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
-from litestar.types import ControllerRouterHandler
+from litestar.types import ASGIApp, ControllerRouterHandler
 
 import indexer
 from indexer.encoders.base import Encoder
@@ -93,6 +95,15 @@ def _openapi_config() -> OpenAPIConfig:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _IndexOptions:
+    """How the service loads its index, where a caller replaces the defaults (see ``create_app``)."""
+
+    encoder: Encoder | None = None
+    query_encoder_factory: QueryEncoderFactory = batched_query_encoder
+    prepare_index: Callable[[LoadedIndex], LoadedIndex] | None = None
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -109,62 +120,12 @@ def create_app(
     ``prepare_index`` adapts each loaded version before it serves (Ray: dense search on shards).
     """
     settings = settings or Settings.from_env()
+    options = _IndexOptions(encoder=encoder, query_encoder_factory=query_encoder_factory, prepare_index=prepare_index)
     metrics = Metrics()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        prepare_environment()
-        pool = ComputePool(settings.compute_threads)
-        index_state = IndexState(
-            settings.index_dir,
-            pool=pool,
-            query_encoder_factory=query_encoder_factory,
-            encoder=encoder,
-            backend=settings.backend,
-            prepare_index=prepare_index,
-        )
-        app.state.pool = pool
-        app.state.admission = Admission(settings.max_queue, deadline_s=settings.queue_deadline_ms / 1000)
-        app.state.index = index_state
-        follower = IndexFollower(index_state, interval_s=settings.follow_interval_ms / 1000)
-        app.state.follower = follower
-
-        async def start() -> None:
-            await follower.prime()
-            # A failed first load is kept for /ready to report; the follower retries it when
-            # the index on disk changes, /admin/reload at once.
-            with contextlib.suppress(Exception):
-                await index_state.load()
-            # After the load: only then is it known whether the index's backend imported torch.
-            await asyncio.to_thread(configure_threads, settings.torch_threads, load_torch=encoder is None)
-            await follower.run()
-
-        # Loading runs beside serving, so /health answers at once and /ready says when it is done.
-        loading = asyncio.create_task(start())
-        try:
-            yield
-        finally:
-            if not loading.done():
-                loading.cancel()
-            with contextlib.suppress(BaseException):
-                await loading
-            await index_state.aclose()
-            pool.shutdown()
-
-    assets = create_static_files_router(
-        path=SCHEMA_ASSETS, directories=[openapi_ui_bundles.swagger_ui.static_path], include_in_schema=False
-    )
     app = Litestar(
-        route_handlers=[*route_handlers(settings), assets, *extra_route_handlers],
-        lifespan=[lifespan],
-        dependencies={
-            "index_state": Provide(_provide_index_state, sync_to_thread=False),
-            "engine": Provide(_provide_engine, sync_to_thread=False),
-            "pool": Provide(_provide_pool, sync_to_thread=False),
-            "metrics": Provide(_provide_metrics, sync_to_thread=False),
-            "follower": Provide(_provide_follower, sync_to_thread=False),
-            "admission": Provide(_provide_admission, sync_to_thread=False),
-        },
+        route_handlers=[*route_handlers(settings), _schema_assets(), *extra_route_handlers],
+        lifespan=[functools.partial(_lifespan, settings=settings, options=options)],
+        dependencies=_dependencies(),
         exception_handlers=exception_handlers(),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         openapi_config=_openapi_config(),
@@ -175,16 +136,83 @@ def create_app(
         debug=False,
     )
     make_exact(app.openapi_schema)
-    # Wrapping the whole ASGI handler (not a per-route middleware) is what lets the request
-    # log and metrics see requests that never reach a route: 404s, 405s, CORS preflights.
-    # The admission gate sits outside the framework, so a refusal under overload costs no
-    # routing and no task; it also puts the disconnect watcher on compute requests only
-    # (service/admission.py).
-    gated = AdmissionGate(
-        app.asgi_handler, cors=bool(settings.cors_origins), max_body_bytes=settings.max_body_bytes
-    )
-    app.asgi_handler = RequestObserver(SecurityHeaders(gated), metrics=metrics, log_queries=settings.log_queries)
+    app.asgi_handler = _outermost(app.asgi_handler, settings, metrics)
     return app
+
+
+def _dependencies() -> dict[str, Provide]:
+    """What handlers receive by parameter name, all taken from ``app.state`` (set by ``_lifespan``)."""
+    return {
+        "index_state": Provide(_provide_index_state, sync_to_thread=False),
+        "engine": Provide(_provide_engine, sync_to_thread=False),
+        "pool": Provide(_provide_pool, sync_to_thread=False),
+        "metrics": Provide(_provide_metrics, sync_to_thread=False),
+        "follower": Provide(_provide_follower, sync_to_thread=False),
+        "admission": Provide(_provide_admission, sync_to_thread=False),
+    }
+
+
+def _schema_assets() -> ControllerRouterHandler:
+    return create_static_files_router(
+        path=SCHEMA_ASSETS, directories=[openapi_ui_bundles.swagger_ui.static_path], include_in_schema=False
+    )
+
+
+def _outermost(handler: ASGIApp, settings: Settings, metrics: Metrics) -> ASGIApp:
+    """The framework's ASGI handler inside the admission gate, security headers and request log.
+
+    Wrapping the whole ASGI handler (not a per-route middleware) is what lets the request log
+    and metrics see requests that never reach a route: 404s, 405s, CORS preflights. The
+    admission gate sits outside the framework, so a refusal under overload costs no routing and
+    no task; it also puts the disconnect watcher on compute requests only (service/admission.py).
+    """
+    gated = AdmissionGate(handler, cors=bool(settings.cors_origins), max_body_bytes=settings.max_body_bytes)
+    return RequestObserver(SecurityHeaders(gated), metrics=metrics, log_queries=settings.log_queries)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Litestar, *, settings: Settings, options: _IndexOptions) -> AsyncIterator[None]:
+    """The compute pool, admission, index state and follower on ``app.state`` while the app runs."""
+    prepare_environment()
+    pool = ComputePool(settings.compute_threads)
+    index_state = IndexState(
+        settings.index_dir,
+        pool=pool,
+        query_encoder_factory=options.query_encoder_factory,
+        encoder=options.encoder,
+        backend=settings.backend,
+        prepare_index=options.prepare_index,
+    )
+    app.state.pool = pool
+    app.state.admission = Admission(settings.max_queue, deadline_s=settings.queue_deadline_ms / 1000)
+    app.state.index = index_state
+    follower = IndexFollower(index_state, interval_s=settings.follow_interval_ms / 1000)
+    app.state.follower = follower
+    # Loading runs beside serving, so /health answers at once and /ready says when it is done.
+    loading = asyncio.create_task(_load_and_follow(index_state, follower, settings, options))
+    try:
+        yield
+    finally:
+        if not loading.done():
+            loading.cancel()
+        with contextlib.suppress(BaseException):
+            await loading
+        await index_state.aclose()
+        pool.shutdown()
+
+
+async def _load_and_follow(
+    index_state: IndexState, follower: IndexFollower, settings: Settings, options: _IndexOptions
+) -> None:
+    """The first load, then the thread settings it decides, then following the index on disk."""
+    await follower.prime()
+    # A failed first load is kept for /ready to report; the follower retries it when the index
+    # on disk changes, /admin/reload at once.
+    with contextlib.suppress(Exception):
+        await index_state.load()
+    # After the load: only then is it known whether the index's backend imported torch.
+    await asyncio.to_thread(configure_threads, settings.torch_threads, load_torch=options.encoder is None)
+    await follower.run()
 
 
 def app_from_env() -> Litestar:
