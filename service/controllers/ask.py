@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from indexer.models import SearchFilters
 from service.admission import AdmissionMiddleware
 from service.compute import ComputePool
-from service.controllers.query import encode_query, read_query
+from service.controllers.query import encode_if_used, request_query
 from service.errors import UnsupportedMediaError
 from service.schemas import MAX_K, MAX_QUERY_CHARS, AskRequest, AskResponse
 from service.state import Engine
@@ -31,8 +31,8 @@ async def answer(
     request: Request[Any, Any, Any], engine: Engine, pool: ComputePool, raw: str, k: int, filters: SearchFilters | None
 ) -> AskResponse:
     started = time.perf_counter()
-    query = read_query(request, engine, raw, "question" if request.method == "POST" else "q")
-    query = await encode_query(engine, query, "hybrid")
+    query = request_query(request, engine, raw, "question" if request.method == "POST" else "q")
+    query = await encode_if_used(engine, query, "hybrid")
     result = await pool.run(engine.answerer.ask, query, k=k, filters=filters)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
     return AskResponse.of(result, index_version=engine.version, took_ms=took_ms, reading=query.reading("hybrid"))

@@ -13,7 +13,7 @@ from service.state import Engine
 from service.validation import clean_text
 
 
-def read_query(request: Request[Any, Any, Any], engine: Engine, raw: str, field: str) -> Query:
+def request_query(request: Request[Any, Any, Any], engine: Engine, raw: str, field: str) -> Query:
     """The request's text cleaned (a 400 naming ``field`` if unusable), noted for the request log, and read.
 
     Reading (the language, whether the model covers it) happens here once; search and answer
@@ -24,11 +24,11 @@ def read_query(request: Request[Any, Any, Any], engine: Engine, raw: str, field:
     return engine.retriever.read(text)
 
 
-async def encode_query(engine: Engine, query: Query, mode: SearchMode) -> Query:
+async def encode_if_used(engine: Engine, query: Query, mode: SearchMode) -> Query:
     """``query`` with its vector from the service's one query encoder, if ``mode`` ranks it by the model.
 
     Keyword search needs no vector, nor does a query in a language the model does not cover:
-    either costs no model call. Kept apart from ``read_query`` so that a request's other
+    either costs no model call. Kept apart from ``request_query`` so that a request's other
     parameters are checked before the model is asked for anything.
     """
     if not query.dense(mode):

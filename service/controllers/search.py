@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from indexer.models import SearchMode
 from service.admission import AdmissionMiddleware
 from service.compute import ComputePool
-from service.controllers.query import encode_query, read_query
+from service.controllers.query import encode_if_used, request_query
 from service.schemas import MAX_K, MAX_QUERY_CHARS, HitOut, SearchResponse
 from service.state import Engine
 from service.validation import DATE_HELP, read_date, search_filters
@@ -38,9 +38,9 @@ class SearchController(Controller):
         article_id: Annotated[list[str] | None, Parameter(description="only these articles (repeatable)")] = None,
     ) -> SearchResponse:
         started = time.perf_counter()
-        query = read_query(request, engine, q, "q")
+        query = request_query(request, engine, q, "q")
         filters = search_filters(read_date(date_from, "date_from"), read_date(date_to, "date_to"), article_id)
-        query = await encode_query(engine, query, mode)
+        query = await encode_if_used(engine, query, mode)
         hits = await pool.run(engine.retriever.search, query, k, mode, filters)
         return SearchResponse(
             query=query.text,

@@ -9,6 +9,7 @@ import pytest
 
 from indexer.build.builder import BuildOptions, build_index
 from indexer.errors import IndexMismatchError
+from indexer.models import QueryReading
 from indexer.search.retriever import Retriever
 from indexer.store.layout import live_version_dir
 from indexer.store.reader import load_index
@@ -68,8 +69,8 @@ def test_uncovered_passages_never_enter_dense_results_and_get_no_dense_score(
         if hit.passage.lang != "en":
             assert hit.scores.dense is None  # ranked by its keyword evidence alone
     assert hybrid[0].passage.article_id == "en_office"
-    reading = retriever.read_query("When was the office in Shanghai opened?")
-    assert reading.lang == "en" and reading.dense
+    query = retriever.read("When was the office in Shanghai opened?")
+    assert query.lang == "en" and query.covered
 
 
 def test_an_uncovered_query_is_ranked_by_keywords_alone(
@@ -77,16 +78,18 @@ def test_an_uncovered_query_is_ranked_by_keywords_alone(
 ) -> None:
     retriever = build(mixed_seeds, tmp_path / "index", fake_encoder)
     question = "Когда открылось представительство в Шанхае?"
-    reading = retriever.read_query(question)
-    assert reading.lang == "ru" and not reading.dense
+    query = retriever.read(question)
+    assert query.lang == "ru" and not query.covered
+    # The CLI's reading of the same text says the same.
+    assert retriever.read_query(question) == query.reading() == QueryReading(lang="ru", dense=False)
     for mode in ("dense", "hybrid", "keyword"):
         hits = retriever.search(question, k=3, mode=mode)  # type: ignore[arg-type]
         assert hits[0].passage.article_id == "ru_office"
         assert all(h.scores.dense is None for h in hits)
     chinese = retriever.search("上海代表处", k=1)
-    assert chinese[0].passage.article_id == "zh_office" and retriever.read_query("上海代表处").lang == "zh"
+    assert chinese[0].passage.article_id == "zh_office" and retriever.read("上海代表处").lang == "zh"
     # A number means the same in every language: the model may rank it.
-    assert retriever.read_query("2016").dense
+    assert retriever.read("2016").covered
 
 
 def test_a_model_declared_multilingual_ranks_every_language_densely(
@@ -95,7 +98,7 @@ def test_a_model_declared_multilingual_ranks_every_language_densely(
     retriever = build(mixed_seeds, tmp_path / "index", fake_encoder, ("en", "ru", "zh"))
     assert retriever.index.manifest.model.languages == ("en", "ru", "zh")
     question = "Когда открылось представительство в Шанхае?"
-    assert retriever.read_query(question).dense
+    assert retriever.read(question).covered
     hits = retriever.search(question, k=10, mode="dense")
     assert {h.passage.lang for h in hits} == {"en", "ru", "zh"}
     assert all(h.scores.dense is not None for h in retriever.search(question, k=10, mode="hybrid"))
