@@ -254,22 +254,13 @@ def build_from_articles(
     """
     options.validate()
     _check_out_dir(out_dir)
-    if not articles:
-        raise BuildError("no articles to index")
-    if len({a.id for a in articles}) != len(articles):
-        raise BuildError("two articles share an id")
+    _check_articles(articles)
     # A language the source states is kept; the rest are detected below, for sync and files alike.
     stated = frozenset(a.id for a in articles if normalise_language(a.lang) is not None)
     chunker = Chunker(
         load_encoding(options.encoding), chunk_tokens=options.chunk_tokens, overlap_tokens=options.overlap_tokens
     )
-    model = ModelInfo(
-        name=encoder.name,
-        dimension=encoder.dimension,
-        max_seq_length=encoder.max_seq_length,
-        languages=model_languages(encoder.name, options.model_languages),
-        backend=backend_of(encoder),
-    )
+    model = _model_info(encoder, options)
     chunking = options.chunk_params()
     # Held from reading the live version to switching CURRENT, so no merge replaces it meanwhile;
     # a first build needs none: nothing merges an index that does not exist yet.
@@ -281,11 +272,8 @@ def build_from_articles(
         # Only articles that are encoded need their language: unchanged ones keep their stored records
         # (detecting it for every article of a 100k-passage archive took most of an update's time).
         fresh = [with_language(a) for a in articles if a.id not in kept]
-        encoded = _encode_articles(fresh, chunker, encoder, options, stated, model.languages)
-        report.encoded = sum(len(r.passages) for r in encoded.values())
-        report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
         # Only new and changed articles are written (as a new segment); unchanged ones stay where they are.
-        content = _assemble(fresh, encoded, encoder.dimension)
+        content = _new_segment(fresh, chunker, encoder, options, stated, model.languages, report)
         unchanged_passages = sum(len(previous.passages.rows_of(a)) for a in kept) if previous else 0
         report.passages = unchanged_passages + len(content.passages)
         report.version = index_version(
@@ -305,6 +293,40 @@ def build_from_articles(
         )
         report.written = True
         return report
+
+
+def _check_articles(articles: Sequence[Article]) -> None:
+    if not articles:
+        raise BuildError("no articles to index")
+    if len({a.id for a in articles}) != len(articles):
+        raise BuildError("two articles share an id")
+
+
+def _model_info(encoder: Encoder, options: BuildOptions) -> ModelInfo:
+    """What the manifest records of the model: a build reuses stored vectors only from the same one."""
+    return ModelInfo(
+        name=encoder.name,
+        dimension=encoder.dimension,
+        max_seq_length=encoder.max_seq_length,
+        languages=model_languages(encoder.name, options.model_languages),
+        backend=backend_of(encoder),
+    )
+
+
+def _new_segment(
+    fresh: list[Article],
+    chunker: Chunker,
+    encoder: Encoder,
+    options: BuildOptions,
+    stated: frozenset[str],
+    languages: tuple[str, ...],
+    report: BuildReport,
+) -> IndexContent:
+    """The ``fresh`` articles chunked and embedded, rows in their order; what was encoded is counted in ``report``."""
+    encoded = _encode_articles(fresh, chunker, encoder, options, stated, languages)
+    report.encoded = sum(len(r.passages) for r in encoded.values())
+    report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
+    return _assemble(fresh, encoded, encoder.dimension)
 
 
 def _diff(articles: Sequence[Article], old_hashes: dict[str, str]) -> BuildReport:
