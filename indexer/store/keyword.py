@@ -355,6 +355,9 @@ def _take(values: npt.NDArray[Any], keep: npt.NDArray[np.bool_] | None) -> npt.N
     return values if keep is None else values[keep]
 
 
+_Run = tuple[Int64s, Int64s, npt.NDArray[np.int32]]  # (term, row, count) entries in (term, row) order
+
+
 def _by_term(segments: Sequence[SegmentTerms], size: int) -> tuple[Int64s, Int64s, npt.NDArray[np.int32], list[str]]:
     """Every live entry of all segments as (global term id, index row, count), in (term, row) order.
 
@@ -363,64 +366,71 @@ def _by_term(segments: Sequence[SegmentTerms], size: int) -> tuple[Int64s, Int64
     only the other segments' entries, usually few, are sorted and merged in.
     """
     vocab: dict[str, int] = {}
-    runs: list[tuple[Int64s, Int64s, npt.NDArray[np.int32]]] = []
-    for segment in segments:
-        counts = segment.counts
-        mapping = np.array([vocab.setdefault(t, len(vocab)) for t in counts.vocab], dtype=np.int64)
-        identity_terms = bool(np.array_equal(mapping, np.arange(len(mapping))))
-        by_term = counts.columns()
-        term = by_term.terms()
-        local_row, count = np.asarray(by_term.rows), np.asarray(by_term.counts)
-        in_order = len(segment.rows) == len(counts) and bool(
-            np.array_equal(segment.rows, np.arange(len(counts))) and np.array_equal(segment.global_rows, segment.rows)
-        )
-        if in_order:
-            # Every passage, at its own row: the stored order is already the index's.
-            row = local_row.astype(np.int64)
-        else:
-            to_index = np.full(len(counts), -1, dtype=np.int64)
-            to_index[segment.rows] = segment.global_rows
-            row = to_index[local_row]
-            live = row >= 0
-            row, term, count = row[live], term[live], count[live]
-        if not identity_terms:
-            term = mapping[term]
-        if not (identity_terms and in_order):
-            key = term * max(size, 1) + row
-            if len(key) > 1 and not bool((key[1:] > key[:-1]).all()):
-                ordered = np.argsort(key)  # keys are unique: (term, row) pairs
-                term, row, count = term[ordered], row[ordered], count[ordered]
-        runs.append((term, row, count))
+    runs = [_segment_run(segment, vocab, size) for segment in segments]
     runs.sort(key=lambda run: -len(run[0]))
     if not runs:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32), list(vocab)
-    term, row, count = runs[0]
-    if len(runs) > 1:
-        rest_term = np.concatenate([r[0] for r in runs[1:]])
-        rest_row = np.concatenate([r[1] for r in runs[1:]])
-        rest_count = np.concatenate([r[2] for r in runs[1:]])
-        scale = max(size, 1)
-        rest_key = rest_term * scale + rest_row
-        ordered = np.argsort(rest_key)
-        rest_key, rest_term, rest_row, rest_count = (
-            rest_key[ordered],
-            rest_term[ordered],
-            rest_row[ordered],
-            rest_count[ordered],
-        )
-        # Merge two sorted runs: the small one's entries go before the first larger key of the big one.
-        at = np.searchsorted(term * scale + row, rest_key) + np.arange(len(rest_key))
-        total = len(term) + len(rest_key)
-        big = np.ones(total, dtype=bool)
-        big[at] = False
-        merged_term, merged_row = np.empty(total, np.int64), np.empty(total, np.int64)
-        merged_count = np.empty(total, np.int32)
-        for merged, first, second in ((merged_term, term, rest_term), (merged_row, row, rest_row),
-                                      (merged_count, count, rest_count)):  # fmt: skip
-            merged[big] = first
-            merged[at] = second
-        term, row, count = merged_term, merged_row, merged_count
+    term, row, count = _merge_runs(runs[0], runs[1:], size) if len(runs) > 1 else runs[0]
     return term, row, count.astype(np.int32, copy=False), list(vocab)
+
+
+def _segment_run(segment: SegmentTerms, vocab: dict[str, int], size: int) -> _Run:
+    """One segment's live entries with global term ids (added to ``vocab``) and index rows, sorted."""
+    counts = segment.counts
+    mapping = np.array([vocab.setdefault(t, len(vocab)) for t in counts.vocab], dtype=np.int64)
+    identity_terms = bool(np.array_equal(mapping, np.arange(len(mapping))))
+    by_term = counts.columns()
+    term = by_term.terms()
+    local_row, count = np.asarray(by_term.rows), np.asarray(by_term.counts)
+    in_order = len(segment.rows) == len(counts) and bool(
+        np.array_equal(segment.rows, np.arange(len(counts))) and np.array_equal(segment.global_rows, segment.rows)
+    )
+    if in_order:
+        # Every passage, at its own row: the stored order is already the index's.
+        row = local_row.astype(np.int64)
+    else:
+        to_index = np.full(len(counts), -1, dtype=np.int64)
+        to_index[segment.rows] = segment.global_rows
+        row = to_index[local_row]
+        live = row >= 0
+        row, term, count = row[live], term[live], count[live]
+    if not identity_terms:
+        term = mapping[term]
+    if not (identity_terms and in_order):
+        key = term * max(size, 1) + row
+        if len(key) > 1 and not bool((key[1:] > key[:-1]).all()):
+            ordered = np.argsort(key)  # keys are unique: (term, row) pairs
+            term, row, count = term[ordered], row[ordered], count[ordered]
+    return term, row, count
+
+
+def _merge_runs(big: _Run, rest: Sequence[_Run], size: int) -> _Run:
+    """The entries of ``big`` and ``rest`` in one (term, row) order; ``big`` is copied, not sorted again."""
+    term, row, count = big
+    rest_term = np.concatenate([r[0] for r in rest])
+    rest_row = np.concatenate([r[1] for r in rest])
+    rest_count = np.concatenate([r[2] for r in rest])
+    scale = max(size, 1)
+    rest_key = rest_term * scale + rest_row
+    ordered = np.argsort(rest_key)
+    rest_key, rest_term, rest_row, rest_count = (
+        rest_key[ordered],
+        rest_term[ordered],
+        rest_row[ordered],
+        rest_count[ordered],
+    )
+    # Merge two sorted runs: the small one's entries go before the first larger key of the big one.
+    at = np.searchsorted(term * scale + row, rest_key) + np.arange(len(rest_key))
+    total = len(term) + len(rest_key)
+    is_big = np.ones(total, dtype=bool)
+    is_big[at] = False
+    merged_term, merged_row = np.empty(total, np.int64), np.empty(total, np.int64)
+    merged_count = np.empty(total, np.int32)
+    for merged, first, second in ((merged_term, term, rest_term), (merged_row, row, rest_row),
+                                  (merged_count, count, rest_count)):  # fmt: skip
+        merged[is_big] = first
+        merged[at] = second
+    return merged_term, merged_row, merged_count
 
 
 def _bm25(
