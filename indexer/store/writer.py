@@ -14,7 +14,7 @@ import hashlib
 import logging
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +42,15 @@ from indexer.store.loaded import LoadedIndex
 from indexer.store.locking import WRITE_LOCK
 from indexer.store.plan import BUILD_MAX_SEGMENTS, PlannedSegment, choose_merge, merge_planned, plan_update
 from indexer.store.reader import load_version
-from indexer.store.segments import KEYWORD_DIR, KEYWORD_FILES, SEGMENT_FILES, IndexContent, link_segment, write_segment
+from indexer.store.segments import (
+    KEYWORD_DIR,
+    KEYWORD_FILES,
+    SEGMENT_FILES,
+    IndexContent,
+    Segment,
+    link_segment,
+    write_segment,
+)
 from indexer.store.tables import RecordsError
 from indexer.text.analysis import ANALYZER
 
@@ -181,6 +189,7 @@ _DENSE_KINDS: dict[str, DenseKind] = {"flat": "flat", "hnsw": "hnsw"}
 def _write_version(
     staging: Path, layout: VersionLayout, plan: list[PlannedSegment], previous: LoadedIndex | None
 ) -> Manifest:
+    """Every planned segment, the tombstones and the manifest that lists their files, written into ``staging``."""
     files: dict[str, FileEntry] = {}
     entries: list[SegmentEntry] = []
     requested = _DENSE_KINDS.get(layout.dense_requested)  # None: "auto", chosen by each segment's size
@@ -193,14 +202,8 @@ def _write_version(
         target = staging / path if path else staging
         prefix = f"{path}/" if path else ""
         if planned.source is not None and previous is not None:
-            link_segment(planned.source.directory, target, linked)
             old = next(e for e in previous.manifest.segments if e.name == planned.name)
-            old_prefix = f"{old.path}/" if old.path else ""
-            files |= {prefix + f: previous.manifest.files[old_prefix + f] for f in linked}
-            if reanalyse:
-                planned.source.terms.save(target / KEYWORD_DIR)
-                files |= {prefix + f: FileEntry(bytes=(target / f).stat().st_size, sha256=sha256_of(target / f))
-                          for f in KEYWORD_FILES}  # fmt: skip
+            files |= _link_kept(planned.source, target, prefix, old, previous.manifest, linked, reanalyse=reanalyse)
             kind = old.dense_index
         elif planned.content is not None:
             kind = requested or choose_kind(len(planned.content.passages))
@@ -208,18 +211,53 @@ def _write_version(
                 write_segment(target, planned.content, dense_kind=kind, terms=planned.terms)
             except (RecordsError, ValueError) as exc:
                 raise BuildError(f"cannot write the index: {exc}") from exc
-            files |= {prefix + f: FileEntry(bytes=(target / f).stat().st_size, sha256=sha256_of(target / f))
-                      for f in SEGMENT_FILES}  # fmt: skip
+            files |= _file_entries(target, prefix, SEGMENT_FILES)
         entries.append(SegmentEntry(name=planned.name, path=path, dense_index=kind))
     tombstones = {p.name: sorted(p.deleted) for p in plan if p.deleted}
     (staging / TOMBSTONES).write_bytes(msgspec.json.encode(tombstones))
-    files[TOMBSTONES] = FileEntry(bytes=(staging / TOMBSTONES).stat().st_size, sha256=sha256_of(staging / TOMBSTONES))
+    files |= _file_entries(staging, "", (TOMBSTONES,))
+    manifest = _manifest(layout, plan, entries, files)
+    (staging / MANIFEST).write_bytes(msgspec.json.format(msgspec.json.encode(manifest), indent=2))
+    return manifest
+
+
+def _link_kept(
+    source: Segment,
+    target: Path,
+    prefix: str,
+    old: SegmentEntry,
+    live: Manifest,
+    linked: tuple[str, ...],
+    *,
+    reanalyse: bool,
+) -> dict[str, FileEntry]:
+    """A kept segment hard-linked into ``target``: its files' entries are the live manifest's, bytes unread.
+
+    With ``reanalyse`` its term counts are not linked but written from the ones the new analyser made.
+    """
+    link_segment(source.directory, target, linked)
+    old_prefix = f"{old.path}/" if old.path else ""
+    files = {prefix + f: live.files[old_prefix + f] for f in linked}
+    if reanalyse:
+        source.terms.save(target / KEYWORD_DIR)
+        files |= _file_entries(target, prefix, KEYWORD_FILES)
+    return files
+
+
+def _file_entries(directory: Path, prefix: str, names: Iterable[str]) -> dict[str, FileEntry]:
+    """Size and checksum of each file ``names`` of ``directory``, keyed by its path in the version."""
+    return {prefix + f: FileEntry(bytes=(directory / f).stat().st_size, sha256=sha256_of(directory / f)) for f in names}
+
+
+def _manifest(
+    layout: VersionLayout, plan: list[PlannedSegment], entries: list[SegmentEntry], files: dict[str, FileEntry]
+) -> Manifest:
     counts = {
         "articles": len(layout.hashes),
         "passages": sum(p.live for p in plan),
         "sentences": sum(p.live_sentences for p in plan),
     }
-    manifest = Manifest(
+    return Manifest(
         format_version=FORMAT_VERSION,
         version=layout.version,
         built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -233,8 +271,6 @@ def _write_version(
         segments=entries,
         dense_requested=layout.dense_requested,
     )
-    (staging / MANIFEST).write_bytes(msgspec.json.format(msgspec.json.encode(manifest), indent=2))
-    return manifest
 
 
 def _intact(version_dir: Path) -> bool:
