@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from indexer.build.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions, build_index
+from indexer.build.builder import (
+    DEFAULT_CHUNK_TOKENS,
+    DEFAULT_OVERLAP_TOKENS,
+    BuildOptions,
+    BuildReport,
+    build_index,
+)
 from indexer.commands.options import (
     DEFAULT_INDEX,
     DEFAULT_SEEDS,
@@ -61,62 +67,67 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from indexer.text.coverage import parse_languages
-
     if args.verify:
         return run_verify(args.out)
-    languages = None if args.model_languages is None else parse_languages(args.model_languages)
-    options = BuildOptions(
-        chunk_tokens=args.chunk_tokens,
-        overlap_tokens=args.overlap_tokens,
-        batch_size=args.batch_size,
-        show_progress=not args.quiet,
-        dense_kind=None if args.dense_index == "auto" else args.dense_index,
-        model_languages=languages,
-    )
+    options = _build_options(args)
     options.validate()
     if holds_sync_state(args.out):
         # Rebuilding from seeds would drop every synced article: `polysearch sync` owns this index.
         raise BuildError(f"{args.out} is kept by `polysearch sync` ({STATE_FILE}); sync it or use another --out")
     backend = build_backend(args.backend, engine=args.engine)
-    encoder: Encoder
-    if args.engine == "ray":
-        # Imported here: ray is an optional extra and the default build never loads it.
-        from indexer.engines.ray_embed import cluster_encoder
-
-        encoder = cluster_encoder(
-            args.model,
-            backend=backend,
-            cache_dir=encoder_cache_dir(args.out),
-            workers=args.ray_workers,
-            address=args.ray_address,
-            notify=None if args.quiet else say,
-        )
-    else:
-        encoder = load_encoder(
-            args.model,
-            backend=backend,
-            cache_dir=encoder_cache_dir(args.out),
-            notify=None if args.quiet else say,
-        )
-    report = build_index(args.seeds, args.out, encoder, options)
+    report = build_index(args.seeds, args.out, _encoder(args, backend), options)
     if report.written:
         prepare_query_encoder(args.model, backend, args.out, quiet=args.quiet)
-    state = "written" if report.written else "already up to date"
-    print(
-        f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
-        f"unchanged {len(report.unchanged)}; {report.passages} passages, {report.encoded} encoded; "
-        f"index {args.out} version {report.version} ({state})"
-    )
-    for label, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
-        for article_id in ids:
-            print(f"  {label}: {article_id}")
+    _print_report(report, args.out)
     if report.written and not args.no_merge:
         # The update is live already; merging segments is a second, separate version.
         merged = merge_once(args.out, wait=True)
         if merged is not None:
             print(f"  {merged.line()}")
     return 0
+
+
+def _build_options(args: argparse.Namespace) -> BuildOptions:
+    from indexer.text.coverage import parse_languages
+
+    return BuildOptions(
+        chunk_tokens=args.chunk_tokens,
+        overlap_tokens=args.overlap_tokens,
+        batch_size=args.batch_size,
+        show_progress=not args.quiet,
+        dense_kind=None if args.dense_index == "auto" else args.dense_index,
+        model_languages=None if args.model_languages is None else parse_languages(args.model_languages),
+    )
+
+
+def _encoder(args: argparse.Namespace, backend: str) -> Encoder:
+    """The model on ``backend`` here, or its actors on a Ray cluster with ``--engine ray``."""
+    notify = None if args.quiet else say
+    if args.engine == "ray":
+        # Imported here: ray is an optional extra and the default build never loads it.
+        from indexer.engines.ray_embed import cluster_encoder
+
+        return cluster_encoder(
+            args.model,
+            backend=backend,
+            cache_dir=encoder_cache_dir(args.out),
+            workers=args.ray_workers,
+            address=args.ray_address,
+            notify=notify,
+        )
+    return load_encoder(args.model, backend=backend, cache_dir=encoder_cache_dir(args.out), notify=notify)
+
+
+def _print_report(report: BuildReport, out: Path) -> None:
+    state = "written" if report.written else "already up to date"
+    print(
+        f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
+        f"unchanged {len(report.unchanged)}; {report.passages} passages, {report.encoded} encoded; "
+        f"index {out} version {report.version} ({state})"
+    )
+    for label, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        for article_id in ids:
+            print(f"  {label}: {article_id}")
 
 
 def run_verify(index_dir: Path) -> int:
