@@ -35,7 +35,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser(
         "serve",
         help="run the search and question-answering HTTP service",
-        description="Flags override POLYSEARCH_* environment variables (see docs/service.md, "Configuration").",
+        description="Flags override POLYSEARCH_* environment variables (see docs/service.md, 'Configuration').",
     )
     parser.add_argument(
         "--index", type=Path, default=None, help="index directory (default: $POLYSEARCH_INDEX_DIR or index)"

@@ -84,10 +84,11 @@ def back_up_imports(graph: Mapping[str, Iterable[str]]) -> list[str]:
         if not module.startswith("indexer"):
             continue
         for target in targets:
+            if not target.startswith("indexer"):
+                continue
             source_stage, target_stage = stage_of(module), stage_of(target)
-            if target.startswith("indexer") and source_stage != target_stage:
-                if STAGE_RANK[target_stage] >= STAGE_RANK[source_stage]:
-                    found.append(f"{module} -> {target}")
+            if source_stage != target_stage and STAGE_RANK[target_stage] >= STAGE_RANK[source_stage]:
+                found.append(f"{module} -> {target}")
     return sorted(found)
 
 
