@@ -45,8 +45,9 @@ def run_search(args: argparse.Namespace) -> int:
     from indexer.search.retriever import Retriever
 
     retriever = Retriever.open(args.index)
-    hits = retriever.search(args.query, k=args.k, mode=args.mode)
-    reading = retriever.read_query(args.query, args.mode)
+    query = retriever.read(args.query)
+    hits = retriever.search(query, k=args.k, mode=args.mode)
+    reading = query.reading(args.mode)
     if args.json:
         # Each hit says how its query was read, so the output stays a plain list of hits.
         extra = {"query_lang": reading.lang, "dense_used": reading.dense}

@@ -1,1 +1,1 @@
-"""Searching a loaded index: the retriever and the fusion of dense and keyword rankings."""
+"""Searching a loaded index: a query read once, the retriever, the fusion of dense and keyword rankings."""

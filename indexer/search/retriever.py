@@ -19,7 +19,6 @@ from indexer.models import (
     ComponentScores,
     Hit,
     Passage,
-    QueryReading,
     SearchFilters,
     SearchMode,
 )
@@ -160,11 +159,6 @@ class Retriever:
             raise InvalidQueryError("query", "must not be empty")
         lang = detect_language(text)
         return Query(text=text, lang=lang, covered=self._covers_query(text, lang))
-
-    def read_query(self, text: str, mode: SearchMode = "hybrid") -> QueryReading:
-        """How ``text``, as given, reads for ``mode``: for a caller that reports it beside ``search``."""
-        lang = detect_language(text)
-        return QueryReading(lang=lang, dense=mode != "keyword" and self._covers_query(text, lang))
 
     def _covers_query(self, text: str, lang: str) -> bool:
         # A query outside the model's languages is ranked by keywords alone; one without any

@@ -115,7 +115,7 @@ def test_a_russian_question_finds_the_english_article_with_a_model_declared_mult
     build_index(seeds, tmp_path / "index", encoder, BuildOptions(model_languages=("en", "ru")))
     retriever = Retriever.open(tmp_path / "index")  # loads the model the manifest names
     assert retriever.index.manifest.model.languages == ("en", "ru")
-    reading = retriever.read_query(QUESTION)
+    reading = retriever.read(QUESTION).reading()
     assert reading.lang == "ru" and reading.dense
     for mode in ("dense", "hybrid"):
         hits = retriever.search(QUESTION, k=3, mode=mode)  # type: ignore[arg-type]
@@ -125,5 +125,5 @@ def test_a_russian_question_finds_the_english_article_with_a_model_declared_mult
     build_index(seeds, tmp_path / "index-en", encoder, BuildOptions())
     english_only = Retriever.open(tmp_path / "index-en", encoder=encoder)
     assert english_only.index.manifest.model.languages == ("en",)
-    assert not english_only.read_query(QUESTION).dense
+    assert not english_only.read(QUESTION).reading().dense
     assert all(h.scores.dense is None for h in english_only.search(QUESTION, k=3))
