@@ -77,7 +77,7 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-(self.slope * score + self.intercept)))
 
 
-# Fitted by `python -m eval.tuning.calibration --distractors DIR --fit` (eval/README.md, "Calibration").
+# Fitted by `python -m eval.tuning.calibration --distractors DIR --fit` (docs/evaluation.md, "Calibration").
 ARCHIVE_CALIBRATION = Calibration(slope=2.1799, intercept=-0.6265)
 
 
@@ -104,7 +104,7 @@ class Answerer:
     question's terms covered by the best passage (with its title). A question about something
     the articles never mention ("the Wi-Fi password", "students from India") leaves its rare
     terms uncovered, and the answerer abstains below ``min_confidence``. Weights and threshold
-    were chosen on eval/questions.jsonl (see eval/README.md).
+    were chosen on eval/questions.jsonl (docs/evaluation.md, "The answerer's weights and threshold").
 
     In an archive of hundreds of articles some passage always comes close, so the chosen sentence
     must also pass the evidence check (indexer/evidence.py: the question's years, names, the

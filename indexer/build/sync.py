@@ -2,7 +2,7 @@
 
 The state file is the truth about which articles exist; the index is rebuilt from it with
 ``build_from_articles``, which re-encodes only articles whose content hash changed and writes
-nothing when nothing changed. Deletions follow the rules in the README: an article goes only
+nothing when nothing changed. Deletions follow the rules in docs/sync.md ("Deletions"): an article goes only
 when a complete listing of its source no longer has it, or its page answered 404/410 on two
 syncs, or a ``.jsonl`` export marks it deleted; a failed or partial listing deletes nothing.
 """

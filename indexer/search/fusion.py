@@ -18,7 +18,7 @@ class FusionConfig:
     many candidates each list contributes.
     """
 
-    # Defaults measured on eval/questions.jsonl (eval/README.md): min-max convex fusion beat
+    # Defaults measured on eval/questions.jsonl (docs/evaluation.md, "Tuning"): min-max convex fusion beat
     # RRF at every chunk size, and scoring passages partly by their best sentence beat both.
     method: FusionMethod = "convex"
     weight: float = 0.7

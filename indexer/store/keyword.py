@@ -35,8 +35,9 @@ _SCRIPT_PART = {"cyrillic": "ru", "han": "zh", "latin": "en"}
 # BM25's term-frequency saturation and length normalisation: Anserini's defaults (k1 0.9, b 0.4), not
 # bm25s's (1.5, 0.75). With 1.5 / 0.75, at archive scale a long passage repeating the archive's topic
 # words ("China", "delegation") outscored the one holding the question's rarer words; measured on both
-# question sets in eval/README.md ("BM25 parameters"). Scores are computed when the index is loaded,
-# from stored term counts, so changing these needs no rebuild.
+# question sets (docs/evaluation.md, "Today's defaults and what chose them"). Scores are computed from
+# the stored term counts after loading (by a query as it needs them, or all at once in the background
+# once the service is ready), so changing these needs no rebuild.
 K1 = 0.9
 B = 0.4
 
