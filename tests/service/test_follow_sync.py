@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEncoder
+from tests.indexer.build.test_sync import sync
 from tests.indexer.sources.site_server import SITE, Site, SiteServer
-from tests.indexer.test_sync import sync
 from tests.service.conftest import ClientFactory, served_version_after
 
 

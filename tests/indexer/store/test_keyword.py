@@ -26,7 +26,7 @@ SCRIPT = textwrap.dedent(
     import sys
     from pathlib import Path
     from indexer.store.keyword import TermCounts
-    from tests.indexer.test_keyword import TEXTS
+    from tests.indexer.store.test_keyword import TEXTS
 
     TermCounts.of(TEXTS).save(Path(sys.argv[1]))
     """

@@ -20,7 +20,7 @@ from indexer.sources.state import STATE_FILE
 from indexer.store.reader import load_index
 from tests.indexer.sources.site_server import Site, SiteServer
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

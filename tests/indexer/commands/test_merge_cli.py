@@ -14,7 +14,7 @@ from indexer.store.merging import BackgroundMerger
 from indexer.store.plan import MAX_SEGMENTS
 from indexer.store.reader import load_index
 from tests.fakes import use_analyser
-from tests.indexer.test_cli import fake_model  # noqa: F401  (autouse: every backend is the fake)
+from tests.indexer.commands.test_cli import fake_model  # noqa: F401  (autouse: every backend is the fake)
 
 UPDATES = MAX_SEGMENTS + 1  # one more segment than a merge allows
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.model
 
 
@@ -28,7 +28,9 @@ def _namespaces_work() -> bool:
 def _in_namespace(command: str, cache: Path, out: Path) -> dict[str, object]:
     if not _namespaces_work():
         pytest.skip("cannot create a network namespace here (unshare -n needs root or user namespaces)")
-    script = f"ip link set lo up; exec {sys.executable} -m tests.indexer.onnx_parity_check {command} {cache} {out}"
+    script = (
+        f"ip link set lo up; exec {sys.executable} -m tests.indexer.encoders.onnx_parity_check {command} {cache} {out}"
+    )
     done = subprocess.run(["unshare", "-n", "sh", "-c", script], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, object] = json.loads(out.read_text())

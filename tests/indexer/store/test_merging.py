@@ -19,7 +19,7 @@ from indexer.store.plan import MAX_SEGMENTS
 from indexer.store.reader import load_index, verify_index
 from tests.conftest import SEEDS
 from tests.fakes import FakeEncoder
-from tests.indexer.test_segments import OPTIONS, _extra_articles, _folder, _one_shot, _snapshot
+from tests.indexer.store.test_segments import OPTIONS, _extra_articles, _folder, _one_shot, _snapshot
 
 
 def _grown(tmp_path: Path, updates: int) -> tuple[Path, Path, list[str], dict[str, str]]:

@@ -1,6 +1,6 @@
 """Run by ``test_onnx_backends.py`` inside a network namespace: ONNX vectors against torch's.
 
-``python -m tests.indexer.onnx_parity_check compare CACHE OUT`` exports into CACHE and writes
+``python -m tests.indexer.encoders.onnx_parity_check compare CACHE OUT`` exports into CACHE and writes
 the comparison to OUT as JSON; ``... serve CACHE OUT`` encodes from that cache in a fresh
 process and reports what it imported. Everything is measured here and asserted by the test.
 """
@@ -17,7 +17,7 @@ import numpy as np
 from indexer.encoders.registry import load_encoder
 from indexer.sources.articles import read_articles
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def interfaces() -> list[str]:

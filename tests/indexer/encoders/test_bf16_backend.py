@@ -18,7 +18,7 @@ from indexer.encoders.bf16_backend import Bf16Encoder
 from indexer.encoders.registry import load_encoder
 from indexer.search.retriever import Retriever
 from indexer.store.reader import load_index
-from tests.indexer.onnx_parity_check import real_texts
+from tests.indexer.encoders.onnx_parity_check import real_texts
 
 pytestmark = [
     pytest.mark.model,

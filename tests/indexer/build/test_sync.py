@@ -25,7 +25,7 @@ from indexer.store.reader import load_index
 from tests.fakes import FakeEncoder
 from tests.indexer.sources.site_server import SITE, FakeClock, Route, Site, SiteServer
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 OPTIONS = BuildOptions(chunk_tokens=64, overlap_tokens=8)
 
 

@@ -1,0 +1,1 @@
+"""Building the index: chunking articles into passages, encoding what changed, a sync pass over sources."""
