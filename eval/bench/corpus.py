@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.build.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, ENCODING, load_encoding
-from indexer.build.chunking import Chunker, sentence_spans
+from indexer.build.chunking import Chunker
 from indexer.errors import BuildError
 from indexer.sources.articles import read_articles
+from indexer.text.sentences import sentence_spans
 
 _MONTHS = (
     "January",

@@ -13,11 +13,11 @@ import numpy as np
 from indexer.answer import evidence
 from indexer.answer.evidence import Verdict
 from indexer.answer.question import AnswerKind, event_wordings, expected_kind, kind_evidence
-from indexer.build.chunking import sentence_spans
 from indexer.encoders.base import Vectors
 from indexer.models import Answer, AskResult, Hit, SearchFilters
 from indexer.search.query import Query
 from indexer.search.retriever import Retriever
+from indexer.text.sentences import sentence_spans
 
 log = logging.getLogger(__name__)
 _TERMS_CACHE_SIZE = 65_536

@@ -12,7 +12,7 @@ import msgspec
 import numpy as np
 import tiktoken
 
-from indexer.build.chunking import Chunker, sentence_spans
+from indexer.build.chunking import Chunker
 from indexer.encoders.base import Encoder, FitsModel, Vectors, passage_input
 from indexer.encoders.registry import backend_of, compatible
 from indexer.errors import BuildError, IndexNotFoundError, PolysearchError
@@ -27,6 +27,7 @@ from indexer.store.segments import IndexContent
 from indexer.store.writer import index_version, write_index
 from indexer.text.coverage import model_languages
 from indexer.text.language import detect_language, normalise_language
+from indexer.text.sentences import sentence_spans
 
 log = logging.getLogger(__name__)
 

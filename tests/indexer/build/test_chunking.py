@@ -8,9 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.build.builder import ENCODING, chunk_article
-from indexer.build.chunking import Chunker, sentence_spans
+from indexer.build.chunking import Chunker
 from indexer.errors import BuildError
 from indexer.models import Article
+from indexer.text.sentences import sentence_spans
 from tests.fakes import FakeEncoder
 
 ENC = tiktoken.get_encoding(ENCODING)
