@@ -650,4 +650,8 @@ if __name__ == "__main__":
     # As a real cluster runs: every node and the driver present the same token.
     os.environ["RAY_AUTH_MODE"] = "token"
     os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+    # Ray Serve's proxy sends a request to a replica on its own node while that one has room, so
+    # one client's calls one after another (the per-replica /metrics and /ready scrapes) could all
+    # land on the head node's replica. Without the preference it picks by queue length among all.
+    os.environ["RAY_SERVE_PROXY_PREFER_LOCAL_NODE_ROUTING"] = "0"
     main()
