@@ -214,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     held_out = expected_calibration_error(held_out_bins)
     print(f"\nheld out ({_FOLDS} folds, each answer's confidence from a curve fitted without it): {held_out:.3f}")
     if args.fit:
-        print(f"\nfitted: Calibration(slope={curve.slope}, intercept={curve.intercept}) (indexer/answering.py)")
+        print(f"\nfitted: Calibration(slope={curve.slope}, intercept={curve.intercept}) (indexer/answer/answerer.py)")
     return 0
 
 

@@ -107,7 +107,7 @@ class Answerer:
     were chosen on eval/questions.jsonl (docs/evaluation.md, "The answerer's weights and threshold").
 
     In an archive of hundreds of articles some passage always comes close, so the chosen sentence
-    must also pass the evidence check (indexer/evidence.py: the question's years, names, the
+    must also pass the evidence check (indexer/answer/evidence.py: the question's years, names, the
     asked-for thing and kind of fact, in its context); otherwise the next of the top
     ``check_depth`` is tried, and if none passes the answerer abstains and says why (``reason``).
     """
@@ -148,7 +148,7 @@ class Answerer:
         self.check_evidence = check_evidence
         self.check_depth = check_depth
         self.context_sentences = context_sentences
-        # None shows the raw evidence score (eval/calibration.py fits the curve from it).
+        # None shows the raw evidence score (eval/tuning/calibration.py fits the curve from it).
         self.calibration = calibration
 
     def ask(self, question: Query | str, *, k: int = 5, filters: SearchFilters | None = None) -> AskResult:
@@ -184,7 +184,7 @@ class Answerer:
         return AskResult(question=query.text, answer=answer, abstained=False, citations=hits)
 
     def choose(self, question: str, hits: list[Hit], ranked: list[Candidate]) -> tuple[Candidate | None, str | None]:
-        """The best-scored sentence whose context supports an answer (indexer/evidence.py), or None and why not.
+        """The best-scored sentence whose context supports an answer (indexer/answer/evidence.py), or None and why not.
 
         Only the top ``check_depth`` sentences are tried: further down, a sentence that happens
         to hold the question's words is rarely the answer.

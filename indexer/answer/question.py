@@ -95,7 +95,7 @@ _PLACE_PHRASE = re.compile(rf"\b(in|at|to|near)\s+(the\s+)?{_CAPITALISED}")
 def expected_kind(question: str) -> AnswerKind | None:
     """The kind of answer a question's wording asks for, when it says."""
     question = question.strip()
-    russian = russian_kind(question)  # Russian question words: indexer/text/questions.py
+    russian = russian_kind(question)  # Russian question words: indexer/answer/russian.py
     if russian is not None:
         return russian
     if _asked_acronym(question):
@@ -276,7 +276,7 @@ def asked_focus(question: str) -> str | None:
 def asked_owner(question: str) -> str | None:
     """The named thing whose value is asked ("Zhejiang University" in "who is the rector of ..."), if any.
 
-    Only its capitalised words count (see indexer/evidence.py): "the university" is any university.
+    Only its capitalised words count (see indexer/answer/evidence.py): "the university" is any university.
     """
     question = question.strip()
     for pattern in _OWNER_PATTERNS:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -45,11 +44,6 @@ class SentenceTransformerEncoder:
         self.max_seq_length = int(self._model.max_seq_length or 512)
         self._tokenizer = self._model.tokenizer
         log.info("model_loaded", extra={"model": self.name, "dimension": self.dimension})
-
-    @property
-    def model(self) -> Any:
-        """The sentence-transformers model itself, for studies that need its token states."""
-        return self._model
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, show_progress: bool = False) -> Vectors:
         if not texts:

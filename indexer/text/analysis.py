@@ -35,7 +35,7 @@ def _bm25s_stopwords() -> ModuleType:
     """bm25s's stopword lists (NLTK's), without importing the bm25s package.
 
     Its ``__init__`` imports numba and scipy, about 0.8 s of every service start, and the keyword
-    index no longer needs it (indexer/keyword.py scores with numpy); ``stopwords.py`` is plain data.
+    index no longer needs it (indexer/store/keyword.py scores with numpy); ``stopwords.py`` is plain data.
     """
     package = importlib.util.find_spec("bm25s")  # a top-level spec: found, not imported
     if package is None or not package.submodule_search_locations:

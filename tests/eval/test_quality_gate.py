@@ -1,7 +1,7 @@
 """CI gate: the real packaged model on the real articles must not fall below eval/floors.json.
 
 Two indexes: the five seed articles alone (the modes' floors), and the same seeds among the full
-distractor corpus of eval/distractors.py (the ``archive:<mode>`` floors) - the archive as the
+distractor corpus of eval/archive/distractors.py (the ``archive:<mode>`` floors) - the archive as the
 answerer will meet it. The archive index is built once per run (a few minutes of the model's time).
 """
 

@@ -22,7 +22,7 @@ from indexer.answer.question import AnswerKind, event_wordings, expected_kind, k
         ("What does ATURC mean?", "acronym"),
         ("What does the JITRI Co-op programme offer students?", None),
         ("How will SPbPU pick the students who go on the programme?", None),
-        ("Кто возглавлял делегацию?", "person"),  # Russian question words: indexer/text/questions.py
+        ("Кто возглавлял делегацию?", "person"),  # Russian question words: indexer/answer/russian.py
         ("What share of our international students come from China?", "number"),
         ("What proportion of the budget goes to research?", "number"),
         ("Which big Chinese companies has the office partnered with?", "organisation"),
