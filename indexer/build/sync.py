@@ -5,6 +5,9 @@ The state file is the truth about which articles exist; the index is rebuilt fro
 nothing when nothing changed. Deletions follow the rules in docs/sync.md ("Deletions"): an article goes only
 when a complete listing of its source no longer has it, or its page answered 404/410 on two
 syncs, or a ``.jsonl`` export marks it deleted; a failed or partial listing deletes nothing.
+Each source releases only its own claims, and releases are held until every source was read:
+a pass that would remove too large a share of the index stops before any of them is committed,
+and a dry run works on a copy of the state and writes nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,13 +25,13 @@ from tqdm import tqdm
 
 from indexer.build.builder import BuildOptions, BuildReport, build_from_articles
 from indexer.encoders.base import Encoder
-from indexer.errors import ArticleReadError, BuildError, FetchError, PolysearchError, SourceError
+from indexer.errors import ArticleReadError, BuildError, FetchError, IndexNotFoundError, PolysearchError, SourceError
 from indexer.models import Article
 from indexer.sources.fetching import Fetched, PoliteFetcher, RobotsDisallowed
 from indexer.sources.listing import Listing, PageRef, url_article_id
 from indexer.sources.pages import page_article
 from indexer.sources.resolve import Source
-from indexer.sources.state import STATE_FILE, PageState, SyncState
+from indexer.sources.state import STATE_FILE, PageState, SyncState, adopted_origin, copy_state, is_adopted
 from indexer.store.reader import load_index
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,24 @@ _HTML = frozenset({"text/html", "application/xhtml+xml", None})
 # A page must answer 404/410 on this many syncs before its article is removed: one bad
 # deploy or a moved page answered for a minute must not empty the archive.
 GONE_SYNCS = 2
+# The share of the index one pass may remove before it stops and asks for --allow-mass-delete.
+DEFAULT_MAX_DELETE_SHARE = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class SyncPolicy:
+    """What a pass may do: ``dry_run`` writes nothing; ``prune_foreign`` drops articles only
+    origins that are not among the sources hold; ``max_delete_share`` (``None``: no limit) stops a
+    pass that would remove more than that share of the index."""
+
+    dry_run: bool = False
+    prune_foreign: bool = False
+    max_delete_share: float | None = None
+
+    def validate(self) -> None:
+        share = self.max_delete_share
+        if share is not None and not 0.0 <= share <= 1.0:
+            raise BuildError(f"the largest share of the index to delete must be between 0 and 1, got {share}")
 
 
 @dataclass(slots=True)
@@ -52,10 +74,24 @@ class SyncReport:
     deleted: list[str] = field(default_factory=list)
     build: BuildReport | None = None
     stopped: bool = False
+    # Articles taken over from an index `polysearch index` built, on the first sync into it.
+    adopted: int = 0
+    # Ids another source also brought, with other text: the owner's copy was kept.
+    conflicts: list[str] = field(default_factory=list)
+    # Articles kept although no source of this pass brought them (``prune_foreign`` drops them).
+    foreign: list[str] = field(default_factory=list)
+    # A dry run: ``build`` says what a pass would add, update and remove; nothing was written.
+    dry_run: bool = False
+    # A dry run that a real pass would stop at: why (the mass-delete guard's line).
+    would_stop: str | None = None
 
     @property
     def ok(self) -> bool:
         return all(outcome.startswith("ok") for outcome in self.sources.values())
+
+    def failures(self) -> dict[str, str]:
+        prefix = "failed: "
+        return {n: o.removeprefix(prefix) for n, o in self.sources.items() if o.startswith(prefix)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +118,12 @@ class _Pass:
     show_progress: bool
     # One fetch per URL per pass, even when a feed and a sitemap both list it.
     seen_urls: dict[str, str | None] = field(default_factory=dict)
+    # Claims to release once every source was read: {source or origin: article ids}.
+    releases: dict[str, set[str]] = field(default_factory=dict)
+
+    def release_later(self, source: str, article_ids: set[str]) -> None:
+        if article_ids:
+            self.releases.setdefault(source, set()).update(article_ids)
 
     def take_source(self, source: Source, on_listing: Callable[[Source, Listing], None] | None) -> bool:
         """List one source and record what it holds; false when the pass was stopped within it."""
@@ -89,7 +131,8 @@ class _Pass:
             listing = source.list(self.fetcher)
         except SourceError as exc:
             self.report.sources[source.name] = f"failed: {exc}"
-            log.warning("source_failed", extra={"source": source.name, "reason": str(exc)})
+            # Info, not a warning: the report (or the one-line error) says it, once.
+            log.info("source_failed", extra={"source": source.name, "reason": str(exc)})
             return True
         if on_listing is not None:
             on_listing(source, listing)
@@ -99,20 +142,40 @@ class _Pass:
             self.seen_urls[p.url] for p in listing.pages if self.seen_urls.get(p.url) is not None
         }
         claimed = self.state.claimed(source.name)
-        self.report.deleted += self.state.release(source.name, set(listing.deleted) & claimed)
+        self.release_later(source.name, set(listing.deleted) & claimed)
         if not finished:
             self.report.sources[source.name] = "stopped"
             return False
         if listing.complete:
-            self.report.deleted += self.state.release(source.name, self.state.claimed(source.name) - listed)
+            self.release_later(source.name, claimed - listed)
             self.report.sources[source.name] = f"ok: {len(listed)} articles, complete listing"
         else:
             self.report.sources[source.name] = f"ok: {len(listed)} articles, partial listing (nothing deleted)"
         return True
 
     def take_articles(self, source: Source, listing: Listing) -> None:
+        """Store what the source read; an id another source owns keeps its owner's text (docs/sync.md)."""
         for article in listing.articles:
-            self.state.put_article(article, source=source.name)
+            owner = self.state.owner(article.id)
+            if owner is None or owner == source.name or is_adopted(owner):
+                self.state.put_article(article, source=source.name)
+                continue
+            # Claimed all the same: the article stays while this source lists it, and this
+            # source's copy is taken once the owner lets it go.
+            self.state.claim(source.name, article.id)
+            if self.state.article_hash(article.id) != article.content_hash:
+                self.report.conflicts.append(article.id)
+                log.warning("article_conflict", extra={"article": article.id, "source": source.name, "owner": owner})
+
+    def prune_foreign(self, sources: Sequence[Source]) -> None:
+        """Release every claim of an origin that is not one of ``sources``."""
+        names = {s.name for s in sources}
+        for origin in sorted(self.state.origins() - names):
+            self.release_later(origin, self.state.claimed(origin))
+
+    def commit_releases(self) -> None:
+        for source in sorted(self.releases):
+            self.report.deleted += self.state.release(source, self.releases[source])
 
     def take_pages(self, source: Source, pages: Sequence[PageRef]) -> bool:
         """Fetch what may have changed; false when the pass was stopped before the end."""
@@ -179,7 +242,7 @@ class _Pass:
         gone = (visit.known.gone if visit.known else 0) + 1
         if gone >= GONE_SYNCS:
             for claimant in sorted(self.state.claimants(visit.article_id)):
-                self.report.deleted += self.state.release(claimant, {visit.article_id})
+                self.release_later(claimant, {visit.article_id})
             return None
         # No lastmod kept: the next sync must ask again, whatever the sitemap says.
         self.state.put_page(PageState(visit.ref.url, visit.article_id, None, None, None, gone))
@@ -259,6 +322,80 @@ def _only_sync(out_dir: Path) -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def _state_for(out_dir: Path, *, dry_run: bool) -> Iterator[SyncState]:
+    """The state a pass works on: the real one under the sync lock, or for a dry run a copy
+    (no lock, no file created beside the index: a dry run writes nothing there)."""
+    if not dry_run:
+        with _only_sync(out_dir), SyncState(out_dir / STATE_FILE) as state:
+            yield state
+        return
+    with tempfile.TemporaryDirectory(prefix="polysearch-dry-run-") as scratch:
+        copy = Path(scratch) / STATE_FILE
+        if (out_dir / STATE_FILE).is_file():
+            copy_state(out_dir / STATE_FILE, copy)
+        with SyncState(copy) as state:
+            yield state
+
+
+def _adopt(state: SyncState, out_dir: Path) -> int:
+    """On the first sync into an index, take over the articles it holds (``polysearch index``'s)
+    as one origin's: they are never deleted by a source, only by ``--prune-foreign``."""
+    if state.adopted():
+        return 0
+    try:
+        live = load_index(out_dir)
+    except IndexNotFoundError:
+        return state.adopt([], origin=adopted_origin(out_dir))
+    except PolysearchError as exc:
+        # Rebuilding from the sources alone would drop whatever the damaged index holds.
+        raise BuildError(
+            f"cannot read the index at {out_dir} to take over its articles ({exc}); "
+            "`polysearch index --verify` says what is wrong"
+        ) from exc
+    return state.adopt(live.articles.values(), origin=adopted_origin(out_dir))
+
+
+def _source_failures(report: SyncReport) -> SourceError:
+    failed = report.failures()
+    if len(failed) == 1:
+        name, reason = next(iter(failed.items()))
+        return SourceError(f"source {name} failed: {reason}")
+    listed = "; ".join(f"{name}: {reason}" for name, reason in failed.items())
+    return SourceError(f"{len(failed)} sources failed ({listed})")
+
+
+def _mass_delete(removing: list[str], total: int, share: float | None) -> str | None:
+    """Why a pass must stop, when it would empty much of the index (a wrong folder or a broken site looks like that)."""
+    if share is None or total == 0 or len(removing) <= share * total:
+        return None
+    return (
+        f"this sync would remove {len(removing)} of {total} articles ({len(removing) / total:.0%}, "
+        f"more than {share:.0%}); nothing was removed and the index is unchanged; "
+        "--allow-mass-delete lets it through"
+    )
+
+
+def _plan(out_dir: Path, articles: list[Article]) -> BuildReport:
+    """What building ``articles`` would change in the live index, without building it."""
+    try:
+        live = load_index(out_dir)
+        old, version = dict(live.manifest.articles), live.version
+    except PolysearchError:
+        old, version = {}, ""
+    plan = BuildReport(version=version)
+    for article in articles:
+        before = old.get(article.id)
+        if before is None:
+            plan.added.append(article.id)
+        elif before != article.content_hash:
+            plan.updated.append(article.id)
+        else:
+            plan.unchanged.append(article.id)
+    plan.removed = sorted(set(old) - {a.id for a in articles})
+    return plan
+
+
 def sync_once(
     sources: Sequence[Source],
     out_dir: Path,
@@ -268,26 +405,47 @@ def sync_once(
     fetcher: PoliteFetcher,
     stop: threading.Event | None = None,
     on_listing: Callable[[Source, Listing], None] | None = None,
+    policy: SyncPolicy | None = None,
 ) -> SyncReport:
     """List every source, record what changed in the state, then rebuild the index from the state."""
     options.validate()
+    policy = policy or SyncPolicy()
+    policy.validate()
     if out_dir.exists() and not out_dir.is_dir():
         raise BuildError(f"index directory {out_dir} exists and is not a directory")
-    report = SyncReport()
+    report = SyncReport(dry_run=policy.dry_run)
     stop = stop or threading.Event()
-    with _only_sync(out_dir), SyncState(out_dir / STATE_FILE) as state:
+    with _state_for(out_dir, dry_run=policy.dry_run) as state:
+        report.adopted = _adopt(state, out_dir)
+        total = len(state.article_ids())
         run = _Pass(state, fetcher, report, stop, options.show_progress)
         for source in sources:
             if stop.is_set() or not run.take_source(source, on_listing):
                 report.stopped = True
                 break
-        articles = state.articles()
         if stop.is_set():
             # Everything taken so far is committed in the state; the next sync builds from it.
+            # No release is: the next pass decides them again from complete listings.
             report.stopped = True
             return report
+        if policy.prune_foreign:
+            run.prune_foreign(sources)
+        removing = state.would_remove(run.releases)
+        failed = report.failures()
+        if failed and not state.article_ids() - set(removing):
+            # Nothing to index because a source failed: the failure is the whole story.
+            raise _source_failures(report)
+        report.would_stop = _mass_delete(removing, total, policy.max_delete_share)
+        if report.would_stop is not None and not policy.dry_run:
+            raise BuildError(report.would_stop)
+        run.commit_releases()
+        report.foreign = state.held_only_by(state.origins() - {s.name for s in sources})
+        articles = state.articles()
         if not articles:
             raise BuildError("the sources hold no articles; nothing to index")
+        if policy.dry_run:
+            report.build = _plan(out_dir, articles)
+            return report
         report.build = _up_to_date(out_dir, articles, encoder.name, options)
         if report.build is None:
             real = encoder.load() if isinstance(encoder, EncoderLoader) else encoder

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from indexer.build.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions
-from indexer.build.sync import EncoderLoader, SyncReport, sync_once
+from indexer.build.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions, BuildReport
+from indexer.build.sync import DEFAULT_MAX_DELETE_SHARE, EncoderLoader, SyncPolicy, SyncReport, sync_once
 from indexer.commands.options import (
     DEFAULT_INDEX,
     add_backend_option,
@@ -57,6 +57,48 @@ def seconds(text: str) -> float:
     return value
 
 
+def share(text: str) -> float:
+    """A share of the index: ``0.2`` or ``20%``."""
+    percent = text.strip().endswith("%")
+    try:
+        value = float(text.strip().removesuffix("%")) / (100 if percent else 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share such as 0.2 or 20%, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (0% and 100%), got {text!r}")
+    return value
+
+
+def add_safety_options(parser: argparse.ArgumentParser) -> None:
+    """What a pass may remove and fetch: dry run, pruning, the mass-delete guard, extra hosts."""
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print what a pass would add, update and remove; write nothing"
+    )
+    parser.add_argument(
+        "--prune-foreign",
+        action="store_true",
+        help="remove articles that none of the given sources brought (those of `polysearch index`, "
+        "or of sources no longer given)",
+    )
+    parser.add_argument(
+        "--max-delete-share",
+        type=share,
+        default=DEFAULT_MAX_DELETE_SHARE,
+        metavar="SHARE",
+        help="stop, writing nothing, when a pass would remove more than this share of the index (default 0.2)",
+    )
+    parser.add_argument(
+        "--allow-mass-delete", action="store_true", help="let a pass remove more than --max-delete-share"
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also fetch pages on HOST that a sitemap or feed lists (repeatable; www.HOST and HOST are one site)",
+    )
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("sync", help="take in folders, exports, feeds and sitemaps; keep the index current")
     parser.add_argument(
@@ -82,6 +124,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("--ray-address", default=None, help="head of the Ray cluster (default: start one here)")
     parser.add_argument("--ray-workers", type=positive_int, default=2, help="model actors on the cluster")
+    add_safety_options(parser)
     parser.set_defaults(handler=run_sync)
 
 
@@ -105,6 +148,11 @@ def report_record(report: SyncReport, out: Path) -> dict[str, object]:
         "version": build.version if build else None,
         "written": bool(build and build.written),
         "stopped": report.stopped,
+        "dry_run": report.dry_run,
+        "would_stop": report.would_stop,
+        "adopted": report.adopted,
+        "conflicts": report.conflicts,
+        "foreign": report.foreign,
     }
 
 
@@ -118,9 +166,18 @@ def print_report(report: SyncReport, out: Path, *, as_json: bool) -> None:
         f"pages: {report.fetched} fetched, {report.not_modified} not modified, "
         f"{report.skipped_unchanged} skipped (sitemap lastmod unchanged), {report.failed_pages} failed"
     )
+    if report.adopted:
+        print(f"took over {report.adopted} articles the index already held (never removed by a source)")
+    for article_id in report.conflicts:
+        print(f"  kept: {article_id} (another source brought it first; its text stands)")
+    if report.foreign:
+        print(f"kept {len(report.foreign)} articles no given source brought (--prune-foreign removes them)")
     build = report.build
     if build is None:
         print("stopped before the index was rebuilt; the next sync continues from the saved state")
+        return
+    if report.dry_run:
+        _print_plan(report, build)
         return
     state = "written" if build.written else "already up to date"
     print(
@@ -134,10 +191,30 @@ def print_report(report: SyncReport, out: Path, *, as_json: bool) -> None:
             print(f"  {label}: {article_id}")
 
 
+def _print_plan(report: SyncReport, build: BuildReport) -> None:
+    print(
+        f"dry run: would add {len(build.added)}, update {len(build.updated)}, remove {len(build.removed)}, "
+        f"keep {len(build.unchanged)} unchanged; nothing was written",
+        flush=True,
+    )
+    for label, ids in (("add", build.added), ("update", build.updated), ("remove", build.removed)):
+        for article_id in ids:
+            print(f"  would {label}: {article_id}")
+    if report.would_stop:
+        print(f"a real pass would stop: {report.would_stop}", flush=True)
+
+
 def run_sync(args: argparse.Namespace) -> int:
     sources = [parse_source(spec) for spec in args.source]
     if len({s.name for s in sources}) != len(sources):
         raise SourceError("the same source is given twice")
+    if args.dry_run and args.every is not None:
+        raise SourceError("--dry-run runs one pass; it cannot be combined with --every")
+    policy = SyncPolicy(
+        dry_run=args.dry_run,
+        prune_foreign=args.prune_foreign,
+        max_delete_share=None if args.allow_mass_delete else args.max_delete_share,
+    )
     options = BuildOptions(
         chunk_tokens=args.chunk_tokens,
         overlap_tokens=args.overlap_tokens,
@@ -152,14 +229,14 @@ def run_sync(args: argparse.Namespace) -> int:
     encoder = EncoderLoader(model_name, _encoder_factory(args, backend))
     stop = threading.Event()
     _stop_on_signals(stop)
-    hosts = {s.host for s in sources if s.host}
+    hosts = {s.host for s in sources if s.host} | {h.strip().lower() for h in args.allow_host}
     merger = BackgroundMerger(args.out)
     try:
         while True:
             started = time.monotonic()
             fetcher = PoliteFetcher.for_hosts(hosts, min_delay=args.delay, user_agent=USER_AGENT)
             try:
-                report = sync_once(sources, args.out, encoder, options, fetcher=fetcher, stop=stop)
+                report = sync_once(sources, args.out, encoder, options, fetcher=fetcher, stop=stop, policy=policy)
             finally:
                 fetcher.close()
             print_report(report, args.out, as_json=args.json)

@@ -88,18 +88,22 @@ def _list_site(url: str, fetcher: PoliteFetcher) -> Listing:
     if not sitemaps:
         raise SourceError(f"{url}: its robots.txt names no sitemap on this host; give a sitemap or feed URL")
     tree = SitemapTree()
+    failures: list[str] = []
     for sitemap in sitemaps:
         try:
             child = list_sitemap(sitemap, fetcher)
         except SourceError as exc:
-            log.warning("sitemap_failed", extra={"url": sitemap, "reason": str(exc)})
+            failures.append(str(exc))
             tree.complete = False
             continue
         tree.complete = tree.complete and child.complete
         for key, page in child.pages.items():
             tree.pages.setdefault(key, page)
     if not tree.pages and not tree.complete:
-        raise SourceError(f"{url}: none of its sitemaps could be read")
+        # The source failed as a whole: one error that says why, not a warning per sitemap as well.
+        raise SourceError(f"{url}: none of its sitemaps could be read ({'; '.join(failures)})")
+    for failure in failures:
+        log.warning("sitemap_failed", extra={"url": url, "reason": failure})
     return _tree_listing(url, tree)
 
 

@@ -22,7 +22,9 @@ def site() -> Iterator[Site]:
 def test_a_synced_edit_is_served_without_a_reload_call(
     make_client: ClientFactory, site: Site, tmp_path: Path, fake_encoder: FakeEncoder
 ) -> None:
-    out = tmp_path / "index"
+    # Not tmp_path/"index": the service fixtures build their tiny index there, and a sync into it
+    # would keep those articles (they are adopted, not replaced).
+    out = tmp_path / "synced"
     sync(site, out, fake_encoder, site.page("/sitemap.xml"))
     client = make_client(index_dir=out, follow_interval_ms=20)
     old = client.get("/ready").json()["index_version"]
