@@ -62,6 +62,13 @@ def host_of(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
+def site_of(host: str) -> str:
+    """The site a host belongs to: ``www.example.edu`` and ``example.edu`` are one site, the
+    same pages under two names (a sitemap on one often lists the other's URLs)."""
+    host = host.lower()
+    return host[4:] if host.startswith("www.") else host
+
+
 def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) -> float | None:
     """``Retry-After`` as seconds: a number, or an HTTP date in the future."""
     if not value:
@@ -125,8 +132,10 @@ class PoliteFetcher:
             self._client = None
 
     def is_allowed_host(self, url: str) -> bool:
+        """Whether ``url`` is on a site the sources name (or ``--allow-host`` adds); robots.txt,
+        the delay and back-off stay per host all the same."""
         parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and parts.netloc.lower() in self.allowed_hosts
+        return parts.scheme in ("http", "https") and site_of(parts.netloc) in {site_of(h) for h in self.allowed_hosts}
 
     def delay_for(self, url: str) -> float:
         """Seconds between two requests to the host: ``min_delay`` or robots' Crawl-delay, the larger."""
