@@ -130,7 +130,8 @@ class _Pass:
         try:
             listing = source.list(self.fetcher)
         except SourceError as exc:
-            self.report.sources[source.name] = f"failed: {exc}"
+            # The reason often starts with the source's own name; the report names it already.
+            self.report.sources[source.name] = f"failed: {str(exc).removeprefix(source.name + ': ')}"
             # Info, not a warning: the report (or the one-line error) says it, once.
             log.info("source_failed", extra={"source": source.name, "reason": str(exc)})
             return True

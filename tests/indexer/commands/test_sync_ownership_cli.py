@@ -153,8 +153,15 @@ def test_a_failed_source_is_one_line_and_non_zero(tmp_path: Path, capsys: pytest
         captured = capsys.readouterr()
         err = captured.err.strip().splitlines()
         assert len(err) == 1 and captured.out == ""
-        assert err[0].startswith(f"polysearch sync: error: source {missing} failed:") and "404" in err[0]
-        assert "hold no articles" not in captured.err
+        assert err[0] == f"polysearch sync: error: source {missing} failed: answered 404"
+        # Beside a source that works: its one report line says why, and the exit status is 1.
+        folder = folder_of(tmp_path, sorted(p.name for p in SEEDS.glob("*.txt"))[0])
+        assert sync("--source", str(folder), "--source", missing, "--out", str(tmp_path / "mixed")) == 1
+        captured = capsys.readouterr()
+        assert captured.err == ""
+        assert [line for line in captured.out.splitlines() if missing in line] == [
+            f"source {missing}: failed: answered 404"
+        ]
         # A site whose robots.txt names only a sitemap that is gone: still one line, with the reason.
         site.routes.pop("/sitemap.xml")
         assert sync("--source", site.base + "/", "--out", str(tmp_path / "index")) == 2
