@@ -152,7 +152,7 @@ def report_record(report: SyncReport, out: Path) -> dict[str, object]:
         "would_stop": report.would_stop,
         "adopted": report.adopted,
         "conflicts": report.conflicts,
-        "foreign": report.foreign,
+        "foreign": len(report.foreign),
     }
 
 
@@ -167,7 +167,8 @@ def print_report(report: SyncReport, out: Path, *, as_json: bool) -> None:
         f"{report.skipped_unchanged} skipped (sitemap lastmod unchanged), {report.failed_pages} failed"
     )
     if report.adopted:
-        print(f"took over {report.adopted} articles the index already held (never removed by a source)")
+        took = "would take" if report.dry_run else "took"
+        print(f"{took} over {report.adopted} articles the index already held (never removed by a source)")
     for article_id in report.conflicts:
         print(f"  kept: {article_id} (another source brought it first; its text stands)")
     if report.foreign:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import msgspec
 
+from indexer.errors import BuildError
 from indexer.models import Article
 
 STATE_FILE = "sync-state.sqlite"
@@ -50,13 +51,17 @@ def is_adopted(origin: str) -> bool:
 
 def copy_state(path: Path, into: Path) -> None:
     """A consistent copy of the state file at ``path`` (read-only there), for a dry run to work on."""
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    target = sqlite3.connect(into)
     try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        target = sqlite3.connect(into)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+    except sqlite3.Error as exc:
+        # A state left mid-write by a killed sync needs a writer to roll it back: a real sync.
+        raise BuildError(f"cannot read the sync state {path} ({exc}); a sync without --dry-run repairs it") from exc
 
 
 def holds_sync_state(index_dir: Path) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import shutil
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import indexer.encoders.bf16_backend
 import indexer.encoders.onnx_backend
 import indexer.encoders.torch_backend
 from indexer.commands.main import main
+from indexer.commands.sync import share
 from indexer.sources.state import STATE_FILE
 from indexer.store.reader import load_index
 from tests.fakes import FakeEncoder
@@ -167,3 +170,22 @@ def test_a_failed_source_is_one_line_and_non_zero(tmp_path: Path, capsys: pytest
         assert sync("--source", site.base + "/", "--out", str(tmp_path / "index")) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "none of its sitemaps could be read" in err[0] and "404" in err[0]
+
+
+def test_shares() -> None:
+    assert share("0.2") == share("20%") == 0.2 and share("0") == 0.0 and share("100%") == 1.0
+    for bad in ("1.5", "-0.1", "many", "120%"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            share(bad)
+
+
+def test_the_json_report_says_what_was_adopted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = built_from_seeds(tmp_path, capsys)
+    folder = folder_of(tmp_path, sorted(p.name for p in SEEDS.glob("*.txt"))[0])
+    assert sync("--source", str(folder), "--out", str(out), "--json", "--dry-run") == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["dry_run"] and not plan["written"] and plan["adopted"] == 5 and plan["foreign"] == 4
+    assert plan["removed"] == [] and plan["would_stop"] is None
+    assert sync("--source", str(folder), "--out", str(out), "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert not report["dry_run"] and report["adopted"] == 5 and report["removed"] == []
