@@ -74,7 +74,7 @@ def run_index(args: argparse.Namespace) -> int:
     if holds_sync_state(args.out):
         # Rebuilding from seeds would drop every synced article: `polysearch sync` owns this index.
         raise BuildError(f"{args.out} is kept by `polysearch sync` ({STATE_FILE}); sync it or use another --out")
-    backend = build_backend(args.backend, engine=args.engine)
+    backend = build_backend(args.backend)
     report = build_index(args.seeds, args.out, _encoder(args, backend), options)
     if report.written:
         prepare_query_encoder(args.model, backend, args.out, quiet=args.quiet)

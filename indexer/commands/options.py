@@ -47,9 +47,10 @@ def add_backend_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         choices=(AUTO, *BACKENDS),
-        default=AUTO,
-        help="encoder backend, recorded in the manifest (default auto: torch-bf16 on a CPU with bfloat16 "
-        "instructions, else onnx; onnx with --engine ray); an index built in bfloat16 is served by onnx",
+        default=DEFAULT_BACKEND,
+        help=f"encoder backend, recorded in the manifest and the version (default {DEFAULT_BACKEND} on every "
+        "machine and engine, so the same articles give the same version; auto is the same); torch-bf16 is "
+        "faster only on a CPU with bfloat16 instructions, makes other vectors, and is served by onnx",
     )
 
 
@@ -62,10 +63,9 @@ def add_merge_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_backend(choice: str, *, engine: str) -> str:
-    """The backend a build encodes with: ``choice``, where ``auto`` is decided by this CPU; a
-    cluster's workers may have other CPUs, so there ``auto`` is the portable default (onnx)."""
-    return DEFAULT_BACKEND if engine == "ray" and choice == AUTO else resolve_backend(choice)
+def build_backend(choice: str) -> str:
+    """The backend a build encodes with, locally or on a cluster: ``choice``, ``auto`` being the default."""
+    return resolve_backend(choice)
 
 
 def prepare_query_encoder(model: str | None, backend: str, index_dir: Path, *, quiet: bool) -> None:

@@ -148,7 +148,7 @@ def run_sync(args: argparse.Namespace) -> int:
     from indexer.encoders.base import resolve_model
 
     model_name, _ = resolve_model(args.model)
-    backend = build_backend(args.backend, engine=args.engine)
+    backend = build_backend(args.backend)
     encoder = EncoderLoader(model_name, _encoder_factory(args, backend))
     stop = threading.Event()
     _stop_on_signals(stop)
