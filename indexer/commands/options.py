@@ -63,6 +63,35 @@ def add_merge_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_gate_options(parser: argparse.ArgumentParser) -> None:
+    """``--gate`` and ``--gate-margin`` of ``polysearch index`` and ``polysearch sync`` (indexer.commands.gate)."""
+    parser.add_argument(
+        "--gate",
+        type=Path,
+        default=None,
+        metavar="QUESTIONS.jsonl",
+        help="score a new version on these questions (eval/questions.jsonl format) before it goes live; held, "
+        "not live, if hit@5 or mrr@10 falls more than --gate-margin below the live version's "
+        "(default: $POLYSEARCH_GATE; none)",
+    )
+    parser.add_argument(
+        "--gate-margin",
+        type=_fraction,
+        default=None,
+        help="how far a figure may fall before the gate holds a version (default: $POLYSEARCH_GATE_MARGIN or 0.02)",
+    )
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.02, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text!r}")
+    return value
+
+
 def build_backend(choice: str) -> str:
     """The backend a build encodes with, locally or on a cluster: ``choice``, ``auto`` being the default."""
     return resolve_backend(choice)
