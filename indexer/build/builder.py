@@ -53,6 +53,8 @@ class BuildOptions:
     # Languages the embedding model covers; ``None``: known multilingual models cover en/ru/zh,
     # any other model English only (see indexer.text.coverage).
     model_languages: tuple[str, ...] | None = None
+    # False: a written version is held, not made live (the quality gate promotes it or keeps it aside).
+    go_live: bool = True
 
     def chunk_params(self) -> ChunkParams:
         """The chunking as the manifest records it: stored passages are reused only under the same one."""
@@ -292,6 +294,7 @@ def build_from_articles(
             dense_kind=options.dense_kind,
             previous=previous,
             articles=articles,
+            go_live=options.go_live,
         )
         report.written = True
         return report

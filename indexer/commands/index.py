@@ -12,10 +12,12 @@ from indexer.build.builder import (
     BuildReport,
     build_index,
 )
+from indexer.commands.gate import HELD_EXIT, Verdict, gate_from, gated, settle, verdict_line
 from indexer.commands.options import (
     DEFAULT_INDEX,
     DEFAULT_SEEDS,
     add_backend_option,
+    add_gate_options,
     add_merge_option,
     build_backend,
     non_negative_int,
@@ -54,9 +56,13 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     add_backend_option(parser)
     add_merge_option(parser)
+    add_gate_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--verify", action="store_true", help="only check the index at --out (files, counts, vectors) and report"
+    )
+    parser.add_argument(
+        "--promote", metavar="VERSION", default=None, help="put the version the quality gate held at --out live"
     )
     parser.add_argument(
         "--engine", choices=["local", "ray"], default="local", help="where embedding runs (ray: a Ray cluster)"
@@ -69,16 +75,22 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 def run_index(args: argparse.Namespace) -> int:
     if args.verify:
         return run_verify(args.out)
-    options = _build_options(args)
+    if args.promote is not None:
+        return run_promote(args.out, args.promote)
+    gate = gate_from(args.gate, args.gate_margin)
+    options = gated(_build_options(args), gate, args.out)
     options.validate()
     if holds_sync_state(args.out):
         # Rebuilding from seeds would drop every synced article: `polysearch sync` owns this index.
         raise BuildError(f"{args.out} is kept by `polysearch sync` ({STATE_FILE}); sync it or use another --out")
-    backend = build_backend(args.backend, engine=args.engine)
+    backend = build_backend(args.backend)
     report = build_index(args.seeds, args.out, _encoder(args, backend), options)
     if report.written:
         prepare_query_encoder(args.model, backend, args.out, quiet=args.quiet)
-    _print_report(report, args.out)
+    verdict = settle(args.out, report, gate)
+    _print_report(report, args.out, verdict)
+    if verdict is not None and not verdict.passed:
+        return HELD_EXIT
     if report.written and not args.no_merge:
         # The update is live already; merging segments is a second, separate version.
         merged = merge_once(args.out, wait=True)
@@ -118,8 +130,10 @@ def _encoder(args: argparse.Namespace, backend: str) -> Encoder:
     return load_encoder(args.model, backend=backend, cache_dir=encoder_cache_dir(args.out), notify=notify)
 
 
-def _print_report(report: BuildReport, out: Path) -> None:
+def _print_report(report: BuildReport, out: Path, verdict: Verdict | None) -> None:
     state = "written" if report.written else "already up to date"
+    if verdict is not None and not verdict.passed:
+        state = "held by the quality gate"
     print(
         f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
         f"unchanged {len(report.unchanged)}; {report.passages} passages, {report.encoded} encoded; "
@@ -128,6 +142,13 @@ def _print_report(report: BuildReport, out: Path) -> None:
     for label, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
         for article_id in ids:
             print(f"  {label}: {article_id}")
+    if verdict is None:
+        return
+    if verdict.passed:
+        print(verdict_line(verdict, out))
+    else:
+        # The failure line goes where errors go, so a script that keeps only stderr still sees it.
+        say(verdict_line(verdict, out))
 
 
 def run_verify(index_dir: Path) -> int:
@@ -142,6 +163,18 @@ def run_verify(index_dir: Path) -> int:
         )
     else:
         print(f"index {index_dir}: damaged: {health.problem}; `polysearch index` rebuilds it")
+    if health.held is not None:
+        print(f"  held: {health.held.name} ({health.held.reason}); `polysearch index --promote {health.held.name} "
+              f"--out {index_dir}` puts it live")  # fmt: skip
     if health.leftovers:
         print(f"  leftovers the next build removes: {', '.join(health.leftovers)}")
     return 0 if health.ok else 1
+
+
+def run_promote(index_dir: Path, version: str) -> int:
+    """Put the version the quality gate held live."""
+    from indexer.store.held import promote
+
+    name = promote(index_dir, version)
+    print(f"index {index_dir}: {name} is live")
+    return 0

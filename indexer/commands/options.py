@@ -47,9 +47,10 @@ def add_backend_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         choices=(AUTO, *BACKENDS),
-        default=AUTO,
-        help="encoder backend, recorded in the manifest (default auto: torch-bf16 on a CPU with bfloat16 "
-        "instructions, else onnx; onnx with --engine ray); an index built in bfloat16 is served by onnx",
+        default=DEFAULT_BACKEND,
+        help=f"encoder backend, recorded in the manifest and the version (default {DEFAULT_BACKEND} on every "
+        "machine and engine, so the same articles give the same version; auto is the same); torch-bf16 is "
+        "faster only on a CPU with bfloat16 instructions, makes other vectors, and is served by onnx",
     )
 
 
@@ -62,10 +63,38 @@ def add_merge_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_backend(choice: str, *, engine: str) -> str:
-    """The backend a build encodes with: ``choice``, where ``auto`` is decided by this CPU; a
-    cluster's workers may have other CPUs, so there ``auto`` is the portable default (onnx)."""
-    return DEFAULT_BACKEND if engine == "ray" and choice == AUTO else resolve_backend(choice)
+def add_gate_options(parser: argparse.ArgumentParser) -> None:
+    """``--gate`` and ``--gate-margin`` of ``polysearch index`` and ``polysearch sync`` (indexer.commands.gate)."""
+    parser.add_argument(
+        "--gate",
+        type=Path,
+        default=None,
+        metavar="QUESTIONS.jsonl",
+        help="score a new version on these questions (eval/questions.jsonl format) before it goes live; held, "
+        "not live, if hit@5 or mrr@10 falls more than --gate-margin below the live version's "
+        "(default: $POLYSEARCH_GATE; none)",
+    )
+    parser.add_argument(
+        "--gate-margin",
+        type=_fraction,
+        default=None,
+        help="how far a figure may fall before the gate holds a version (default: $POLYSEARCH_GATE_MARGIN or 0.02)",
+    )
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.02, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text!r}")
+    return value
+
+
+def build_backend(choice: str) -> str:
+    """The backend a build encodes with, locally or on a cluster: ``choice``, ``auto`` being the default."""
+    return resolve_backend(choice)
 
 
 def prepare_query_encoder(model: str | None, backend: str, index_dir: Path, *, quiet: bool) -> None:

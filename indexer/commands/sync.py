@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -15,9 +16,11 @@ from types import FrameType
 
 from indexer.build.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions, BuildReport
 from indexer.build.sync import DEFAULT_MAX_DELETE_SHARE, EncoderLoader, SyncPolicy, SyncReport, sync_once
+from indexer.commands.gate import HELD_EXIT, Verdict, gate_from, gated, settle, verdict_line
 from indexer.commands.options import (
     DEFAULT_INDEX,
     add_backend_option,
+    add_gate_options,
     add_merge_option,
     build_backend,
     non_negative_int,
@@ -119,6 +122,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_backend_option(parser)
     add_merge_option(parser)
+    add_gate_options(parser)
     parser.add_argument(
         "--engine", choices=["local", "ray"], default="local", help="where embedding runs (ray: a Ray cluster)"
     )
@@ -128,9 +132,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.set_defaults(handler=run_sync)
 
 
-def report_record(report: SyncReport, out: Path) -> dict[str, object]:
+def report_record(report: SyncReport, out: Path, verdict: Verdict | None = None) -> dict[str, object]:
     build = report.build
-    return {
+    record: dict[str, object] = {
         "sources": report.sources,
         "pages": {
             "fetched": report.fetched,
@@ -154,11 +158,22 @@ def report_record(report: SyncReport, out: Path) -> dict[str, object]:
         "conflicts": report.conflicts,
         "foreign": len(report.foreign),
     }
+    if verdict is not None:
+        record["gate"] = {
+            "live": verdict.passed,
+            "fell": verdict.fell,
+            "figures": verdict.new.named(),
+            "live_figures": verdict.live.named(),
+        }
+    return record
 
 
-def print_report(report: SyncReport, out: Path, *, as_json: bool) -> None:
+def print_report(report: SyncReport, out: Path, *, as_json: bool, verdict: Verdict | None = None) -> None:
+    if verdict is not None and not verdict.passed:
+        # The failure line goes where errors go, in text and JSON mode alike.
+        print(verdict_line(verdict, out), file=sys.stderr, flush=True)
     if as_json:
-        print(json.dumps(report_record(report, out), ensure_ascii=False), flush=True)
+        print(json.dumps(report_record(report, out, verdict), ensure_ascii=False), flush=True)
         return
     for name, outcome in report.sources.items():
         print(f"source {name}: {outcome}")
@@ -190,6 +205,8 @@ def print_report(report: SyncReport, out: Path, *, as_json: bool) -> None:
     for label, ids in (("added", build.added), ("updated", build.updated), ("removed", build.removed)):
         for article_id in ids:
             print(f"  {label}: {article_id}")
+    if verdict is not None and verdict.passed:
+        print(verdict_line(verdict, out), flush=True)
 
 
 def _print_plan(report: SyncReport, build: BuildReport) -> None:
@@ -223,10 +240,11 @@ def run_sync(args: argparse.Namespace) -> int:
         show_progress=not args.quiet,
     )
     options.validate()
+    gate = gate_from(args.gate, args.gate_margin)
     from indexer.encoders.base import resolve_model
 
     model_name, _ = resolve_model(args.model)
-    backend = build_backend(args.backend, engine=args.engine)
+    backend = build_backend(args.backend)
     encoder = EncoderLoader(model_name, _encoder_factory(args, backend))
     stop = threading.Event()
     _stop_on_signals(stop)
@@ -237,17 +255,24 @@ def run_sync(args: argparse.Namespace) -> int:
             started = time.monotonic()
             fetcher = PoliteFetcher.for_hosts(hosts, min_delay=args.delay, user_agent=USER_AGENT)
             try:
-                report = sync_once(sources, args.out, encoder, options, fetcher=fetcher, stop=stop, policy=policy)
+                # Decided each pass: the first pass of a new index has no live version to compare with.
+                pass_options = gated(options, gate, args.out)
+                report = sync_once(
+                    sources, args.out, encoder, pass_options, fetcher=fetcher, stop=stop, policy=policy
+                )
             finally:
                 fetcher.close()
-            print_report(report, args.out, as_json=args.json)
+            verdict = settle(args.out, report.build, gate) if report.build is not None else None
+            held = verdict is not None and not verdict.passed
+            print_report(report, args.out, as_json=args.json, verdict=verdict)
             if report.build is not None and report.build.written:
                 prepare_query_encoder(args.model, backend, args.out, quiet=args.quiet)
-                if not args.no_merge:
+                if not args.no_merge and not held:
                     _merge_after_update(args, merger)
             if args.every is None or stop.is_set():
-                # Stopped on request is a clean end; a source that could not be read is not.
-                return 0 if report.ok else 1
+                # Stopped on request is a clean end; a source that could not be read, or a version
+                # the gate kept aside, is not.
+                return HELD_EXIT if held else (0 if report.ok else 1)
             stop.wait(max(0.0, args.every - (time.monotonic() - started)))
             if stop.is_set():
                 return 0

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from indexer.encoders import cpu
 from indexer.encoders.base import Encoder
 from indexer.errors import IndexMismatchError, ModelLoadError
 
@@ -22,7 +21,9 @@ BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8", "torch-bf16")
 # Chosen by measurement (docs/performance.md, "Indexing"; docs/index-format.md, "Encoder backends"): the fp32
 # ONNX export gives torch's vectors (cosine >= 0.99999) at a fraction of the time.
 DEFAULT_BACKEND: Backend = "onnx"
-# ``polysearch index --backend auto`` (the default) and ``polysearch sync``: see default_index_backend.
+# ``--backend auto``, accepted where scripts still pass it: the default. The default is one backend
+# on every machine and engine because the backend is part of the version: a choice made by the
+# CPU would give the same articles another version (and other vectors) on another machine.
 AUTO = "auto"
 # Where exported ONNX files are cached when no directory is given: beside the index.
 ENCODER_CACHE = "encoders"
@@ -43,19 +44,13 @@ _VECTOR_FAMILY: dict[str, str] = {"torch": "fp32", "onnx": "fp32", "onnx-int8": 
 _SERVING_BACKEND: dict[str, Backend] = {"torch-bf16": "onnx"}
 
 
-def default_index_backend(flags: frozenset[str] | None = None) -> Backend:
-    """What builds an index unless told: ``torch-bf16`` on a CPU with bfloat16 instructions, else ``onnx``.
-
-    Measured side by side on whole builds of real news (docs/performance.md, "Indexing"): 2.2-2.5x
-    torch's passages/s against onnx's 1.5x, both question sets within one question of torch. Without
-    the instructions bfloat16 is emulated, slower than float32.
-    """
-    return "torch-bf16" if cpu.native_bf16(flags) else "onnx"
-
-
 def resolve_backend(text: str) -> Backend:
-    """``text`` as a backend, ``auto`` meaning ``default_index_backend()``; ``ValueError`` otherwise."""
-    return default_index_backend() if text == AUTO else parse_backend(text)
+    """``text`` as a backend, ``auto`` meaning ``DEFAULT_BACKEND``; ``ValueError`` otherwise.
+
+    Never decided by this CPU: ``torch-bf16`` is faster only where bfloat16 runs in hardware and
+    its vectors differ, so it is built only when asked for (docs/performance.md, "Indexing").
+    """
+    return DEFAULT_BACKEND if text == AUTO else parse_backend(text)
 
 
 def serving_backend(index_backend: str) -> str:

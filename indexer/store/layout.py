@@ -10,6 +10,8 @@ Layout of an index directory::
                        (float16, memory-mapped), dense.faiss, keyword/
       segments/<name>/ the same files for each further segment (indexer.store.segments)
     write.lock         held by the one writer (indexer.store.locking)
+    held.json          a version the quality gate kept aside, and why (indexer.store.held)
+    gate.json          how many versions the quality gate has kept aside
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ MANIFEST = "manifest.json"
 TOMBSTONES = "tombstones.json"
 SEGMENTS_DIR = "segments"
 VERSION_PREFIX = "v-"
+HELD = "held.json"
 TMP_PREFIX = ".tmp-"
 
 
@@ -114,10 +117,32 @@ def remove_leftovers(index_dir: Path) -> None:
 
 
 def remove_old_versions(index_dir: Path, *, keep: str) -> None:
-    # A running service holds its index in memory, so older directories are safe to drop.
+    # A running service holds its index in memory, so older directories are safe to drop; a
+    # version the quality gate holds stays until it is promoted or a newer build supersedes it.
+    kept = {keep, held_name(index_dir)}
     for path in index_dir.glob(f"{VERSION_PREFIX}*"):
-        if path.is_dir() and path.name != keep:
+        if path.is_dir() and path.name not in kept:
             shutil.rmtree(path, ignore_errors=True)
+
+
+class HeldVersion(msgspec.Struct, frozen=True, kw_only=True):
+    """A version written but not made live, because the quality gate found it worse (``reason``)."""
+
+    name: str
+    reason: str
+
+
+def read_held(index_dir: Path) -> HeldVersion | None:
+    """The held version's record; ``None`` when there is none or the record is unreadable."""
+    try:
+        return msgspec.json.decode((index_dir / HELD).read_bytes(), type=HeldVersion)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        return None
+
+
+def held_name(index_dir: Path) -> str | None:
+    held = read_held(index_dir)
+    return held.name if held is not None else None
 
 
 def read_manifest(version_dir: Path) -> Manifest:

@@ -25,8 +25,10 @@ from indexer.store.layout import (
     TMP_PREFIX,
     TOMBSTONES,
     VERSION_PREFIX,
+    HeldVersion,
     live_name,
     live_version_dir,
+    read_held,
     read_manifest,
 )
 from indexer.store.loaded import LoadedIndex, combine
@@ -170,6 +172,8 @@ class IndexHealth:
     files: int
     problem: str | None
     leftovers: list[str]
+    # A version the quality gate kept aside (not live, kept until promoted or superseded).
+    held: HeldVersion | None = None
 
     @property
     def ok(self) -> bool:
@@ -183,12 +187,16 @@ def verify_index(index_dir: Path) -> IndexHealth:
     removes it). ``IndexNotFoundError`` when there is no index at all.
     """
     live = live_name(index_dir) if index_dir.is_dir() else None
+    held = read_held(index_dir) if index_dir.is_dir() else None
+    if held is not None and not (index_dir / held.name).is_dir():
+        held = None
+    kept = {live, held.name if held else None}
     names = sorted(p.name for p in index_dir.iterdir()) if index_dir.is_dir() else []
-    leftovers = [n for n in names if n.startswith(TMP_PREFIX) or (n.startswith(VERSION_PREFIX) and n != live)]
+    leftovers = [n for n in names if n.startswith(TMP_PREFIX) or (n.startswith(VERSION_PREFIX) and n not in kept)]
     try:
         loaded = load_index(index_dir)
     except (IndexCorruptError, IndexMismatchError) as exc:
-        return IndexHealth(None, 0, 0, 0, str(exc), leftovers)
+        return IndexHealth(None, 0, 0, 0, str(exc), leftovers, held)
     return IndexHealth(
-        loaded.version, len(loaded.articles), len(loaded.passages), len(loaded.manifest.files), None, leftovers
+        loaded.version, len(loaded.articles), len(loaded.passages), len(loaded.manifest.files), None, leftovers, held
     )

@@ -24,6 +24,7 @@ from indexer.errors import BuildError, IndexCorruptError, IndexMismatchError
 from indexer.models import Article, ChunkParams, FileEntry, Manifest, ModelInfo, SegmentEntry
 from indexer.store.checksums import sha256_of
 from indexer.store.dense import DenseKind, choose_kind
+from indexer.store.held import hold, release_held
 from indexer.store.layout import (
     FORMAT_VERSION,
     MANIFEST,
@@ -104,8 +105,13 @@ def write_index(
     dense_kind: DenseKind | None,
     previous: LoadedIndex | None = None,
     articles: Sequence[Article] | None = None,
+    go_live: bool = True,
 ) -> Manifest:
     """Write a new version beside the live one and switch ``CURRENT`` to it.
+
+    With ``go_live=False`` the version is written and held (``indexer.store.held``), ``CURRENT``
+    left as it is, for the quality gate to promote or keep aside; a version that goes live
+    supersedes a held one.
 
     Without ``previous``, ``content`` is the whole index (one segment). With it, ``content``
     holds the new and changed articles only, ``articles`` all of them in row order: the
@@ -127,7 +133,10 @@ def write_index(
     merging = choose_merge([(p.live, p.stored) for p in plan], max_segments=BUILD_MAX_SEGMENTS, rewrite_deleted=False)
     plan = merge_planned(plan, merging, hashes, version)
     layout = VersionLayout(version, f"{VERSION_PREFIX}{version}", model, chunking, hashes, requested)
-    return commit_version(index_dir, layout, plan, previous)
+    manifest = commit_version(index_dir, layout, plan, previous, go_live=go_live)
+    if go_live:
+        release_held(index_dir)
+    return manifest
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +152,17 @@ class VersionLayout:
 
 
 def commit_version(
-    index_dir: Path, layout: VersionLayout, plan: list[PlannedSegment], previous: LoadedIndex | None
+    index_dir: Path,
+    layout: VersionLayout,
+    plan: list[PlannedSegment],
+    previous: LoadedIndex | None,
+    *,
+    go_live: bool = True,
 ) -> Manifest:
-    """Write ``plan`` into a staging folder, rename it to ``layout.folder`` and switch ``CURRENT`` to it."""
+    """Write ``plan`` into a staging folder, rename it to ``layout.folder`` and switch ``CURRENT`` to it
+    (with ``go_live=False``: record it as held instead, ``CURRENT`` unchanged)."""
+    # Rewriting the live version (a damaged copy) repairs it: there is nothing to hold back.
+    go_live = go_live or live_name(index_dir) == layout.folder
     staging = index_dir / f"{TMP_PREFIX}{layout.version}-{os.getpid()}"
     staging.mkdir()
     try:
@@ -161,9 +178,13 @@ def commit_version(
             aside = index_dir / f"{TMP_PREFIX}replaced-{layout.version}-{os.getpid()}"
             final.rename(aside)
             shutil.rmtree(aside, ignore_errors=True)
+        if not go_live:
+            # Recorded before the rename, so no cleanup ever sees the folder as an old version.
+            hold(index_dir, final.name, "awaiting the quality gate")
         staging.rename(final)
         fsync_dir(index_dir)
-        switch_current(index_dir, final.name)
+        if go_live:
+            switch_current(index_dir, final.name)
     except (OSError, RuntimeError) as exc:
         # Measured before the staging copy is removed: afterwards the disk has room again.
         failure = _write_failure(exc, index_dir)
@@ -174,9 +195,10 @@ def commit_version(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    remove_old_versions(index_dir, keep=final.name)
+    if go_live:
+        remove_old_versions(index_dir, keep=final.name)
     log.info(
-        "index_written",
+        "index_written" if go_live else "index_held",
         extra={"dir": str(final), "version": layout.version, "passages": manifest.counts["passages"],
                "segments": len(manifest.segments)},
     )  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, MediaType, Response, get
 
+from indexer.store.held import gate_rejections
 from service.admission import Admission
 from service.errors import redact_paths
 from service.metrics import Gauge, Metrics
@@ -42,6 +43,13 @@ class OpsController(Controller):
             # Grows by one per update until a merge (indexer.store.merging): a count that keeps growing means none runs.
             segments = len(engine.retriever.index.manifest.segments)
             gauges.append(Gauge("index_segments", "Segments of the serving index version.", float(segments)))
+        # Written by `polysearch index/sync --gate` into the index folder; read per scrape (one small file),
+        # so the count survives restarts of either process.
+        rejected = gate_rejections(index_state.index_dir)
+        gauges.append(
+            Gauge("gate_rejections_total", "New index versions the quality gate kept aside.", float(rejected),
+                  kind="counter")
+        )  # fmt: skip
         for outcome, count in sorted(index_state.reloads.items()):
             gauges.append(
                 Gauge("index_reloads_total", "Reloads by outcome.", float(count), {"outcome": outcome}, kind="counter")

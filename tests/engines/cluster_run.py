@@ -92,10 +92,9 @@ def scenario_build(out: Path) -> dict[str, Any]:
     and the actors, on both nodes, load the export by that path.
     """
     head = f"127.0.0.1:{HEAD_PORT}"
-    # The cluster's default backend is the portable one (auto decides by the CPU only locally).
+    # Neither names a backend: the local default and the cluster's must be one, whatever the CPU.
     local_run = polysearch(
-        "index", "--seeds", SEEDS, "--out", out / "local", "--quiet", "--backend", DEFAULT_BACKEND,
-        log=out / "index-local.log",
+        "index", "--seeds", SEEDS, "--out", out / "local", "--quiet", log=out / "index-local.log",
     )  # fmt: skip
     started = time.monotonic()
     ray_run = polysearch(
@@ -154,7 +153,7 @@ def scenario_sync(out: Path) -> dict[str, Any]:
         if number == 2:
             shutil.copy(seeds[2], folder / seeds[2].name)
         local_run = polysearch(
-            "sync", "--source", folder, "--out", out / "sync-local", "--quiet", "--json", "--backend", DEFAULT_BACKEND,
+            "sync", "--source", folder, "--out", out / "sync-local", "--quiet", "--json",
             log=out / f"sync-local-{number}.log",
         )  # fmt: skip
         ray_run = polysearch(

@@ -89,8 +89,7 @@ def test_distributed_build_equals_local_build(cluster: dict[str, Any]) -> None:
     assert build["max_sentence_vector_diff"] <= 1e-5
     assert all(build["top10_equal"].values()), [q for q, same in build["top10_equal"].items() if not same]
     assert build["nodes_used"] == 2, "batches must have run on both nodes"
-    # The Ray build ran with default options, so on the default backend (auto is the portable one on a
-    # cluster), the local one was told that backend, and the actors ran it too.
+    # Both builds ran with default options, so on the one default backend; the actors ran it too.
     assert build["backends"] == [DEFAULT_BACKEND, DEFAULT_BACKEND]
     assert build["actor_backends"] == [DEFAULT_BACKEND]
     assert build["telemetry_off"], "an actor imported onnxruntime before its telemetry was switched off"

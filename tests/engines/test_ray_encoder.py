@@ -82,9 +82,44 @@ def test_sync_engine_ray_embeds_on_the_cluster_with_the_backend_a_sync_resolved(
 
     monkeypatch.setattr(indexer.engines.ray_cluster, "import_ray", lambda: None)
     args = argparse.Namespace(engine="ray", model=None, out=tmp_path / "index", ray_workers=4, ray_address="h:1")
-    # auto on a cluster is the portable default, whatever this CPU has.
-    backend = build_backend("auto", engine="ray")
-    assert backend == DEFAULT_BACKEND and build_backend("torch", engine="ray") == "torch"
+    backend = build_backend("auto")
+    assert backend == DEFAULT_BACKEND and build_backend("torch") == "torch"
     encoder = _encoder_factory(args, backend)()
     assert isinstance(encoder, ray_embed.RayEncoder)
     assert loads[0]["backend"] == DEFAULT_BACKEND and encoder.workers == 4 and encoder.address == "h:1"
+
+
+class NamedFake(FakeEncoder):
+    """The fake encoder, naming the backend it was loaded for (the manifest, and so the version, record it)."""
+
+    def __init__(self, backend: str) -> None:
+        super().__init__()
+        self.backend = backend
+
+
+def test_the_default_local_and_ray_builds_are_one_version_on_a_cpu_with_bfloat16(
+    tiny_seeds: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from indexer.commands.main import main
+    from indexer.encoders import cpu
+    from indexer.store.reader import load_index
+
+    # A CPU with bfloat16 instructions, where a CPU-made choice once picked torch-bf16 locally only.
+    monkeypatch.setattr(cpu, "cpu_flags", lambda cpuinfo=None: frozenset({"avx512f", "avx512_bf16", "amx_bf16"}))
+    import indexer.encoders.bf16_backend
+    import indexer.encoders.onnx_backend
+    import indexer.encoders.torch_backend
+
+    monkeypatch.setattr(indexer.encoders.torch_backend, "SentenceTransformerEncoder", lambda n=None: NamedFake("torch"))
+    monkeypatch.setattr(indexer.encoders.bf16_backend, "Bf16Encoder", lambda n=None, **o: NamedFake("torch-bf16"))
+    monkeypatch.setattr(indexer.encoders.onnx_backend, "OnnxEncoder",
+                        lambda n=None, *, quantized, **o: NamedFake("onnx-int8" if quantized else "onnx"))  # fmt: skip
+    # The cluster encoder without a cluster: what the actors would run is what it was handed.
+    monkeypatch.setattr(ray_embed, "cluster_encoder", lambda name, *, backend, **o: NamedFake(backend))
+    versions = {}
+    for engine in ("local", "ray"):
+        out = tmp_path / engine
+        assert main(["index", "--seeds", str(tiny_seeds), "--out", str(out), "--engine", engine, "--quiet"]) == 0
+        manifest = load_index(out).manifest
+        versions[engine] = (manifest.model.backend, manifest.version)
+    assert versions["local"] == versions["ray"] and versions["local"][0] == DEFAULT_BACKEND

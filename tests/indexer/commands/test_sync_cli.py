@@ -15,7 +15,7 @@ import pytest
 
 from indexer.commands.main import main
 from indexer.commands.sync import duration
-from indexer.encoders.registry import default_index_backend, serving_backend
+from indexer.encoders.registry import DEFAULT_BACKEND, serving_backend
 from indexer.sources.state import STATE_FILE
 from indexer.store.reader import load_index
 from tests.indexer.sources.site_server import Site, SiteServer
@@ -68,11 +68,9 @@ def test_sync_then_search_with_the_real_model(site: Site, tmp_path: Path) -> Non
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert report["written"] and len(report["added"]) == 4 and report["pages"]["fetched"] == 4
-    # Encoded with what `polysearch index` would pick here; the queries' ONNX file made ready.
-    backend = default_index_backend()
-    assert load_index(out).manifest.model.backend == backend
-    if serving_backend(backend) == "onnx":
-        assert list((tmp_path / "encoders").glob("*/model-fused.onnx"))
+    # Encoded with the default backend, as `polysearch index` would; the queries' ONNX file made ready.
+    assert load_index(out).manifest.model.backend == DEFAULT_BACKEND == serving_backend(DEFAULT_BACKEND) == "onnx"
+    assert list((tmp_path / "encoders").glob("*/model-fused.onnx"))
     search = subprocess.run(
         [polysearch, "search", "When was the representative office in Shanghai opened?", "--index", str(out), "--json"],
         capture_output=True,
@@ -90,10 +88,8 @@ import indexer.encoders.torch_backend
 import indexer.encoders.bf16_backend
 import indexer.encoders.onnx_backend
 from indexer.commands.main import main
-from indexer.encoders.registry import default_index_backend, serving_backend
-from indexer.store.reader import load_index
 from tests.fakes import FakeEncoder
-# Whichever backend --backend auto picks on this CPU.
+# Whichever backend a sync picks.
 indexer.encoders.torch_backend.SentenceTransformerEncoder = lambda model=None: FakeEncoder()
 indexer.encoders.bf16_backend.Bf16Encoder = lambda model=None, **options: FakeEncoder()
 indexer.encoders.onnx_backend.OnnxEncoder = lambda model=None, **options: FakeEncoder()

@@ -18,9 +18,9 @@ from indexer.encoders import cpu
 from indexer.encoders.base import passage_input
 from indexer.encoders.registry import (
     BACKENDS,
+    DEFAULT_BACKEND,
     backend_of,
     compatible,
-    default_index_backend,
     encoder_cache_dir,
     load_encoder,
     parse_backend,
@@ -89,16 +89,20 @@ def test_backend_names_and_compatibility() -> None:
     assert backend_of(FakeEncoder()) == "torch" and backend_of(BackendFake("onnx")) == "onnx"
 
 
-def test_auto_is_bf16_only_where_the_cpu_has_bfloat16_instructions(tmp_path: Path) -> None:
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path: Path) -> None:
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni\nbugs\t: none\n")
     flags = cpu.cpu_flags(cpuinfo)
-    assert "avx512_bf16" in flags and "none" not in flags
-    assert default_index_backend(flags) == "torch-bf16"
-    assert default_index_backend(frozenset({"avx512f", "avx2"})) == "onnx"
-    assert default_index_backend(frozenset({"amx_bf16"})) == "torch-bf16"
-    assert cpu.cpu_flags(tmp_path / "absent") == frozenset() and default_index_backend(frozenset()) == "onnx"
-    assert resolve_backend("auto") == default_index_backend() and resolve_backend("onnx-int8") == "onnx-int8"
+    assert "avx512_bf16" in flags and "none" not in flags and cpu.native_bf16(flags)
+    assert not cpu.native_bf16(frozenset({"avx512f", "avx2"})) and cpu.native_bf16(frozenset({"amx_bf16"}))
+    assert cpu.cpu_flags(tmp_path / "absent") == frozenset()
+
+
+@pytest.mark.parametrize("flags", [frozenset({"avx2"}), frozenset({"avx512f", "avx512_bf16"}), frozenset({"amx_bf16"})])
+def test_the_default_backend_is_the_same_on_every_cpu(flags: frozenset[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # The backend is part of the version: a CPU-made choice would give the same seeds another index.
+    monkeypatch.setattr(cpu, "cpu_flags", lambda cpuinfo=None: flags)
+    assert resolve_backend("auto") == DEFAULT_BACKEND == "onnx" and resolve_backend("onnx-int8") == "onnx-int8"
     with pytest.raises(ValueError, match="unknown encoder backend 'fast'"):
         resolve_backend("fast")
 
@@ -222,10 +226,10 @@ def test_cli_index_takes_a_backend(
     with pytest.raises(SystemExit) as info:
         main(["index", "--seeds", str(tiny_seeds), "--out", str(out), "--backend", "tensorrt"])
     assert info.value.code == 2 and "invalid choice: 'tensorrt'" in capsys.readouterr().err
-    # Without --backend the CPU decides (auto); the manifest says what ran.
-    auto = tmp_path / "auto"
-    assert main(["index", "--seeds", str(tiny_seeds), "--out", str(auto), "--quiet"]) == 0
-    assert load_index(auto).manifest.model.backend == default_index_backend()
+    # Without --backend: the default, whatever this CPU computes; the manifest says what ran.
+    plain = tmp_path / "default"
+    assert main(["index", "--seeds", str(tiny_seeds), "--out", str(plain), "--quiet"]) == 0
+    assert load_index(plain).manifest.model.backend == DEFAULT_BACKEND
 
 
 def test_vectors_are_stored_as_memory_mapped_float16(tiny_index: Path, fake_encoder: FakeEncoder) -> None:
