@@ -95,6 +95,8 @@ def test_a_changed_footer_or_sidebar_extracts_the_same() -> None:
         ("The office opened on 1 June 2023 in Shanghai.", None),
         ("Deadline: 1 June 2023", None),
         ("Опубликовано: 5 мая 2025 г.", "2025-05-05"),
+        ("1 June 2023 · International activities · 542", "2023-06-01"),
+        ("17 июля 2025 · Международная деятельность · 542", "2025-07-17"),
     ],
 )
 def test_date_lines(line: str, expected: str | None) -> None:
