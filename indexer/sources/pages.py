@@ -30,6 +30,9 @@ from indexer.text.dates import line_date, search_date
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W\d_]{3}")
+# Between a page's heading and the site's name in its <title>: "—", "|", "::", "-", "»", "·".
+_SITE_AFTER = re.compile(r"\s+(?:[|—–\-»·•/]|::)\s+\S.*")
+_SITE_BEFORE = re.compile(r".*\S\s+(?:[|—–\-»·•/]|::)\s+")
 # JSON-LD types whose datePublished is the article's (NewsArticle, BlogPosting, Report, ...).
 _ARTICLE_TYPES = re.compile(r"Article|Posting|Report", re.IGNORECASE)
 # Meta tags that state the publication, most specific first (lower case; property, name or
@@ -252,6 +255,24 @@ def _text(element: lxml.html.HtmlElement) -> str:
     return _clean(" ".join(element.itertext()))
 
 
+def _heading_title(tree: lxml.html.HtmlElement, title: str) -> str:
+    """The page's heading when the title is that heading plus the site's name or a breadcrumb.
+
+    "Choir tour to Tallinn — University Chamber Choir", "Кафедра :: Новости :: Защита диссертации":
+    the heading is what the article is called; the rest names the site, not the news.
+    """
+    for tag in ("h1", "h2"):
+        for element in tree.iter(tag):
+            heading = _text(element)
+            if not heading or heading == title or heading not in title or not _outside_chrome(element):
+                continue
+            if title.startswith(heading) and _SITE_AFTER.fullmatch(title[len(heading) :]):
+                return heading
+            if title.endswith(heading) and _SITE_BEFORE.fullmatch(title[: -len(heading)]):
+                return heading
+    return title
+
+
 def _heading(tree: lxml.html.HtmlElement, title: str) -> lxml.html.HtmlElement | None:
     """The article's heading: the ``h1`` (else ``h2``, ``h3``) that reads as the title, else the first ``h1``."""
     wanted = title.casefold()
@@ -409,7 +430,7 @@ def extract_page(raw: bytes, *, url: str | None = None, charset: str | None = No
             break
     if document is None or not getattr(document, "text", None):
         raise ArticleReadError(f"{url or 'page'}: no article text found")
-    title = _clean(str(document.title or ""))
+    title = _heading_title(tree, _clean(str(document.title or "")))
     lines = [_clean(line) for line in str(document.text).split("\n")]
     lines = [line for line in lines if line]
     # The heading repeated in the text, with a section label or kicker printed above it.

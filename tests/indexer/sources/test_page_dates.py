@@ -139,3 +139,20 @@ def test_a_date_line_in_any_form_under_the_heading_dates_the_page(line: str, dat
         '24 May 2024 · <a href="/news/international/">International activities</a> · 255', line
     )
     assert extract_page(html.encode()).date == date
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Choir tour to Tallinn — University Chamber Choir", "Choir tour to Tallinn"),
+        ("Кафедра :: Новости :: Choir tour to Tallinn", "Choir tour to Tallinn"),
+        # The heading is only part of what the article is called: the title stays whole.
+        ("Choir tour to Tallinn 2019 - a review", "Choir tour to Tallinn 2019 - a review"),
+    ],
+)
+def test_the_title_drops_the_site_name_but_not_its_own_words(title: str, expected: str) -> None:
+    # og:title is what trafilatura takes for the title; the page's heading is "Choir tour to Tallinn".
+    text = "".join(f"<p>{page('squarespace-en.html').split('<p>')[i].split('</p>')[0]}</p>" for i in (1, 2, 3))
+    html = f'<html><head><meta property="og:title" content="{title}"></head><body><article>'
+    html += f"<h1>Choir tour to Tallinn</h1>{text}</article></body></html>"
+    assert extract_page(html.encode()).title == expected
