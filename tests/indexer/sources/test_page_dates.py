@@ -156,3 +156,10 @@ def test_the_title_drops_the_site_name_but_not_its_own_words(title: str, expecte
     html = f'<html><head><meta property="og:title" content="{title}"></head><body><article>'
     html += f"<h1>Choir tour to Tallinn</h1>{text}</article></body></html>"
     assert extract_page(html.encode()).title == expected
+
+
+def test_an_unchanged_wordpress_post_marks_its_one_date_published_and_updated() -> None:
+    html = page("wordpress-en.html").replace('class="entry-date published"', 'class="entry-date published updated"')
+    html = html.replace('<time class="updated" datetime="2023-02-01T08:00:00+03:00">February 1, 2023</time>', "")
+    html = html.replace("Posted on ", "")
+    assert (extract_page(html.encode()).date, extract_page(html.encode()).date_source) == ("2022-09-16", "time")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from indexer.errors import ArticleReadError
-from indexer.sources.pages import date_line, decode_html, extract_page
+from indexer.sources.page_dates import date_line
+from indexer.sources.pages import decode_html, extract_page
 from tests.indexer.sources.site_server import SITE
 
 CHROME = (
