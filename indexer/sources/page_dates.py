@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import re
 import urllib.parse
 from typing import Any
 
 import htmldate
 import lxml.html
-import msgspec
 
 from indexer.sources.page_layout import (
     ARTICLE_TYPES,
@@ -69,8 +69,9 @@ def _jsonld_objects(tree: lxml.html.HtmlElement) -> list[dict[str, Any]]:
     objects: list[dict[str, Any]] = []
     for script in tree.xpath("//script[@type='application/ld+json']"):
         try:
-            data = msgspec.json.decode((script.text or "").strip().encode())
-        except msgspec.DecodeError:
+            # Not strict: CMSs write raw line breaks inside JSON-LD strings (descriptions).
+            data = json.loads(script.text or "", strict=False)
+        except ValueError:
             continue
         stack = [data]
         while stack:
@@ -97,9 +98,12 @@ def _jsonld_date(tree: lxml.html.HtmlElement) -> str | None:
 
 
 def _meta_date(tree: lxml.html.HtmlElement) -> str | None:
-    """The first publication meta tag, in the order of ``_PUBLISHED_META``."""
+    """The first publication meta tag of the head, in the order of ``_PUBLISHED_META``.
+
+    Meta tags in the body belong to microdata, which ``_itemprop_date`` reads outside the chrome.
+    """
     found: dict[str, str] = {}
-    for meta in tree.xpath("//meta[@content]"):
+    for meta in tree.xpath("//head//meta[@content]"):
         for attribute in ("property", "name", "itemprop"):
             key = str(meta.get(attribute) or "").strip().lower()
             if key in _PUBLISHED_META and key not in found:

@@ -163,3 +163,18 @@ def test_an_unchanged_wordpress_post_marks_its_one_date_published_and_updated() 
     html = html.replace('<time class="updated" datetime="2023-02-01T08:00:00+03:00">February 1, 2023</time>', "")
     html = html.replace("Posted on ", "")
     assert (extract_page(html.encode()).date, extract_page(html.encode()).date_source) == ("2022-09-16", "time")
+
+
+def test_json_ld_with_raw_line_breaks_in_its_strings_is_read() -> None:
+    block = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "description": "two\nlines",'
+        ' "datePublished": "2024-05-22"}</script>'
+    )
+    html = page("university-en.html").replace("</head>", block + "</head>")
+    assert (extract_page(html.encode()).date, extract_page(html.encode()).date_source) == ("2024-05-22", "metadata")
+
+
+def test_microdata_dates_in_a_sidebar_are_passed_over() -> None:
+    card = '<li><meta itemprop="datePublished" content="2024-06-03"><a href="/n/">Summer school</a></li>'
+    html = page("university-en.html").replace('<ul class="news-list">', '<ul class="news-list">' + card)
+    assert (extract_page(html.encode()).date, extract_page(html.encode()).date_source) == ("2024-05-24", "date-line")
