@@ -16,7 +16,8 @@ class Article(msgspec.Struct, frozen=True, kw_only=True):
 
     ``url`` is the original page of a web article; ``lang`` its language code (``en``, ``ru``,
     ``zh``, ...) when known; ``date_source`` says where ``date`` was read from (``header``,
-    ``footer``, ``json-ld``, ``meta``, ...), so a reader can judge how far to trust it.
+    ``footer``, ``metadata``, ``time``, ``date-line``, ``url``, ``export``), so a reader can
+    judge how far to trust it.
     """
 
     id: str

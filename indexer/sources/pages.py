@@ -1,20 +1,17 @@
 """Page extraction: an HTML news page -> title, publication date, main text and language.
 
 trafilatura finds the main text (site chrome such as navigation, breadcrumbs, sidebars and
-footers stays out); the date is the page's own date line when it has one, else the page's
-metadata (JSON-LD, meta tags, ``<time>``) through htmldate. A sitemap ``lastmod`` or an HTTP
-``Last-Modified`` is never used: they say when the page changed, not when the news was published.
+footers stays out); the title is the page's heading when the ``<title>`` only adds the site's
+name; the date comes from the signals of ``page_dates`` in their order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-import htmldate
 import lxml.html
 import msgspec
 import trafilatura
@@ -22,19 +19,11 @@ from trafilatura.utils import decode_file
 
 from indexer.errors import ArticleReadError
 from indexer.models import Article
-from indexer.text.dates import parse_date
+from indexer.sources.page_dates import EDGE_LINES, publication_date
+from indexer.sources.page_layout import clean_text, heading_title
 
-# A short label before the date ("Дата публикации: 2020.10.05", "Published: 1 June 2023").
-_LABELLED = re.compile(r"^([^\d:]{1,40}):\s*(.+)$")
-# Labels that name a publication ("Published", "Date", "Дата публикации", "Опубликовано").
-_PUBLISHED_LABEL = re.compile(r"publish|posted|date|публик|дата|размещ", re.IGNORECASE)
-# Labels that name a change, not a publication: "last updated", "обновлено", "изменено".
-_UPDATE_LABEL = re.compile(r"updat|modif|chang|обновл|измен|редакт", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.IGNORECASE)
-_SPACES = re.compile(r"\s+")
-# Lines of the main text looked at for a date line: the site puts it under the title or at the end.
-_EDGE_LINES = 3
-_TYPOGRAPHIC_SPACES = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " "})
+_WORD = re.compile(r"[^\W\d_]{3}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,62 +57,6 @@ def _meta_charset(raw: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
-def _clean(text: str) -> str:
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text).translate(_TYPOGRAPHIC_SPACES)).strip()
-
-
-def date_line(text: str) -> str | None:
-    """The ISO date a line states as a publication date, or ``None``: the date alone or after a label."""
-    line = _clean(text)
-    if len(line) > 60:
-        return None
-    date = parse_date(line)
-    if date is None:
-        labelled = _LABELLED.match(line)
-        if labelled is None:
-            return None
-        label, value = labelled.groups()
-        if not _PUBLISHED_LABEL.search(label) or _UPDATE_LABEL.search(label):
-            return None
-        date = parse_date(value)
-    return date.isoformat() if date else None
-
-
-def _heading_date(tree: lxml.html.HtmlElement) -> str | None:
-    """A date line right beside the page's heading, where news sites print it outside the text."""
-    for heading in tree.iter("h1"):
-        near: list[lxml.html.HtmlElement] = []
-        near.extend(list(heading.itersiblings())[:3])
-        near.extend(list(heading.itersiblings(preceding=True))[:1])
-        parent = heading.getparent()
-        if parent is not None:
-            near.extend(list(parent.itersiblings())[:2])
-        for element in near:
-            found = date_line(element.text_content())
-            if found:
-                return found
-        return None
-    return None
-
-
-def _metadata_date(tree: lxml.html.HtmlElement, url: str | None) -> str | None:
-    """The publication date the page's metadata states (meta tags, JSON-LD), read by htmldate.
-
-    htmldate is shown only the ``<head>`` and the JSON-LD blocks: on the whole page it also reads
-    dated elements, and a sidebar's "other news" dates would then pass for the article's.
-    """
-    parts = [lxml.html.tostring(head, encoding="unicode") for head in tree.xpath("//head")]
-    parts += [
-        lxml.html.tostring(s, encoding="unicode") for s in tree.xpath("//body//script[@type='application/ld+json']")
-    ]
-    if not parts:
-        return None
-    found = htmldate.find_date(
-        f"<html>{''.join(parts)}<body></body></html>", original_date=True, extensive_search=False, url=url
-    )
-    return str(found) if found else None
-
-
 def _lang(tree: lxml.html.HtmlElement) -> str | None:
     """The language the page declares (``<html lang>``, Content-Language, og:locale), as a primary subtag."""
     values = [tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang")]
@@ -155,27 +88,20 @@ def extract_page(raw: bytes, *, url: str | None = None, charset: str | None = No
             break
     if document is None or not getattr(document, "text", None):
         raise ArticleReadError(f"{url or 'page'}: no article text found")
-    title = _clean(str(document.title or ""))
-    lines = [_clean(line) for line in str(document.text).split("\n")]
+    title = heading_title(tree, clean_text(str(document.title or "")))
+    lines = [clean_text(line) for line in str(document.text).split("\n")]
     lines = [line for line in lines if line]
-    if lines and title and lines[0] == title:
-        lines = lines[1:]
+    # The heading repeated in the text, with a section label or kicker printed above it.
+    for index, line in enumerate(lines[:EDGE_LINES]):
+        if title and line == title:
+            lines = lines[index + 1 :]
+            break
     if not title and lines:
         title, lines = lines[0], lines[1:]
-    date, date_source = None, None
-    edges = list(range(min(_EDGE_LINES, len(lines)))) + list(range(max(0, len(lines) - _EDGE_LINES), len(lines)))
-    for index in dict.fromkeys(edges):
-        found = date_line(lines[index])
-        if found:
-            date, date_source = found, "date-line"
-            del lines[index]
-            break
-    if date is None:
-        date = _heading_date(tree)
-        date_source = "date-line" if date else None
-    if date is None:
-        date = _metadata_date(tree, url)
-        date_source = "metadata" if date else None
+    date, date_source = publication_date(tree, title, lines, url, getattr(document, "url", None))
+    # Counters under the heading ("1.2K 14": likes, comments) are no text.
+    while lines and not _WORD.search(lines[0]):
+        lines = lines[1:]
     body = "\n\n".join(lines)
     if not title or not body:
         raise ArticleReadError(f"{url or 'page'}: no article text found")

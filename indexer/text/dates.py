@@ -53,30 +53,35 @@ def _make(year: int, month: int | None, day: int) -> dt.date | None:
         return None
 
 
-def _candidates(text: str) -> list[tuple[int, dt.date]]:
-    """Every date written in ``text``, with where it starts."""
-    found: list[tuple[int, dt.date]] = []
+def _matches(text: str) -> list[tuple[int, int, dt.date]]:
+    """Every date written in ``text``, with where it starts and ends, in reading order."""
+    found: list[tuple[int, int, dt.date]] = []
     for match in _DAY_MONTH_YEAR.finditer(text):
         day, word, year = match.groups()
         date = _make(int(year), month_number(word), int(day))
         if date is not None:
-            found.append((match.start(), date))
+            found.append((match.start(), match.end(), date))
     for match in _MONTH_DAY_YEAR.finditer(text):
         word, day, year = match.groups()
         date = _make(int(year), month_number(word), int(day))
         if date is not None:
-            found.append((match.start(), date))
+            found.append((match.start(), match.end(), date))
     for match in _YEAR_FIRST.finditer(text):
         year, _, month, day = match.groups()
         date = _make(int(year), int(month), int(day))
         if date is not None:
-            found.append((match.start(), date))
+            found.append((match.start(), match.end(), date))
     for match in _DAY_FIRST.finditer(text):
         day, month, year = match.groups()
         date = _make(int(year), int(month), int(day))
         if date is not None:
-            found.append((match.start(), date))
-    return sorted(found, key=lambda item: item[0])
+            found.append((match.start(), match.end(), date))
+    return sorted(found, key=lambda item: (item[0], -item[1]))
+
+
+def _candidates(text: str) -> list[tuple[int, dt.date]]:
+    """Every date written in ``text``, with where it starts."""
+    return [(start, date) for start, _, date in _matches(text)]
 
 
 def search_date(text: str) -> dt.date | None:
@@ -102,3 +107,111 @@ def _spans_whole(text: str, date: dt.date) -> bool:
         if match is not None and search_date(match.group(0)) == date:
             return True
     return False
+
+
+# --- date lines -----------------------------------------------------------------------------
+# News sites print the publication date on one short line under the heading, often with other
+# short items: "1 June 2023 · International activities · 542" (date, category, view count),
+# "Posted on June 1, 2023 by Jane Doe", "Опубликовано: 17.07.2025 в 10:30". A line is read as
+# a date line only when every item on it is short and the date item carries nothing but a
+# publication label, a weekday, a time or an author: a sentence that mentions a date is not one.
+
+# Items of a line: "·", "•", "|", a spaced dash or slash, or a wide gap between inline elements.
+_ITEM_SEPARATORS = re.compile(r"\s*[·•|¦▪]\s*|\s+[—–-]\s+|\s+/\s+|\s{3,}|\t")
+# Labels that name the publication (compared whole, lower case, after the weekday is dropped).
+_PUBLISHED_LABELS = frozenset(
+    {
+        "published", "published on", "first published", "first published on", "posted", "posted on",
+        "date", "date published", "publication date", "date of publication", "release date", "on",
+        "опубликовано", "опубликована", "опубликован", "дата публикации", "дата", "размещено",
+        "дата размещения", "добавлено", "новость от", "от",
+    }
+)  # fmt: skip
+# A change, not a publication: "last updated", "modified", "обновлено", "изменено", "ред.".
+_UPDATE_WORDS = re.compile(r"updat|modif|revis|edited|обновл|измен|редакт|ред\.", re.IGNORECASE)
+_WEEKDAYS = re.compile(
+    r"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\b\.?|"
+    r"\b(?:понедельник|вторник|среда|четверг|пятница|суббота|воскресенье|пн|вт|ср|чт|пт|сб|вс)\b\.?",
+    re.IGNORECASE,
+)
+# A time after (or before) the date: "10:30", "at 10:30 am", "в 10:30 МСК", "T10:30:00+03:00".
+_TIME = re.compile(
+    r"^[,\s]*(?:at|в|-)?\s*T?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+    r"(?:\s*[ap]\.?m\.?)?(?:\s*(?:msk|мск|utc|gmt|z))?(?:\s*[+-]\d{1,2}(?::?\d{2})?)?(?!\w)",
+    re.IGNORECASE,
+)
+_AUTHOR = re.compile(r"^[,\s]*(?:by|автор(?:ом)?:?)\s+[^.!?\d]{1,40}$", re.IGNORECASE)
+# A label that names who published before the date: Drupal's "Submitted by admin on",
+# "Опубликовано admin", "Posted by Jane Doe on".
+_LABEL_WITH_AUTHOR = re.compile(
+    r"^(?:submitted|posted|published|опубликовано|опубликовал[аи]?|добавлено)"
+    r"(?: by| пользователем| автором)? [^\d]{1,30}?(?: on| в)?$"
+)
+# A parenthesised change beside the date: "17:45 17.07.2025 (обновлено: 18:20 17.07.2025)".
+_CHANGE_ASIDE = re.compile(r"\([^()]*\)")
+_SENTENCE_END = re.compile(r"[.!?]$")
+_MAX_LINE = 140
+_MAX_ITEM_CHARS = 40
+_MAX_ITEM_WORDS = 6
+
+
+def _short_item(item: str) -> bool:
+    """A category, a view count, an author, "5 min read": not a sentence."""
+    words = item.split()
+    return len(item) <= _MAX_ITEM_CHARS and len(words) <= _MAX_ITEM_WORDS and not _SENTENCE_END.search(item)
+
+
+def _prefix_label(prefix: str) -> str | None:
+    """The publication label before the date ("" for none, beside a weekday or a time); ``None``
+    when something else stands there ("Deadline:", "The office opened on")."""
+    text = _TIME.sub("", prefix.strip())
+    text = _WEEKDAYS.sub("", text)
+    text = re.sub(r"[\s:,\-–—]+", " ", text).strip().lower()
+    return text if text == "" or text in _PUBLISHED_LABELS or _LABEL_WITH_AUTHOR.match(text) else None
+
+
+def _date_item_rest(rest: str) -> bool:
+    """After the date: nothing, a time, an author, or short items written without separators."""
+    text = _TIME.sub("", rest)
+    text = text.strip()
+    if not text or _AUTHOR.match(text):
+        return True
+    # "1 June 2023 International activities 542": the site's category and view count with
+    # only spaces between. A sentence goes on in lower case ("1 June 2023 the delegation ..."),
+    # and a related-news entry ("3 June 2024 Students win the hackathon") ends in no count.
+    if not _short_item(text) or not (text[0].isupper() or text[0].isdigit()):
+        return False
+    return text[-1].isdigit() or len(text.split()) <= 2
+
+
+def line_date(text: str, *, labelled: bool = False) -> dt.date | None:
+    """The publication date a short date line states, or ``None`` when the line is not one.
+
+    Items labelled as a change ("Updated: ...") are passed over; any other dated item must be
+    the date alone or behind a publication label, and every undated item must be short. With
+    ``labelled`` the label is required ("Дата публикации: 2020.10.05"): where a page's text
+    ends, a bare date is as likely a related-news entry as the article's own.
+    """
+    line = " ".join(text.split()) if "\t" not in text else text.strip()
+    if not line or len(line) > _MAX_LINE:
+        return None
+    line = _CHANGE_ASIDE.sub(lambda match: " " if _UPDATE_WORDS.search(match.group()) else match.group(), line)
+    found: dt.date | None = None
+    for raw_item in _ITEM_SEPARATORS.split(line):
+        item = raw_item.strip()
+        if not item:
+            continue
+        matches = _matches(item)
+        if not matches:
+            if not _short_item(item):
+                return None
+            continue
+        if _UPDATE_WORDS.search(item):
+            continue
+        start, end, date = matches[0]
+        label = _prefix_label(item[:start])
+        if label is None or not _date_item_rest(item[end:]) or (labelled and not label):
+            return None
+        if found is None:
+            found = date
+    return found

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from indexer.errors import ArticleReadError
-from indexer.sources.pages import date_line, decode_html, extract_page
+from indexer.sources.page_dates import date_line
+from indexer.sources.pages import decode_html, extract_page
 from tests.indexer.sources.site_server import SITE
 
 CHROME = (
@@ -95,6 +96,8 @@ def test_a_changed_footer_or_sidebar_extracts_the_same() -> None:
         ("The office opened on 1 June 2023 in Shanghai.", None),
         ("Deadline: 1 June 2023", None),
         ("Опубликовано: 5 мая 2025 г.", "2025-05-05"),
+        ("1 June 2023 · International activities · 542", "2023-06-01"),
+        ("17 июля 2025 · Международная деятельность · 542", "2025-07-17"),
     ],
 )
 def test_date_lines(line: str, expected: str | None) -> None:
