@@ -110,14 +110,22 @@ def _wait_for_line(stdout: Path, process: subprocess.Popen[bytes]) -> str:
     raise AssertionError("serve never printed its ready line")
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+@pytest.mark.parametrize(
+    ("host", "options", "logged"),
+    [
+        ("127.0.0.1", [], [("/ready", 200), ("/search", 200)]),
+        ("::1", [], [("/ready", 200), ("/search", 200)]),
+        # Given after the subcommand, the global option overrides POLYSEARCH_LOG_LEVEL (INFO here).
+        ("127.0.0.1", ["--log-level", "warning"], []),
+    ],
+)
 def test_serve_says_where_it_is_ready_and_keeps_static_files_out_of_the_log(
-    host: str, tiny_index: Path, tmp_path: Path
+    host: str, options: list[str], logged: list[tuple[str, int]], tiny_index: Path, tmp_path: Path
 ) -> None:
     port = _free_port(host)
     out, err = tmp_path / "stdout", tmp_path / "stderr"
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        args = ("--index", str(tiny_index), "--host", host, "--port", str(port))
+        args = ("--index", str(tiny_index), "--host", host, "--port", str(port), *options)
         process = subprocess.Popen(_serve(*args), cwd=REPO, env=_environment(), stdout=stdout, stderr=stderr)
     try:
         url = ready_url(host, port)
@@ -135,7 +143,9 @@ def test_serve_says_where_it_is_ready_and_keeps_static_files_out_of_the_log(
     lines = [json.loads(line) for line in err.read_text(encoding="utf-8").splitlines()]
     requests = [(line["path"], line["status"]) for line in lines if line["event"] == "request"]
     # The startup's own polls of /ready are not there either: only the client's requests.
-    assert requests == [("/ready", 200), ("/search", 200)]
+    assert requests == logged
+    if options:
+        assert lines == []
 
 
 @pytest.fixture
