@@ -8,6 +8,7 @@ in as entry points, so the core never imports them and the package arrows stay o
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -30,6 +31,8 @@ CORE_COMMANDS: dict[str, Registrar] = {
     "search": register_search,
     "sync": register_sync,
 }
+# What a shell reports for a command that SIGPIPE ended (128 + 13), as for `yes | head` under pipefail.
+EXIT_BROKEN_PIPE = 141
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEFAULT_LOG_LEVEL = "WARNING"
 # A source checkout run without being installed (python -m indexer.commands) still knows its version.
@@ -99,6 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolysearchError as exc:
         print(f"polysearch {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader stopped early (`polysearch search ... | head`): not an error worth a line.
+        # Python flushes stdout again at exit; that flush must not fail on the closed pipe too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except OSError as exc:
         # Disk full, permissions, a vanished directory: say which file, not a traceback.
         where = f" ({exc.filename})" if exc.filename else ""

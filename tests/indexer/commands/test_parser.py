@@ -108,3 +108,13 @@ def test_the_installed_command_prints_its_version() -> None:
         [sys.executable, "-m", "indexer.commands", "--version"], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert result.stdout == f"polysearch {_declared_version()}\n"
+
+
+def test_a_reader_that_stops_early_gets_no_error_line(tiny_index: Path) -> None:
+    command = [sys.executable, "-m", "tests.fake_cli", "search", "summit", "--index", str(tiny_index), "--json"]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the command has written anything: it has to import first
+    err = process.stderr.read()
+    assert process.wait(timeout=300) == 141
+    assert err == b""
