@@ -44,11 +44,7 @@ def register_ask(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def ask_record(result: AskResult, *, index_version: str, took_ms: float, reading: QueryReading) -> dict[str, object]:
     """The answer as the HTTP ``/ask`` returns it: the answer's url is its cited passage's."""
-    answer: dict[str, object] | None = None
-    if result.answer is not None:
-        passage_id = result.answer.passage_id
-        url = next((hit.passage.url for hit in result.citations if hit.passage.id == passage_id), None)
-        answer = msgspec.to_builtins(result.answer) | {"url": url}
+    answer = None if result.answer is None else msgspec.to_builtins(result.answer) | {"url": answer_url(result)}
     return {
         "question": result.question,
         "answer": answer,
@@ -82,18 +78,30 @@ def run_ask(args: argparse.Namespace) -> int:
     if args.mode != "keyword" and not reading.dense:
         covered = ", ".join(sorted(retriever.languages))
         print(f"question read as {reading.lang}; passages found by keywords alone (the model covers {covered})\n")
+    print("\n".join(answer_lines(result)))
+    return 0
+
+
+def answer_lines(result: AskResult) -> list[str]:
+    """The answer, where it comes from (the article's page, if it has one) and the confidence; or why not."""
     answer = result.answer
     if answer is None:
-        print(f"No answer: {result.reason or 'the passages found do not answer the question'}.")
+        lines = [f"No answer: {result.reason or 'the passages found do not answer the question'}."]
         if result.citations:
-            print("Closest passages:")
+            lines.append("Closest passages:")
         for hit in result.citations:
-            print(f"  {hit.rank}. {hit.passage.title} ({hit.passage.date or 'undated'})  [{hit.passage.id}]")
-        return 0
-    url = next((hit.passage.url for hit in result.citations if hit.passage.id == answer.passage_id), None)
-    print(answer.text)
-    print(f"  from: {answer.title} ({answer.date or 'undated'})  [{answer.passage_id}]")
-    if url:
-        print(f"  {url}")
-    print(f"  confidence {answer.confidence:.2f}")
-    return 0
+            lines.append(f"  {hit.rank}. {hit.passage.title} ({hit.passage.date or 'undated'})  [{hit.passage.id}]")
+        return lines
+    lines = [answer.text, f"  from: {answer.title} ({answer.date or 'undated'})  [{answer.passage_id}]"]
+    if url := answer_url(result):
+        lines.append(f"  {url}")
+    lines.append(f"  confidence {answer.confidence:.2f}")
+    return lines
+
+
+def answer_url(result: AskResult) -> str | None:
+    """The answer's page: its passage is among the citations, which carry the url."""
+    answer = result.answer
+    if answer is None:
+        return None
+    return next((hit.passage.url for hit in result.citations if hit.passage.id == answer.passage_id), None)

@@ -6,8 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
+from indexer.answer.answerer import Answerer
+from indexer.commands.ask import answer_lines, answer_url
 from indexer.commands.main import main
+from indexer.search.retriever import Retriever
 from tests.fake_cli import use_fake_model
 
 
@@ -90,3 +94,16 @@ def test_empty_question_and_missing_index_are_one_line(
     assert main(["ask", "who?", "--index", str(tmp_path / "none")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no index at" in err
+
+
+def test_an_answer_from_the_web_shows_its_page(tiny_retriever: Retriever) -> None:
+    result = Answerer(tiny_retriever).ask("Who led the delegation from Jiangsu?")
+    page = "https://news.example.edu/jiangsu"
+    cited = [replace(hit, passage=replace(hit.passage, url=page)) for hit in result.citations]
+    assert answer_lines(replace(result, citations=cited))[2] == f"  {page}"
+    assert answer_url(result) is None and len(answer_lines(result)) == 3
+
+
+def test_a_question_the_model_does_not_cover(tiny_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = ask(capsys, "Когда открылся офис в Шанхае?", "--index", str(tiny_index))
+    assert out.startswith("question read as ru; passages found by keywords alone (the model covers en)\n\n")
