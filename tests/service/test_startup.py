@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -60,6 +61,13 @@ def test_ready_url_and_where_a_local_client_connects() -> None:
 def test_a_taken_port_is_a_named_error(taken_port: int) -> None:
     with pytest.raises(ListenError, match=f"cannot listen on 127.0.0.1:{taken_port}: the port is in use"):
         listening_socket("127.0.0.1", taken_port)
+
+
+def test_an_address_that_is_not_here_is_a_named_error() -> None:
+    # 192.0.2.1 is TEST-NET-1, documentation's address: no machine has it.
+    why = "that address is not one of this machine's (see --host)"
+    with pytest.raises(ListenError, match=f"cannot listen on 192.0.2.1:8000: {re.escape(why)}"):
+        listening_socket("192.0.2.1", 8000)
 
 
 def test_serve_on_a_taken_port_is_one_line_and_a_failure(tiny_index: Path, taken_port: int) -> None:
