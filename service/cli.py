@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import socket
@@ -156,15 +157,15 @@ def run_uvicorn(settings: Settings, sock: socket.socket) -> int:
         workers=settings.workers,
         **server_options(),
     )
+    if settings.workers > 1:
+        # The supervisor handles Ctrl-C and SIGTERM itself and returns once its workers are gone.
+        Multiprocess(config, sockets=[sock]).run()
+        return 0
     server = uvicorn.Server(config)
-    try:
-        if settings.workers > 1:
-            Multiprocess(config, sockets=[sock]).run()
-            return 0
+    # uvicorn re-raises the Ctrl-C it has already handled by shutting down.
+    with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass  # uvicorn re-raises the Ctrl-C it has already handled by shutting down
-    # The app's startup failed; uvicorn has logged why.
+    # Never started: the app's startup failed, and uvicorn has logged why.
     return 0 if server.started else 1
 
 
