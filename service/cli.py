@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
 from indexer.commands.options import non_negative_int, positive_int
-from indexer.store.layout import live_version_dir
 from service.compute import prepare_environment
 from service.config import ENV_PREFIX, Settings
 from service.errors import ConfigError
 from service.observability import configure_service_logging
 from service.server import HEADER_TIMEOUT_PROTOCOL
+from service.startup import ReadyAnnouncer, check_index, listening_socket, ready_url
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +103,14 @@ def environment_of(settings: Settings) -> dict[str, str]:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     prepare_environment()
-    settings = Settings.from_env(index_dir=args.index, host=args.host, port=args.port, workers=args.workers)
+    settings = Settings.from_env(
+        index_dir=args.index, host=args.host, port=args.port, workers=args.workers, log_level=args.log_level
+    )
     # Fail now, with one line, rather than serve 503s for an index that was never built.
-    live_version_dir(settings.index_dir)
-    configure_service_logging(settings.log_level)
+    check_index(settings.index_dir)
     if args.engine == "ray":
+        configure_service_logging(settings.log_level)
         # Imported here: the default install has no ray, and a plain serve never loads it.
         from service.ray_app import serve_on_ray
 
@@ -121,12 +123,15 @@ def run_serve(args: argparse.Namespace) -> int:
         )
     if args.shards:
         raise ConfigError("--shards splits dense search over Ray deployments: it needs --engine ray")
+    # Taken before anything is logged: a busy port is one line, not the log of a start and a shutdown.
+    sock = listening_socket(settings.host, settings.port)
+    configure_service_logging(settings.log_level)
     # Worker processes are spawned fresh and read their settings from the environment.
     os.environ.update(environment_of(settings))
     log.info(
         "serving",
         extra={
-            "url": f"http://{settings.host}:{settings.port}",
+            "url": ready_url(settings.host, settings.port),
             "index_dir": str(settings.index_dir),
             "workers": settings.workers,
             "compute_threads": settings.compute_threads,
@@ -135,7 +140,16 @@ def run_serve(args: argparse.Namespace) -> int:
             "admin": settings.admin_token is not None,
         },
     )
-    uvicorn.run(
+    with sock, ReadyAnnouncer(settings.host, settings.port):
+        return run_uvicorn(settings, sock)
+
+
+def run_uvicorn(settings: Settings, sock: socket.socket) -> int:
+    """uvicorn on the socket already bound (what ``uvicorn.run`` does once it has bound one)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
         "service.app:app_from_env",
         factory=True,
         host=settings.host,
@@ -143,7 +157,16 @@ def run_serve(args: argparse.Namespace) -> int:
         workers=settings.workers,
         **server_options(),
     )
-    return 0
+    if settings.workers > 1:
+        # The supervisor handles Ctrl-C and SIGTERM itself and returns once its workers are gone.
+        Multiprocess(config, sockets=[sock]).run()
+        return 0
+    server = uvicorn.Server(config)
+    # uvicorn re-raises the Ctrl-C it has already handled by shutting down.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
+    # Never started: the app's startup failed, and uvicorn has logged why.
+    return 0 if server.started else 1
 
 
 def server_options() -> dict[str, Any]:

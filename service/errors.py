@@ -35,6 +35,10 @@ class ConfigError(PolysearchError):
     """A setting (environment variable or command-line flag) has an unusable value."""
 
 
+class ListenError(PolysearchError):
+    """The service cannot listen on its address and port (in use, not permitted, not an address here)."""
+
+
 class NotReadyError(PolysearchError):
     """No verified index is loaded yet (or the first load failed); try again later."""
 

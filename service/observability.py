@@ -1,7 +1,9 @@
 """One JSON log line and one metrics observation per HTTP request, with a request id.
 
 This wraps the whole application (not one route), so requests that match no route, or fail
-before reaching a handler (404, 405, 413), are logged and counted like any other.
+before reaching a handler (404, 405, 413), are logged and counted like any other. The page's
+own files (scripts, styles, icons) and the startup's readiness polls are logged at debug
+level: at info, one page load would be a screenful of lines that say nothing about searches.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from indexer.logs import configure_logging
 from service.admission import CLIENT_GONE
 from service.metrics import Metrics
+from service.startup import PROBE_HEADER
 
 log = logging.getLogger("service.requests")
 
@@ -26,6 +29,8 @@ REQUEST_ID_HEADER = "x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 UNMATCHED = "unmatched"
 CLIENT_CLOSED = 499
+# Static files: the page's (service/web.py), the widget script, the API documentation's (service/app.py).
+STATIC_PATHS = ("/static/", "/widget.js", "/schema/assets/")
 
 
 def _client_request_id(scope: Scope) -> str | None:
@@ -34,6 +39,18 @@ def _client_request_id(scope: Scope) -> str | None:
             text = value.decode("latin-1")
             return text if _SAFE_ID.match(text) else None
     return None
+
+
+def _is_startup_probe(scope: Scope) -> bool:
+    return scope["path"] == "/ready" and any(name == PROBE_HEADER.encode() for name, _ in scope.get("headers", ()))
+
+
+def _log_level(scope: Scope, status: int) -> int:
+    """Debug for the startup's polls (503 until the index is loaded) and for static files that did not fail."""
+    if _is_startup_probe(scope):
+        return logging.DEBUG
+    static = str(scope["path"]).startswith(STATIC_PATHS)
+    return logging.DEBUG if static and status < 500 else logging.INFO
 
 
 def set_logged_query(scope: Scope, text: str) -> None:
@@ -87,7 +104,7 @@ class RequestObserver:
             query = scope.get("state", {}).get("logged_query")
             if self.log_queries and query is not None:
                 fields["query"] = query
-            log.info("request", extra=fields)
+            log.log(_log_level(scope, status), "request", extra=fields)
 
 
 def _drop_terminal_colours(record: logging.LogRecord) -> bool:

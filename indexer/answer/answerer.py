@@ -14,7 +14,7 @@ from indexer.answer import evidence
 from indexer.answer.evidence import Verdict
 from indexer.answer.question import AnswerKind, event_wordings, expected_kind, kind_evidence
 from indexer.encoders.base import Vectors
-from indexer.models import Answer, AskResult, Hit, SearchFilters
+from indexer.models import Answer, AskResult, Hit, SearchFilters, SearchMode
 from indexer.search.query import Query
 from indexer.search.retriever import Retriever
 from indexer.text.sentences import sentence_spans
@@ -151,8 +151,18 @@ class Answerer:
         # None shows the raw evidence score (eval/tuning/calibration.py fits the curve from it).
         self.calibration = calibration
 
-    def ask(self, question: Query | str, *, k: int = 5, filters: SearchFilters | None = None) -> AskResult:
-        """Retrieve ``k`` passages (hybrid) and answer from their sentences, or abstain.
+    def ask(
+        self,
+        question: Query | str,
+        *,
+        k: int = 5,
+        filters: SearchFilters | None = None,
+        mode: SearchMode = "hybrid",
+    ) -> AskResult:
+        """Retrieve ``k`` passages (``mode``, hybrid by default) and answer from their sentences, or abstain.
+
+        The weights and the threshold were chosen on hybrid retrieval; the other modes are for
+        comparing what each ranking alone would answer.
 
         A text is read here (``Retriever.read``); a question without its vector is encoded here
         unless the model does not cover its language (its cosines would not count).
@@ -160,7 +170,7 @@ class Answerer:
         query = self.retriever.read(question) if isinstance(question, str) else question
         if query.covered:
             query = self.retriever.encoded(query)
-        hits = self.retriever.search(query, k=k, mode="hybrid", filters=filters)
+        hits = self.retriever.search(query, k=k, mode=mode, filters=filters)
         candidates = self.candidates(query, hits)
         ranked = sorted(candidates, key=lambda c: (-c.score, c.hit.rank, c.start))
         confidence = self.confidence(query, hits, candidates)

@@ -39,9 +39,21 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     parser.add_argument(
         "--model", default=None, help="sentence-transformers model name or path (default: packaged all-MiniLM-L6-v2)"
     )
-    parser.add_argument("--chunk-tokens", type=positive_int, default=DEFAULT_CHUNK_TOKENS)
-    parser.add_argument("--overlap-tokens", type=non_negative_int, default=DEFAULT_OVERLAP_TOKENS)
-    parser.add_argument("--batch-size", type=positive_int, default=64)
+    parser.add_argument(
+        "--chunk-tokens",
+        type=positive_int,
+        default=DEFAULT_CHUNK_TOKENS,
+        help="passage length in tokens (default %(default)s)",
+    )
+    parser.add_argument(
+        "--overlap-tokens",
+        type=non_negative_int,
+        default=DEFAULT_OVERLAP_TOKENS,
+        help="tokens a passage repeats from the one before it, fewer than --chunk-tokens (default %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=64, help="passages encoded per model call (default %(default)s)"
+    )
     parser.add_argument(
         "--dense-index",
         choices=["auto", "flat", "hnsw"],

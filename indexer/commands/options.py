@@ -18,6 +18,8 @@ from indexer.encoders.registry import (
 )
 
 Handler = Callable[[argparse.Namespace], int]
+# What a module hands the command line to add its subcommand.
+Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 DEFAULT_INDEX = Path("index")
 

@@ -14,10 +14,15 @@ from indexer.models import SEARCH_MODES, Hit
 
 def register_search(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("search", help="print the passages that best match a query")
-    parser.add_argument("query")
-    parser.add_argument("-k", type=positive_int, default=5, help="number of passages")
-    parser.add_argument("--mode", choices=SEARCH_MODES, default="hybrid")
-    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    parser.add_argument("query", help="what to search for, in any language")
+    parser.add_argument("-k", type=positive_int, default=5, help="number of passages (default 5)")
+    parser.add_argument(
+        "--mode",
+        choices=SEARCH_MODES,
+        default="hybrid",
+        help="dense: the model's meaning; keyword: BM25 terms; hybrid (default): both, fused",
+    )
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index directory (default index)")
     parser.add_argument("--json", action="store_true", help="print hits as a JSON list")
     parser.set_defaults(handler=run_search)
 

@@ -116,9 +116,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--json", action="store_true", help="print each pass's report as one JSON line")
     parser.add_argument("--delay", type=seconds, default=1.0, help="seconds between requests to one host (min 1)")
     parser.add_argument("--model", default=None, help="sentence-transformers model name or path")
-    parser.add_argument("--chunk-tokens", type=positive_int, default=DEFAULT_CHUNK_TOKENS)
-    parser.add_argument("--overlap-tokens", type=non_negative_int, default=DEFAULT_OVERLAP_TOKENS)
-    parser.add_argument("--batch-size", type=positive_int, default=64)
+    parser.add_argument(
+        "--chunk-tokens",
+        type=positive_int,
+        default=DEFAULT_CHUNK_TOKENS,
+        help="passage length in tokens (default %(default)s)",
+    )
+    parser.add_argument(
+        "--overlap-tokens",
+        type=non_negative_int,
+        default=DEFAULT_OVERLAP_TOKENS,
+        help="tokens a passage repeats from the one before it, fewer than --chunk-tokens (default %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=64, help="passages encoded per model call (default %(default)s)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_backend_option(parser)
     add_merge_option(parser)
