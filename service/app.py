@@ -38,6 +38,7 @@ from service.headers import SecurityHeaders
 from service.metrics import Metrics
 from service.observability import RequestObserver, configure_service_logging
 from service.openapi import make_exact
+from service.querylog import QueryLog
 from service.routes import route_handlers
 from service.state import Engine, IndexState
 from service.validation import check_encoding
@@ -188,6 +189,8 @@ async def _lifespan(app: Litestar, *, settings: Settings, options: _IndexOptions
     app.state.index = index_state
     follower = IndexFollower(index_state, interval_s=settings.follow_interval_ms / 1000)
     app.state.follower = follower
+    query_log = _query_log(settings)
+    app.state.query_log = query_log
     # Loading runs beside serving, so /health answers at once and /ready says when it is done.
     loading = asyncio.create_task(_load_and_follow(index_state, follower, settings, options))
     try:
@@ -199,6 +202,18 @@ async def _lifespan(app: Litestar, *, settings: Settings, options: _IndexOptions
             await loading
         await index_state.aclose()
         pool.shutdown()
+        if query_log is not None:
+            await asyncio.to_thread(query_log.close)
+
+
+def _query_log(settings: Settings) -> QueryLog | None:
+    """The query log's writer, started; None when the settings turn it off."""
+    path = settings.query_log_path
+    if path is None:
+        return None
+    query_log = QueryLog(path, key=settings.query_log_key, days=settings.query_log_days)
+    query_log.start()
+    return query_log
 
 
 async def _load_and_follow(

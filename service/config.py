@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.encoders.registry import BACKENDS
+from indexer.insights.store import DEFAULT_RETENTION_DAYS, LOG_FILE
 from service.errors import ConfigError
 
 ENV_PREFIX = "POLYSEARCH_"
@@ -59,6 +60,20 @@ class Settings:
     queue_deadline_ms: int = 2000
     # How often each worker looks at CURRENT to follow a new index version (service/follower.py).
     follow_interval_ms: int = 1000
+    # The query log (service/querylog.py): None puts it in the index folder, "off" disables it.
+    query_log: str | None = None
+    query_log_days: int = DEFAULT_RETENTION_DAYS
+    # Set: the log stores an HMAC of each query's text instead of the text.
+    query_log_key: str | None = None
+
+    @property
+    def query_log_path(self) -> Path | None:
+        """Where the query log is written; None when it is off."""
+        if self.query_log is None:
+            return self.index_dir / LOG_FILE
+        if self.query_log.lower() == "off":
+            return None
+        return Path(self.query_log)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -70,7 +85,9 @@ class Settings:
         POLYSEARCH_FRAME_ANCESTORS (comma or space separated), POLYSEARCH_COMPUTE_THREADS,
         POLYSEARCH_TORCH_THREADS, POLYSEARCH_MAX_QUEUE, POLYSEARCH_QUEUE_DEADLINE_MS,
         POLYSEARCH_FOLLOW_INTERVAL_MS, POLYSEARCH_BACKEND (torch, onnx or onnx-int8; unset or empty:
-        the backend the index was built with).
+        the backend the index was built with), POLYSEARCH_QUERY_LOG (a file, or ``off``; unset: in
+        the index folder), POLYSEARCH_QUERY_LOG_DAYS (retention), POLYSEARCH_QUERY_LOG_KEY (store a
+        keyed hash of each query instead of its text).
         """
         env = os.environ if environ is None else environ
 
@@ -91,6 +108,7 @@ class Settings:
             "MAX_QUEUE",
             "QUEUE_DEADLINE_MS",
             "FOLLOW_INTERVAL_MS",
+            "QUERY_LOG_DAYS",
         ):
             if (raw := get(name)) is not None:
                 values[name.lower()] = _int(ENV_PREFIX + name, raw)
@@ -104,6 +122,10 @@ class Settings:
             values["log_level"] = level
         if (backend := get("BACKEND")) is not None:
             values["backend"] = backend or None
+        if (query_log := get("QUERY_LOG")) is not None:
+            values["query_log"] = query_log or None
+        if (log_key := get("QUERY_LOG_KEY")) is not None:
+            values["query_log_key"] = log_key or None
         if (log_queries := get("LOG_QUERIES")) is not None:
             values["log_queries"] = _bool(ENV_PREFIX + "LOG_QUERIES", log_queries)
         values.update({key: value for key, value in overrides.items() if value is not None})
@@ -121,6 +143,7 @@ class Settings:
             "max_queue",
             "queue_deadline_ms",
             "follow_interval_ms",
+            "query_log_days",
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")

@@ -69,6 +69,27 @@ class Metrics:
         # Labels on every sample (a Ray replica's id): a scrape that reached one of several
         # replicas says which one its counters belong to.
         self.constant_labels: dict[str, str] = {}
+        # Event counters with a few fixed labels (answers by outcome, feedback by verdict).
+        self._events: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+        self._event_help: dict[str, str] = {}
+
+    def count(self, name: str, help: str, labels: dict[str, str] | None = None, by: int = 1) -> None:
+        """Add ``by`` to the counter ``name`` (without prefix, ending in ``_total``) under ``labels``."""
+        key = (name, tuple(sorted((labels or {}).items())))
+        with self._lock:
+            self._events[key] = self._events.get(key, 0) + by
+            self._event_help.setdefault(name, help)
+
+    def counted(self, name: str, labels: dict[str, str] | None = None) -> int:
+        with self._lock:
+            return self._events.get((name, tuple(sorted((labels or {}).items()))), 0)
+
+    def event_gauges(self) -> list[Gauge]:
+        with self._lock:
+            return [
+                Gauge(name, self._event_help[name], float(value), dict(labels), kind="counter")
+                for (name, labels), value in sorted(self._events.items())
+            ]
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method if method in METHODS else OTHER_METHOD, route, str(status))
@@ -107,7 +128,8 @@ class Metrics:
             lines.append(f"{latency}_sum{_labels(names, key)} {histogram.total!r}")
             lines.append(f"{latency}_count{_labels(names, key)} {histogram.observations}")
         headed: set[str] = set()
-        for gauge in sorted(gauges, key=lambda g: g.name):  # stable sort: samples of a name stay together
+        # A stable sort: samples of a name stay together.
+        for gauge in sorted([*gauges, *self.event_gauges()], key=lambda g: g.name):
             metric = f"{self.prefix}_{gauge.name}"
             if metric not in headed:
                 headed.add(metric)

@@ -66,6 +66,7 @@ class HitOut(msgspec.Struct, frozen=True, kw_only=True):
 
 LANG_DOC = "the language the query was read as: ru, en, zh or other"
 DENSE_DOC = "whether the embedding model ranked this query (false: keywords alone, e.g. a language it does not cover)"
+QUERY_ID_DOC = "the request's id in the query log, for POST /feedback; null when the log is off"
 
 
 class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,6 +78,7 @@ class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
     hits: list[HitOut]
     query_lang: Annotated[str, msgspec.Meta(description=LANG_DOC)]
     dense_used: Annotated[bool, msgspec.Meta(description=DENSE_DOC)]
+    query_id: Annotated[str | None, msgspec.Meta(description=QUERY_ID_DOC)] = None
 
 
 class AnswerOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -108,9 +110,18 @@ class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
     dense_used: Annotated[bool, msgspec.Meta(description=DENSE_DOC)]
     # Why the answerer abstained, in plain words; null when it answered.
     reason: str | None = None
+    query_id: Annotated[str | None, msgspec.Meta(description=QUERY_ID_DOC)] = None
 
     @classmethod
-    def of(cls, result: AskResult, *, index_version: str, took_ms: float, reading: QueryReading) -> AskResponse:
+    def of(
+        cls,
+        result: AskResult,
+        *,
+        index_version: str,
+        took_ms: float,
+        reading: QueryReading,
+        query_id: str | None = None,
+    ) -> AskResponse:
         return cls(
             query_lang=reading.lang,
             dense_used=reading.dense,
@@ -121,6 +132,7 @@ class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
             index_version=index_version,
             took_ms=took_ms,
             reason=result.reason,
+            query_id=query_id,
         )
 
 

@@ -25,6 +25,7 @@ STAGE_RANK = {
     "search": 4,
     "answer": 5,
     "engines": 6,
+    "insights": 6,  # the query log on disk and the reports read from it
     "commands": 7,
 }
 

@@ -13,6 +13,7 @@ from service.admission import AdmissionMiddleware
 from service.compute import ComputePool
 from service.controllers.query import encode_if_used, request_query
 from service.errors import UnsupportedMediaError
+from service.querylog import record_ask
 from service.schemas import MAX_K, MAX_QUERY_CHARS, AskRequest, AskResponse
 from service.state import Engine
 from service.validation import DATE_HELP, check_encoding, read_date, search_filters
@@ -35,7 +36,10 @@ async def answer(
     query = await encode_if_used(engine, query, "hybrid")
     result = await pool.run(engine.answerer.ask, query, k=k, filters=filters)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
-    return AskResponse.of(result, index_version=engine.version, took_ms=took_ms, reading=query.reading("hybrid"))
+    query_id = record_ask(request.app.state, query, filters, result, took_ms)
+    return AskResponse.of(
+        result, index_version=engine.version, took_ms=took_ms, reading=query.reading("hybrid"), query_id=query_id
+    )
 
 
 class AskController(Controller):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from litestar import Controller, MediaType, Response, get
+from typing import Any
+
+from litestar import Controller, MediaType, Request, Response, get
 
 from indexer.store.held import gate_rejections
 from service.admission import Admission
 from service.errors import redact_paths
 from service.metrics import Gauge, Metrics
+from service.querylog import query_log_gauges
 from service.schemas import Health, Readiness
 from service.state import IndexState
 
@@ -32,7 +35,9 @@ class OpsController(Controller):
         return Response(Readiness(ready=True, index_version=engine.version, passages=engine.passages))
 
     @get("/metrics", summary="Prometheus metrics", media_type=MediaType.TEXT, sync_to_thread=False)
-    def metrics(self, metrics: Metrics, index_state: IndexState, admission: Admission) -> Response[str]:
+    def metrics(
+        self, request: Request[Any, Any, Any], metrics: Metrics, index_state: IndexState, admission: Admission
+    ) -> Response[str]:
         engine = index_state.peek()
         gauges = [
             Gauge("index_ready", "1 when a verified index is serving.", 1.0 if engine else 0.0),
@@ -61,4 +66,5 @@ class OpsController(Controller):
             Gauge("compute_requests_rejected_total", "Requests refused with 503 at the admission gate.",
                   float(admission.rejected), kind="counter"),
         ]  # fmt: skip
+        gauges += query_log_gauges(request.app.state)
         return Response(metrics.render(gauges), media_type=PROMETHEUS_TEXT)

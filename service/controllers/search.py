@@ -12,6 +12,7 @@ from indexer.models import SearchMode
 from service.admission import AdmissionMiddleware
 from service.compute import ComputePool
 from service.controllers.query import encode_if_used, request_query
+from service.querylog import record_search
 from service.schemas import MAX_K, MAX_QUERY_CHARS, HitOut, SearchResponse
 from service.state import Engine
 from service.validation import DATE_HELP, read_date, search_filters
@@ -42,13 +43,15 @@ class SearchController(Controller):
         filters = search_filters(read_date(date_from, "date_from"), read_date(date_to, "date_to"), article_id)
         query = await encode_if_used(engine, query, mode)
         hits = await pool.run(engine.retriever.search, query, k, mode, filters)
+        took_ms = round((time.perf_counter() - started) * 1000, 2)
         return SearchResponse(
             query=query.text,
             mode=mode,
             k=k,
             index_version=engine.version,
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            took_ms=took_ms,
             hits=[HitOut.of(hit) for hit in hits],
             query_lang=query.lang,
             dense_used=query.dense(mode),
+            query_id=record_search(request.app.state, query, mode, filters, hits, took_ms),
         )
