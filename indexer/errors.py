@@ -54,3 +54,7 @@ class FetchError(SourceError):
 
 class EngineError(PolysearchError):
     """An optional engine (Ray) is not installed, cannot be reached, or failed a job."""
+
+
+class InsightsError(PolysearchError):
+    """The query log cannot be read, or a report option is unusable."""

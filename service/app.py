@@ -33,6 +33,7 @@ from service.compute import (
 )
 from service.config import Settings
 from service.errors import exception_handlers
+from service.feedback import RateLimiter
 from service.follower import IndexFollower
 from service.headers import SecurityHeaders
 from service.metrics import Metrics
@@ -191,6 +192,7 @@ async def _lifespan(app: Litestar, *, settings: Settings, options: _IndexOptions
     app.state.follower = follower
     query_log = _query_log(settings)
     app.state.query_log = query_log
+    app.state.feedback_limiter = RateLimiter()
     # Loading runs beside serving, so /health answers at once and /ready says when it is done.
     loading = asyncio.create_task(_load_and_follow(index_state, follower, settings, options))
     try:

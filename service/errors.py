@@ -22,6 +22,7 @@ from indexer.errors import (
     IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
+    InsightsError,
     InvalidQueryError,
     ModelLoadError,
     NotFoundError,
@@ -77,6 +78,7 @@ _POLYSEARCH_STATUS: dict[type[PolysearchError], tuple[int, str]] = {
     IndexCorruptError: (503, "not_ready"),
     IndexMismatchError: (503, "not_ready"),
     ModelLoadError: (503, "not_ready"),
+    InsightsError: (503, "query_log_unavailable"),
 }
 
 

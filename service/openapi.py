@@ -41,15 +41,18 @@ ERRORS: Mapping[tuple[str, str], Iterable[int]] = {
     ("/ready", "get"): (),  # its 503 has the Readiness body, documented by the handler
     ("/health", "get"): (),
     ("/metrics", "get"): (),
+    ("/feedback", "post"): (404, 413, 415, 429),
+    ("/admin/insights.json", "get"): (401, 403, 404, 503),
 }
 MEANING = {
     400: "Invalid request: a parameter or the body breaks the rules above; `field` names it",
     401: "No bearer token was sent",
     403: "The token is wrong, or admin endpoints are disabled",
-    404: "No such article or passage in the serving index",
+    404: "No such article or passage in the serving index, or no such logged query (or the query log is off)",
     409: "The index on disk could not be loaded; the old one keeps serving",
     413: "The body is larger than the service accepts",
     415: "The body is not JSON",
+    429: "Too many requests from this address; wait as Retry-After says",
     503: "No verified index is loaded yet, or the service is at capacity (see Retry-After)",
 }
 

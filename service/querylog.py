@@ -17,6 +17,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,14 @@ PRUNE_INTERVAL_S = 3600.0
 # Query ids this process handed out, kept so feedback on them is accepted before their batch is written.
 RECENT_IDS = 100_000
 _STOP = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """What feedback on a logged query needs of it."""
+
+    answered: bool | None
+    top_ids: tuple[str, ...]
 
 
 def new_query_id() -> str:
@@ -64,7 +73,7 @@ class QueryLog:
         self._thread: threading.Thread | None = None
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-        self._recent: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._recent: collections.OrderedDict[str, Logged] = collections.OrderedDict()
         self._last_prune = 0.0
         self._idle = threading.Condition()
         self._pending = 0
@@ -91,30 +100,29 @@ class QueryLog:
             return False
         if isinstance(row, LoggedQuery):
             with self._lock:
-                self._recent[row.id] = None
+                self._recent[row.id] = Logged(answered=row.answered, top_ids=tuple(row.top_ids))
                 if len(self._recent) > RECENT_IDS:
                     self._recent.popitem(last=False)
         return True
 
-    def issued(self, query_id: str) -> bool:
-        """Whether this process logged ``query_id`` recently (its row may not be on disk yet)."""
+    def issued(self, query_id: str) -> Logged | None:
+        """What this process logged as ``query_id`` recently (its row may not be on disk yet)."""
         with self._lock:
-            return query_id in self._recent
+            return self._recent.get(query_id)
 
-    def knows(self, query_id: str) -> bool:
+    def find(self, query_id: str) -> Logged | None:
         """``issued`` here, or written to the log by any process; blocking (a read), so call it in a thread."""
-        if self.issued(query_id):
-            return True
+        if (found := self.issued(query_id)) is not None:
+            return found
         try:
             connection = store.open_readonly(self.path)
+            try:
+                row = store.read_query(connection, query_id)
+            finally:
+                connection.close()
         except sqlite3.Error:
-            return False
-        try:
-            return store.query_exists(connection, query_id)
-        except sqlite3.Error:
-            return False
-        finally:
-            connection.close()
+            return None
+        return None if row is None else Logged(answered=row.answered, top_ids=tuple(row.top_ids))
 
     # -- the writer thread -----------------------------------------------------------------
 

@@ -14,6 +14,8 @@ from service.config import Settings
 from service.controllers.admin import AdminController
 from service.controllers.ask import AskController
 from service.controllers.documents import DocumentController
+from service.controllers.feedback import FeedbackController
+from service.controllers.insights import InsightsController
 from service.controllers.ops import OpsController
 from service.controllers.search import SearchController
 
@@ -25,6 +27,8 @@ API_CONTROLLERS: tuple[ControllerRouterHandler, ...] = (
     DocumentController,
     OpsController,
     AdminController,
+    FeedbackController,
+    InsightsController,
 )
 
 

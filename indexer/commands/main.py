@@ -19,6 +19,7 @@ from indexer.commands.ask import register_ask
 from indexer.commands.index import register_index
 from indexer.commands.merge import register as register_merge
 from indexer.commands.options import Handler, Registrar
+from indexer.commands.report import register as register_report
 from indexer.commands.search import register_search
 from indexer.commands.sync import register as register_sync
 from indexer.errors import PolysearchError
@@ -28,6 +29,7 @@ CORE_COMMANDS: dict[str, Registrar] = {
     "ask": register_ask,
     "index": register_index,
     "merge": register_merge,
+    "report": register_report,
     "search": register_search,
     "sync": register_sync,
 }

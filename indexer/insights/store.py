@@ -174,8 +174,9 @@ def prune(connection: sqlite3.Connection, *, days: int, now: float | None = None
     return int(gone)
 
 
-def query_exists(connection: sqlite3.Connection, query_id: str) -> bool:
-    return connection.execute("SELECT 1 FROM queries WHERE id = ?", (query_id,)).fetchone() is not None
+def read_query(connection: sqlite3.Connection, query_id: str) -> LoggedQuery | None:
+    row = connection.execute("SELECT * FROM queries WHERE id = ?", (query_id,)).fetchone()
+    return None if row is None else _query(row)
 
 
 def _query(row: Sequence[object]) -> LoggedQuery:
