@@ -10,6 +10,7 @@ from eval.backends.base import Backend
 from eval.backends.caching import CachingEncoder
 from eval.errors import EvalError
 from eval.floors import check_floors, floors_from, load_floors, write_floors
+from eval.judgments import feedback_judgments, read_qrels, write_judgments
 from eval.questions import DEFAULT_QUESTIONS, Question, load_questions
 from eval.report import payload, render, write_json
 from eval.runner import Evaluation, compare_modes, evaluate
@@ -19,6 +20,7 @@ from eval.trec import write_qrels, write_run
 from indexer.commands.options import DEFAULT_INDEX, positive_int
 from indexer.encoders.base import Encoder
 from indexer.encoders.registry import BACKENDS
+from indexer.insights.store import LOG_FILE
 from indexer.models import SEARCH_MODES, SearchMode
 
 
@@ -55,6 +57,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="encoder backend that builds the --distractors indexes (default: torch); questions are encoded by "
         "torch, or by int8 for an int8 index",
     )
+    add(
+        "--judgments",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="write the staff feedback in the query log as TREC qrels (query id, 0, article id, 1 helped / "
+        "0 did not) and exit; kept apart from the question sets",
+    )
+    add("--query-log", type=Path, default=None, metavar="FILE", help=f"the query log (default INDEX/{LOG_FILE})")
+    add("--read-judgments", type=Path, default=None, metavar="QRELS", help="summarise a judgments file and exit")
     parser.set_defaults(handler=run_eval)
 
 
@@ -140,7 +152,23 @@ def _scaled(scale: str, metrics: dict[str, Metrics]) -> dict[str, Metrics]:
     return {(mode if scale == "seeds" else f"{scale}:{mode}"): values for mode, values in metrics.items()}
 
 
+def run_judgments(args: argparse.Namespace) -> int:
+    """``--judgments`` and ``--read-judgments``: feedback out of the log, or a qrels file read back."""
+    if args.read_judgments is not None:
+        judged = read_qrels(args.read_judgments)
+        helped = sum(rel > 0 for docs in judged.values() for rel in docs.values())
+        total = sum(len(docs) for docs in judged.values())
+        print(f"{args.read_judgments}: {len(judged)} queries, {total} judgments, {helped} helped")
+        return 0
+    log = args.query_log or (args.index or DEFAULT_INDEX) / LOG_FILE
+    lines = write_judgments(args.judgments, feedback_judgments(log))
+    print(f"wrote {args.judgments} ({lines} judgments)")
+    return 0
+
+
 def run_eval(args: argparse.Namespace) -> int:
+    if args.judgments is not None or args.read_judgments is not None:
+        return run_judgments(args)
     questions = load_questions(args.questions)
     floors = load_floors(args.floors) if args.floors is not None else None
     primary: SearchMode = args.mode
