@@ -49,6 +49,8 @@ HOSTILE_ARTICLE = (
     "was lifted. Residents of the dormitory laboratory may return on Monday.\n\nPrint version"
 )
 HOSTILE_ID = "zz_hostile"
+# The admin token the service runs with, for the insights page.
+ADMIN_TOKEN = "browser-admin-token-0123456789"
 # How long a freshly started service may take to load the model and the index.
 STARTUP_SECONDS = 240.0
 
@@ -163,6 +165,7 @@ def service(browser_index: Path, allowed_host: HostSite, tmp_path_factory: pytes
         **os.environ,
         "POLYSEARCH_CORS_ORIGINS": allowed_host.origin,
         "POLYSEARCH_FRAME_ANCESTORS": allowed_host.origin,
+        "POLYSEARCH_ADMIN_TOKEN": ADMIN_TOKEN,
         "PYTHONUNBUFFERED": "1",
     }
     log_path = tmp_path_factory.mktemp("service") / "service.log"

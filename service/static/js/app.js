@@ -78,7 +78,7 @@ async function run(state) {
   const nodes = [];
   if (ask.status === "fulfilled") nodes.push(renderAnswer(ask.value, context));
   else nodes.push(renderError(ask.reason, t));
-  if (search.status === "fulfilled") nodes.push(renderHits(search.value.hits, context));
+  if (search.status === "fulfilled") nodes.push(renderHits(search.value.hits, { ...context, queryId: search.value.query_id }));
   else if (ask.status === "fulfilled") nodes.push(renderError(search.reason, t));
   results.replaceChildren(...nodes);
   results.setAttribute("aria-busy", "false");

@@ -1,5 +1,6 @@
 // Rendering of an answer and of ranked passages, shared by the page and the widget.
 import { dateElement, el, highlightTerms, webUrl } from "./dom.js";
+import { feedbackControls } from "./feedback.js";
 import { translator } from "./i18n.js";
 
 const ENGLISH = translator("en");
@@ -19,6 +20,7 @@ export function renderAnswer(result, { client, query, newTab = false, t = ENGLIS
       el("p", { className: "abstain-text" }, t("answer.noneText")),
       result.reason ? el("p", { className: "abstain-reason" }, t("answer.reason", { reason: t.reason(result.reason) })) : null,
       keywordOnlyNote(result, t),
+      feedbackControls({ client, queryId: result.query_id, lang: t.lang }),
     );
   }
   const href = client.readHref(answer.article_id, answer.start, answer.end, query);
@@ -43,6 +45,7 @@ export function renderAnswer(result, { client, query, newTab = false, t = ENGLIS
       el("span", { className: "confidence" }, t("answer.confidence", { percent })),
     ),
     keywordOnlyNote(result, t),
+    feedbackControls({ client, queryId: result.query_id, lang: t.lang }),
   );
 }
 
@@ -60,7 +63,7 @@ export function keywordOnlyNote(result, t = ENGLISH) {
 }
 
 /** The ranked passages of a /search result as an ordered list, query terms marked. */
-export function renderHits(hits, { client, query, terms, newTab = false, heading = null, t = ENGLISH }) {
+export function renderHits(hits, { client, query, terms, newTab = false, heading = null, t = ENGLISH, queryId = null }) {
   heading = heading ?? t("hits.heading");
   const section = el("section", { className: "passages", attrs: { "aria-label": heading } }, el("h2", {}, heading));
   if (!hits.length) {
@@ -82,6 +85,7 @@ export function renderHits(hits, { client, query, terms, newTab = false, heading
           ...originalLink(hit.url, t("hits.original")),
         ),
         el("p", { className: "passage-text" }, highlightTerms(hit.text, terms)),
+        feedbackControls({ client, queryId, articleId: hit.article_id, lang: t.lang }),
       ),
     );
   }

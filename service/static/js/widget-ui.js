@@ -73,7 +73,7 @@ export function mount(host, { endpoint = "", k = null, label = null, lang = null
     if (mine !== generation) return;
     const context = { client, query, terms: queryTerms(query), newTab: true, t };
     const nodes = [ask.status === "fulfilled" ? renderAnswer(ask.value, context) : renderError(ask.reason, t)];
-    if (search.status === "fulfilled") nodes.push(renderHits(search.value.hits, context));
+    if (search.status === "fulfilled") nodes.push(renderHits(search.value.hits, { ...context, queryId: search.value.query_id }));
     results.replaceChildren(...nodes);
     results.setAttribute("aria-busy", "false");
     const n = search.status === "fulfilled" ? search.value.hits.length : 0;
