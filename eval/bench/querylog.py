@@ -53,7 +53,7 @@ def overhead(args: argparse.Namespace) -> int:
                                   concurrency=args.concurrency, duration_s=args.duration)  # fmt: skip
                 runs[name].append(level)
                 print(f"round {round_ + 1} {name:>3}: {level.requests_per_s:8.1f} req/s  p50 "
-                      f"{level.latency.p50 * 1000:7.1f} ms  errors {level.errors}", flush=True)  # fmt: skip
+                      f"{level.latency.p50:7.1f} ms  errors {level.errors}", flush=True)  # fmt: skip
     finally:
         for service in services.values():
             service.stop()
@@ -61,7 +61,7 @@ def overhead(args: argparse.Namespace) -> int:
     p50 = {name: median([r.latency.p50 for r in levels]) for name, levels in runs.items()}
     print(f"median throughput: off {rps['off']:.1f} req/s, on {rps['on']:.1f} req/s, "
           f"on/off {rps['on'] / rps['off']:.3f}")  # fmt: skip
-    print(f"median p50: off {p50['off'] * 1000:.1f} ms, on {p50['on'] * 1000:.1f} ms, "
+    print(f"median p50: off {p50['off']:.1f} ms, on {p50['on']:.1f} ms, "
           f"on/off {p50['on'] / p50['off']:.3f}")  # fmt: skip
     return 0
 
