@@ -71,7 +71,8 @@ export function mount(host, { endpoint = "", k = null, label = null, lang = null
     results.setAttribute("aria-busy", "true");
     const [ask, search] = await Promise.allSettled([client.ask(query), client.search(query, { k: passages })]);
     if (mine !== generation) return;
-    const context = { client, query, terms: queryTerms(query), newTab: true, t };
+    const hasResults = search.status === "fulfilled" && search.value.hits.length > 0;
+    const context = { client, query, terms: queryTerms(query), newTab: true, t, hasResults };
     const nodes = [ask.status === "fulfilled" ? renderAnswer(ask.value, context) : renderError(ask.reason, t)];
     if (search.status === "fulfilled") nodes.push(renderHits(search.value.hits, context));
     results.replaceChildren(...nodes);
