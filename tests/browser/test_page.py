@@ -75,7 +75,8 @@ def test_articles_are_listed_in_rank_order_with_query_terms_marked(watched: Watc
     ids = items.evaluate_all("nodes => nodes.map(n => n.dataset.passageId)")
     assert ids == [r["passage_id"] for r in expected["results"]]
     marked = {text.lower() for text in page.locator("li.result mark.term").all_text_contents()}
-    assert marked and all(word.startswith(("business", "accelerator", "located")) for word in marked), marked
+    # Marked by stem, as the keyword index reads words: "acceleration" shares "accelerator"'s.
+    assert marked and all(word.startswith(("business", "acceler", "locat")) for word in marked), marked
 
     # A result's link opens the article with exactly its best passage's span marked.
     first = expected["results"][0]
@@ -150,7 +151,8 @@ def test_a_date_range_excluding_everything_lists_nothing(watched: Watched, servi
 
 def test_markup_in_a_query_or_an_article_is_shown_as_text(watched: Watched, service: Service) -> None:
     page = watched.page
-    query = "<script>alert(1)</script><img src=x onerror=alert(2)> quarantine dormitory laboratory"
+    # The question mark makes it a question: the answer card shows, and must render markup as text too.
+    query = "<script>alert(1)</script><img src=x onerror=alert(2)> quarantine dormitory laboratory?"
     ask(watched, service, query)
     expect(page.get_by_label(LABEL)).to_have_value(query)
     hostile = page.locator(f'li.result:has(a[href*="/read/{HOSTILE_ID}"])').first

@@ -14,8 +14,8 @@ from tests.browser.conftest import Service, Watched, open_page, screenshot
 
 JITRI = "Who led the JITRI delegation?"
 JITRI_RU = "Кто возглавлял делегацию JITRI?"
-# Matches every article of the seeds by meaning: more than one page of results.
-BROAD = "university"
+# Matches every English and Russian article by its words: more than one page of results, both languages.
+BROAD = "SPbPU Политех"
 MAX_SNIPPET_CHARS = 240  # indexer/search/snippets.py
 WIDTHS = {"desktop": (1100, 900), "phone": (360, 740)}
 LOCALES = {"en": "en-GB", "ru": "ru-RU"}
@@ -164,7 +164,7 @@ def test_facets_narrow_by_year_and_language(watched: Watched, service: Service) 
     expect(page.locator("li.result")).to_have_count(russian["count"])
     ids = page.locator("li.result").evaluate_all("nodes => nodes.map(n => n.dataset.articleId)")
     assert all(i.startswith("ru_") for i in ids), ids
-    expect(page.get_by_label("Language")).to_have_value("ru")
+    expect(page.get_by_label("Articles in")).to_have_value("ru")
     assert parse_qs(urlsplit(page.url).query)["in"] == ["ru"]
     # The back button returns to the wider search.
     page.go_back()
