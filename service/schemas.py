@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 import msgspec
@@ -141,7 +142,7 @@ class PassageMatchOut(msgspec.Struct, frozen=True, kw_only=True):
     snippet: SnippetOut
 
     @classmethod
-    def of(cls, hit: Hit, terms: frozenset[str]) -> PassageMatchOut:
+    def of(cls, hit: Hit, terms: frozenset[str], weights: Mapping[str, float]) -> PassageMatchOut:
         passage = hit.passage
         return cls(
             rank=hit.rank,
@@ -149,7 +150,7 @@ class PassageMatchOut(msgspec.Struct, frozen=True, kw_only=True):
             passage_id=passage.id,
             start=passage.start,
             end=passage.end,
-            snippet=SnippetOut.of(make_snippet(passage, terms)),
+            snippet=SnippetOut.of(make_snippet(passage, terms, weights=weights)),
         )
 
 
@@ -171,7 +172,7 @@ class ArticleResultOut(msgspec.Struct, frozen=True, kw_only=True):
     more: list[PassageMatchOut]
 
     @classmethod
-    def of(cls, group: ArticleGroup, terms: frozenset[str]) -> ArticleResultOut:
+    def of(cls, group: ArticleGroup, terms: frozenset[str], weights: Mapping[str, float]) -> ArticleResultOut:
         best = group.best.passage
         return cls(
             rank=group.rank,
@@ -184,9 +185,9 @@ class ArticleResultOut(msgspec.Struct, frozen=True, kw_only=True):
             passage_id=best.id,
             start=best.start,
             end=best.end,
-            snippet=SnippetOut.of(make_snippet(best, terms)),
+            snippet=SnippetOut.of(make_snippet(best, terms, weights=weights)),
             more_count=len(group.more),
-            more=[PassageMatchOut.of(hit, terms) for hit in group.more],
+            more=[PassageMatchOut.of(hit, terms, weights) for hit in group.more],
         )
 
 

@@ -11,6 +11,7 @@ mark; nothing here produces markup.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from indexer.models import Passage
@@ -58,27 +59,31 @@ def matching_words(text: str, terms: frozenset[str], *, offset: int = 0) -> list
     return spans
 
 
-def _overlap(text: str, terms: frozenset[str]) -> int:
-    """How many distinct query terms ``text`` holds."""
-    return len(terms.intersection(analyse(text)))
+def _overlap(text: str, terms: frozenset[str], weights: Mapping[str, float] | None) -> float:
+    """The distinct query terms ``text`` holds, each counted by its weight (1 without weights)."""
+    shared = terms.intersection(analyse(text))
+    return float(len(shared)) if weights is None else sum(weights.get(term, 1.0) for term in shared)
 
 
 def make_snippet(
     passage: Passage,
     terms: frozenset[str],
     *,
+    weights: Mapping[str, float] | None = None,
     max_chars: int = MAX_SNIPPET_CHARS,
     max_sentences: int = MAX_SNIPPET_SENTENCES,
 ) -> Snippet:
     """The window of ``passage`` around its sentence that shares the most of ``terms``.
 
-    With no term in any sentence (a passage found by meaning alone) the window starts at the
-    passage's first sentence. A best sentence longer than ``max_chars`` is cut at word boundaries
-    around its first matching word.
+    ``weights`` (a term's IDF, say) make a rare term count for more than a common one, so
+    "accelerator ... located" beats "acceleration ... business" when "business" is everywhere;
+    without them every term counts 1. With no term in any sentence (a passage found by meaning
+    alone) the window starts at the passage's first sentence. A best sentence longer than
+    ``max_chars`` is cut at word boundaries around its first matching word.
     """
     text = passage.text
     spans = sentence_spans(text) or [(0, len(text))]
-    scores = [_overlap(text[a:b], terms) for a, b in spans]
+    scores = [_overlap(text[a:b], terms, weights) for a, b in spans]
     best = max(range(len(spans)), key=lambda i: (scores[i], -i))
     first, last = best, best
     # Widen one sentence at a time, forward first (what follows a match usually finishes the

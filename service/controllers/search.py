@@ -63,11 +63,15 @@ def _page(
         )
     page = article_page(hits, offset=offset, limit=k)
     terms = query_terms(query.text)
+    # The snippet's sentence is chosen by the query's words weighted by BM25's IDF: the rare
+    # word a reader searched for counts for more than one every article has.
+    keyword = engine.retriever.index.keyword
+    weights = {term: keyword.idf(term) for term in terms}
     return _Page(
         total=page.total,
         next_offset=page.next_offset,
         facets=FacetsOut.of(page.facets),
-        results=[ArticleResultOut.of(group, terms) for group in page.groups],
+        results=[ArticleResultOut.of(group, terms, weights) for group in page.groups],
     )
 
 

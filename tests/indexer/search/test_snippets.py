@@ -63,6 +63,14 @@ def test_ties_go_to_the_first_sentence_and_no_match_starts_at_the_top() -> None:
     assert not none.cut_before
 
 
+def test_weights_let_a_rare_term_outweigh_a_common_one() -> None:
+    terms = query_terms("forum delegation")
+    # Unweighted, the first sentence with either term wins; weighted, the rarer term's sentence.
+    assert make_snippet(passage(), terms, max_sentences=1).text == "The forum opened in April."
+    weighted = make_snippet(passage(), terms, weights={"forum": 0.1, "deleg": 2.0}, max_sentences=1)
+    assert weighted.text == "In April 2024 the JITRI delegation was led by Director Liu Qing."
+
+
 def test_the_character_budget_limits_the_window() -> None:
     snippet = make_snippet(passage(), query_terms("JITRI delegation"), max_chars=80)
     assert snippet.text == "In April 2024 the JITRI delegation was led by Director Liu Qing."
