@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
-from indexer.errors import InvalidQueryError, NotFoundError
+from indexer.errors import NotFoundError
 from indexer.insights.store import Feedback
 from service.querylog import FEEDBACK_METRIC, Logged, QueryLog
 
@@ -51,10 +51,10 @@ def feedback_record(
     logged: Logged, query_id: str, article_id: str | None, verdict: str, reason: str | None
 ) -> Feedback:
     """The row for a verdict; ``article_id`` None means the answer card (the answer's article, if any)."""
-    if verdict == "yes" and reason is not None:
-        raise InvalidQueryError("reason", "a reason is given only with verdict no")
+    if verdict == "yes":
+        reason = None  # the reasons say what was wrong; with "yes" there is nothing to say
     if article_id is not None and article_id not in logged.top_ids:
-        raise InvalidQueryError("article_id", "not among the results of this query")
+        raise NotFoundError(f"article {article_id!r} is not among the results of query {query_id!r}")
     if article_id is None and logged.answered:
         article_id = logged.top_ids[0] if logged.top_ids else None
     return Feedback(ts=time.time(), query_id=query_id, article_id=article_id, verdict=verdict, reason=reason)

@@ -16,14 +16,14 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from indexer.insights import store
 from indexer.insights.store import Feedback, LoggedQuery, Row
-from indexer.models import AskResult, Hit, SearchFilters
+from indexer.models import AskResult, SearchFilters
 from indexer.search.query import Query
 from service.metrics import Gauge, Metrics
 
@@ -255,14 +255,23 @@ def filters_record(filters: SearchFilters | None) -> dict[str, object] | None:
         record["date_to"] = filters.date_to.isoformat()
     if filters.article_ids is not None:
         record["article_ids"] = sorted(filters.article_ids)
+    if filters.langs is not None:
+        record["langs"] = sorted(filters.langs)
     return record
 
 
-def _top_ids(hits: Sequence[Hit]) -> list[str]:
+class _Result(Protocol):
+    """A passage or an article of a response: either names its article."""
+
+    @property
+    def article_id(self) -> str: ...
+
+
+def _top_ids(article_ids: Iterable[str]) -> list[str]:
     ids: list[str] = []
-    for hit in hits:
-        if hit.passage.article_id not in ids:
-            ids.append(hit.passage.article_id)
+    for article_id in article_ids:
+        if article_id not in ids:
+            ids.append(article_id)
         if len(ids) == TOP_IDS:
             break
     return ids
@@ -273,19 +282,20 @@ def record_search(
     query: Query,
     mode: str,
     filters: SearchFilters | None,
-    hits: Sequence[Hit],
+    results: Sequence[_Result],
+    total: int,
     took_ms: float,
     *,
     inferred: dict[str, object] | None = None,
 ) -> str | None:
-    """Log one search; its query id, or None when logging is off."""
+    """Log one search (``results``: the page returned, ``total``: all that matched); its query id, or None when off."""
     query_log = query_log_of(state)
     if query_log is None:
         return None
     text, hashed = query_log.text(query.text)
     row = LoggedQuery(
         id=new_query_id(), ts=time.time(), endpoint="search", query=text, hashed=hashed, lang=query.lang, mode=mode,
-        filters=filters_record(filters), inferred=inferred, top_ids=_top_ids(hits), hits=len(hits),
+        filters=filters_record(filters), inferred=inferred, top_ids=_top_ids(r.article_id for r in results), hits=total,
         latency_ms=took_ms,
     )  # fmt: skip
     return row.id if query_log.submit(row) else None
@@ -310,7 +320,7 @@ def record_ask(
     if query_log is None:
         return None
     text, hashed = query_log.text(query.text)
-    ids = _top_ids(result.citations)
+    ids = _top_ids(hit.passage.article_id for hit in result.citations)
     if result.answer is not None:
         # The answer's article first: a judgment on the answer card points at it.
         ids = [result.answer.article_id, *(i for i in ids if i != result.answer.article_id)][:TOP_IDS]

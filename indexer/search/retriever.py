@@ -230,7 +230,7 @@ class Retriever:
             dense_rows = self._dense_rows(vector, depth, self._dense_allowed(allowed))
         if mode in ("keyword", "hybrid"):
             bm25 = self.index.keyword.scores(query.text)
-            keyword = self._keyword(bm25, depth, allowed, keep_zero=mode == "keyword")
+            keyword = self._keyword(bm25, depth, allowed)
         if mode == "dense":
             fused = dict(zip(dense_rows, self._dense_scores(dense_rows, vector).tolist()))
             components = {row: ComponentScores(dense=s) for row, s in fused.items()}
@@ -252,6 +252,10 @@ class Retriever:
             found = (self.index.articles.code(a) for a in filters.article_ids)
             codes = [code for code in found if code is not None]
             mask &= np.isin(self._row_article, np.array(codes, dtype=np.int32))
+        if filters.langs is not None:
+            names = self.index.passages.langs
+            wanted = [code for code, name in enumerate(names) if name in filters.langs]
+            mask &= np.isin(self.index.passages.lang, np.array(wanted, dtype=self.index.passages.lang.dtype))
         if filters.date_from is not None or filters.date_to is not None:
             mask &= self._row_day != NO_DAY
             if filters.date_from is not None:
@@ -301,13 +305,14 @@ class Retriever:
 
     @staticmethod
     def _keyword(
-        scores: npt.NDArray[np.float32], depth: int, allowed: npt.NDArray[np.int64] | None, *, keep_zero: bool
+        scores: npt.NDArray[np.float32], depth: int, allowed: npt.NDArray[np.int64] | None
     ) -> dict[int, float]:
         rows = np.arange(len(scores)) if allowed is None else allowed
         candidate = scores[rows]
-        if not keep_zero:
-            keep = candidate > 0
-            rows, candidate = rows[keep], candidate[keep]
+        # A passage sharing no term with the query scores 0: it does not match, in any mode, so a
+        # keyword search with few matches lists few passages instead of filling k in index order.
+        keep = candidate > 0
+        rows, candidate = rows[keep], candidate[keep]
         if len(rows) > depth:
             # Only rows scoring at least the depth-th best score can make the cut: keep those
             # (ties included) in linear time, then sort that handful by (score, row), so ties

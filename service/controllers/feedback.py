@@ -18,7 +18,7 @@ from service.querylog import query_log_of
 Reason = Literal["wrong", "outdated", "incomplete", "off-topic"]
 
 
-class FeedbackRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class FeedbackRequest(msgspec.Struct, frozen=True, kw_only=True):
     """A verdict on the answer (no ``article_id``) or on one result (its ``article_id``)."""
 
     query_id: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{8,64}$", description="the response's query_id")]
@@ -54,6 +54,6 @@ class FeedbackController(Controller):
         row = feedback_record(logged, data.query_id, data.article_id, data.verdict, data.reason)
         recorded = query_log is not None and query_log.submit(row)
         target = "result" if data.article_id else "answer"
-        labels = {"verdict": data.verdict, "reason": data.reason or "none", "target": target}
+        labels = {"verdict": data.verdict, "reason": row.reason or "none", "target": target}
         metrics.count(FEEDBACK_METRIC, "Feedback received, by verdict, reason and what was judged.", labels)
         return FeedbackResponse(recorded=recorded, query_id=data.query_id, article_id=row.article_id)

@@ -19,6 +19,8 @@ from service.controllers.admin import require_admin_token
 from service.state import IndexState
 from service.web import HTML, STATIC_DIR, content_security_policy
 
+# Spans only over HTTP (the command line also takes a date): every value the pattern admits is valid.
+SPAN_PATTERN = r"^[0-9]{1,5}[hdw]$"
 # Read once: the page is a static file of the package.
 PAGE = (STATIC_DIR / "insights.html").read_bytes()
 
@@ -42,7 +44,9 @@ class InsightsController(Controller):
         self,
         request: Request[Any, Any, Any],
         index_state: IndexState,
-        since: Annotated[str, Parameter(description="how far back: 7d, 12h, 2w, or a date YYYY-MM-DD")] = "7d",
+        since: Annotated[
+            str, Parameter(description="how far back: hours, days or weeks (12h, 7d, 2w)", pattern=SPAN_PATTERN)
+        ] = "7d",
     ) -> Report:
         settings: Settings = request.app.state.settings
         path = settings.query_log_path

@@ -38,7 +38,7 @@ def test_feedback_on_the_answer_and_on_a_result(watched: Watched, service: Servi
     expect(answer).to_have_attribute("data-sent", "yes")
     expect(answer).to_contain_text("Thank you")
 
-    result = page.locator("li.hit .feedback").first
+    result = page.locator("li.result .feedback").first
     result.get_by_role("button", name="No").click()
     expect(result).to_contain_text("What was wrong?")
     result.get_by_role("button", name="Outdated").click()

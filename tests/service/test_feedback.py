@@ -70,8 +70,6 @@ def test_feedback_is_checked(make_client: ClientFactory) -> None:
     cases = [
         ({"query_id": search["query_id"], "verdict": "maybe"}, "verdict"),
         ({"query_id": search["query_id"], "verdict": "no", "reason": "boring"}, "reason"),
-        ({"query_id": search["query_id"], "verdict": "yes", "reason": "wrong"}, "reason"),
-        ({"query_id": search["query_id"], "verdict": "yes", "article_id": "not-a-result"}, "article_id"),
         ({"query_id": "../etc", "verdict": "yes"}, "query_id"),
     ]
     for body, field in cases:
@@ -79,6 +77,12 @@ def test_feedback_is_checked(make_client: ClientFactory) -> None:
         assert response.status_code == 400, (body, response.text)
         assert response.json()["field"] == field
     assert client.post("/feedback", content=b"verdict=yes").status_code == 415
+    stranger = {"query_id": search["query_id"], "verdict": "yes", "article_id": "not-a-result"}
+    assert client.post("/feedback", json=stranger).status_code == 404
+    # A reason says what was wrong: with "yes" it is dropped.
+    kept = client.post("/feedback", json={"query_id": search["query_id"], "verdict": "yes", "reason": "wrong"})
+    assert kept.status_code == 200
+    assert 'polysearch_feedback_total{reason="none",target="answer",verdict="yes"} 1' in client.get("/metrics").text
 
 
 def test_feedback_needs_the_log(make_client: ClientFactory) -> None:
