@@ -174,15 +174,16 @@ def test_keyboard_focus_order_follows_the_page(watched: Watched, service: Servic
     page.locator("body").focus()
     order: list[str] = []
     # Chromium stops on each part (day, month, year) of a date input, hence the de-duplication.
-    while len(order) < 11:
+    while len(order) < 13:
         page.keyboard.press("Tab")
         name = page.evaluate("() => { const e = document.activeElement; return e.id || e.className || e.tagName; }")
         if not order or order[-1] != name:
             order.append(name)
     # The language switch's links sit in the header, after the brand link.
-    # The answer, then the facets that narrow the list, then the list.
-    expected = ["skip-link", "A", "lang-link", "q", "BUTTON", "from", "to", "in", "citation-link", "facet-link"]
-    assert order[:10] == expected and order[10] in ("facet-link", "result-link"), order
+    # The answer (its source, then "did this help?"), then the facets that narrow the list, then the list.
+    expected = ["skip-link", "A", "lang-link", "q", "BUTTON", "from", "to", "in", "citation-link",
+                "feedback-yes", "feedback-no", "facet-link"]  # fmt: skip
+    assert order[:12] == expected and order[12] in ("facet-link", "result-link"), order
     page.get_by_label(LABEL).focus()
     page.get_by_label(LABEL).fill("accelerator")
     page.keyboard.press("Enter")
