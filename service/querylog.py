@@ -33,8 +33,9 @@ QUEUE_ROWS = 10_000
 BATCH_ROWS = 500
 FLUSH_INTERVAL_S = 0.5
 PRUNE_INTERVAL_S = 3600.0
-# Query ids this process handed out, kept so feedback on them is accepted before their batch is written.
-RECENT_IDS = 100_000
+# Query ids this process handed out (about 300 bytes each), kept so feedback on them is accepted
+# before their batch is written; older ones are looked up in the file.
+RECENT_IDS = 20_000
 _STOP = object()
 
 
