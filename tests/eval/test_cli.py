@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from functools import partial
 from pathlib import Path
 
@@ -52,7 +53,13 @@ def test_compare_writes_every_output(seeds_index: Path, tmp_path: Path, capsys: 
 
     for mode in ("dense", "keyword", "hybrid"):
         lines = (out / f"run.{mode}.trec").read_text().splitlines()
-        assert len(lines) == 153 * 10 and lines[0].split()[:2] == ["q001", "Q0"]
+        per_question = Counter(line.split()[0] for line in lines)
+        assert lines[0].split()[:2] == ["q001", "Q0"] and max(per_question.values()) == 10
+        if mode == "keyword":
+            # Keyword ranking lists only passages sharing a word with the question: often fewer than k.
+            assert len(lines) < 153 * 10
+        else:
+            assert len(lines) == 153 * 10
     qrels = (out / "qrels.trec").read_text().splitlines()
     assert {line.split()[0] for line in qrels} == {f"q{i:03d}" for i in range(1, 84)}
     assert (out / "hit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
