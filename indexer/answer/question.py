@@ -232,10 +232,12 @@ _EVENTS: dict[str, tuple[str, ...]] = {
     "opening": ("open", "opens", "opened", "start", "starts", "begin", "begins", "launch", "launched", "commence"),
     "ending": ("end", "ends", "close", "closes", "finish", "finishes", "complete", "completed"),
 }
-# The words a "when" question ends with, and the event each one dates.
+# The words a "when" question ends with, and the event each one dates. "Opened" in the past is when a
+# thing came to be ("when was the office opened": the article says it "was established"); "open" and
+# "opens" ask when it opens its doors ("when does the library open").
 _EVENT_OF_WORD = {
-    **dict.fromkeys(("founded", "established", "set up", "created", "built"), "founding"),
-    **dict.fromkeys(("open", "opens", "opened"), "opening"),
+    **dict.fromkeys(("founded", "established", "set up", "created", "built", "opened"), "founding"),
+    **dict.fromkeys(("open", "opens"), "opening"),
     **dict.fromkeys(("end", "ends", "close"), "ending"),
 }
 _WHEN_EVENT = re.compile(
