@@ -156,20 +156,25 @@ def fold_of_article(articles: Iterable[str]) -> dict[str, int]:
     return {article: i % FOLDS for i, article in enumerate(ordered)}
 
 
-def folds(samples: Sequence[Sample]) -> tuple[list[int], list[frozenset[int]]]:
-    """Each sample's test fold, and every fold any of its articles belongs to (it trains none of those)."""
+def splits(samples: Sequence[Sample]) -> list[tuple[list[int], list[int]]]:
+    """(test, train) sample indexes: every question is scored by a model fitted on no question about its articles.
+
+    A question's folds are those of all its articles (a question answered by two seed articles
+    touches two folds); the questions touching the same folds are scored together, by a model
+    trained on the questions touching none of them.
+    """
     articles = fold_of_article(a for s in samples for a in s.doc_ids)
     # An unanswerable question is its own group: the same question on two indexes shares a fold.
     spread = {key: i % FOLDS for i, key in enumerate(sorted({s.id for s in samples if not s.answerable}))}
-    test, touched = [], []
-    for s in samples:
-        if s.answerable:
-            test.append(articles[s.doc_ids[0]])
-            touched.append(frozenset(articles[a] for a in s.doc_ids))
-        else:
-            test.append(spread[s.id])
-            touched.append(frozenset({spread[s.id]}))
-    return test, touched
+    touched = [
+        frozenset(articles[a] for a in s.doc_ids) if s.answerable else frozenset({spread[s.id]}) for s in samples
+    ]
+    result = []
+    for group in sorted(set(touched), key=sorted):
+        test = [i for i, t in enumerate(touched) if t == group]
+        train = [i for i, t in enumerate(touched) if not t & group]
+        result.append((test, train))
+    return result
 
 
 # -- fitting -------------------------------------------------------------------------------------
@@ -242,14 +247,11 @@ def predict(model: LearnedModel, sample: Sample) -> Outcome:
 
 def cross_validate(samples: Sequence[Sample], *, c: float = C, threshold: float = THRESHOLD) -> list[Outcome]:
     """Every sample scored by a model fitted on the folds none of its articles is in."""
-    test, touched = folds(samples)
     outcomes: list[Outcome | None] = [None] * len(samples)
-    for fold in range(FOLDS):
-        train = [s for s, t in zip(samples, touched, strict=True) if fold not in t]
-        model = LearnedModel.of(fit(train, c=c, threshold=threshold))
-        for i, s in enumerate(samples):
-            if test[i] == fold:
-                outcomes[i] = predict(model, s)
+    for test, train in splits(samples):
+        model = LearnedModel.of(fit([samples[i] for i in train], c=c, threshold=threshold))
+        for i in test:
+            outcomes[i] = predict(model, samples[i])
     return [o for o in outcomes if o is not None]
 
 
