@@ -93,7 +93,7 @@ class LearnedModel:
         return contributions
 
     def abstain_inputs(self, row: npt.ArrayLike, top: float, margin: float) -> Floats:
-        """What the abstainer reads: the top log-odds, its lead, and the top row's ``ABSTAIN_FEATURES`` (standardised)."""
+        """The abstainer's inputs: the top log-odds, its lead, the top row's ``ABSTAIN_FEATURES`` (standardised)."""
         z = (np.asarray(row, dtype=np.float64) - self.mean) / self.scale
         inputs: Floats = np.concatenate(([top, margin], z[list(self.abstain_columns)]))
         return inputs
