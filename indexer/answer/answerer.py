@@ -176,11 +176,7 @@ class Answerer:
         if self.ranker == "learned":
             return self._ask_learned(query, hits)
         candidates = self.candidates(query, hits)
-        ranked = sorted(candidates, key=lambda c: (-c.score, c.hit.rank, c.start))
-        confidence = self.confidence(query, hits, candidates)
-        best, reason = self.choose(query.text, hits, ranked)
-        if best is not None and confidence < self.min_confidence:
-            best, reason = None, "the closest passages do not match the question closely enough"
+        best, reason, confidence = self.rules_choice(query, hits, candidates)
         if best is None:
             log.debug("abstained", extra={"confidence": confidence, "reason": reason})
             return AskResult(question=query.text, answer=None, abstained=True, citations=hits, reason=reason)
@@ -197,8 +193,24 @@ class Answerer:
         )
         return AskResult(question=query.text, answer=answer, abstained=False, citations=hits)
 
+    def rules_choice(
+        self, query: Query, hits: list[Hit], candidates: list[Candidate]
+    ) -> tuple[Candidate | None, str | None, float]:
+        """The rules answerer's sentence (or None and why not) and its evidence score."""
+        ranked = sorted(candidates, key=lambda c: (-c.score, c.hit.rank, c.start))
+        confidence = self.confidence(query, hits, candidates)
+        best, reason = self.choose(query.text, hits, ranked)
+        if best is not None and confidence < self.min_confidence:
+            best, reason = None, "the closest passages do not match the question closely enough"
+        return best, reason, confidence
+
     def _ask_learned(self, query: Query, hits: list[Hit]) -> AskResult:
-        """The learned ranker's best sentence, answered when its calibrated chance of being right is high enough."""
+        """The learned ranker's best sentence, unless the evidence says no or its chance of being right is too low.
+
+        Abstention is the rules answerer's decision (the evidence check and ``min_confidence``: on
+        cross-validation no learned abstainer matched it), and the learned abstainer's veto below
+        the model's ``threshold``.
+        """
         candidates, rows, facts = self.featurize(query, hits)
         model = self.model
         assert model is not None  # set in __init__ whenever the ranker is "learned"
@@ -210,6 +222,10 @@ class Answerer:
                 citations=hits,
                 reason="no passage matches the question",
             )
+        if not rows[0, FEATURES.index("rules_answers")]:
+            _best, reason, confidence = self.rules_choice(query, hits, candidates)
+            log.debug("abstained", extra={"confidence": confidence, "reason": reason})
+            return AskResult(question=query.text, answer=None, abstained=True, citations=hits, reason=reason)
         logits = model.logits(rows)
         best, top, margin = top_and_margin(logits)
         probability = model.answer_probability(rows[best], top, margin)
@@ -274,6 +290,8 @@ class Answerer:
             return [], np.zeros((0, len(FEATURES)), dtype=np.float32), facts
         wanted = self._wanted(question)
         mentioned = self._mentioned(hits)
+        # The rules answerer's choice is evidence too: where it answers, and which sentence it cites.
+        rules_pick, _reason, _confidence = self.rules_choice(query, hits, candidates)
         context_cosines, places = self._context_cosines(query, candidates)
         top_score = max(hit.score for hit in hits) or 1.0
         best_coverage = max(
@@ -306,9 +324,19 @@ class Answerer:
                     event=self._event(question, candidate.text),
                     evidence=verdict.supported,
                     rules_score=candidate.score,
+                    rules_pick=candidate is rules_pick,
+                    neighbour_coverage=self.coverage(
+                        facts.weights, self.terms(context.replace(candidate.text, " ", 1))
+                    ),
                 )
             )
-        return candidates, features.feature_matrix(facts, sentences, best_coverage=best_coverage), facts
+        return (
+            candidates,
+            features.feature_matrix(
+                facts, sentences, best_coverage=best_coverage, rules_answers=rules_pick is not None
+            ),
+            facts,
+        )
 
     @staticmethod
     def _event(question: str, text: str) -> float:

@@ -54,6 +54,14 @@ FEATURES: tuple[str, ...] = (
     "rules_top",  # 1 for the sentence the rules answerer's score puts first
     "bm25_gap",  # this sentence's BM25 less the best candidate's
     "context_gap",  # this sentence's context cosine less the best candidate's
+    "rules_pick",  # 1 for the sentence the rules answerer cites (after its evidence check)
+    "rules_answers",  # 1 when the rules answerer answers the question at all
+    "new_names",  # names and acronyms in the sentence the question does not have (3 or more: 1)
+    "new_numbers",  # numbers in the sentence the question does not have (2 or more: 1)
+    "new_names_asked",  # new_names when the question asks for a name (who, which, where, what ...)
+    "new_numbers_asked",  # new_numbers when the question asks for a number or a date
+    "echo_share",  # share of the sentence's terms that are the question's own
+    "neighbour_coverage",  # coverage of the question by the sentences around it (not itself)
 )
 # What the abstainer reads of the top sentence, beside its log-odds and lead: whether the question's
 # names, years and asked-for thing are there at all, and whether anything came close.
@@ -68,6 +76,8 @@ ABSTAIN_FEATURES: tuple[str, ...] = (
     "best_cosine",
     "best_coverage",
     "uncovered",
+    "rules_pick",
+    "rules_answers",
 )
 
 # Sentence-level BM25 constants: the keyword index's own k1 and b; sentences average about 20 terms.
@@ -75,6 +85,14 @@ _K1, _B, _AVG_TERMS = 0.9, 0.4, 20.0
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # Names a question must find: capitalised words after the first, acronyms (JITRI, HIT), numbers.
 _NAME = re.compile(r"(?<!^)\b[A-ZА-ЯЁ][\wё'’-]+|\b[A-ZА-ЯЁ]{2,}[\w-]*|\b\d[\d.,]*\b")
+_CAPITALISED = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-ZА-ЯЁ][\wё'’-]+")
+_NUMBER = re.compile(r"\d[\d.,]*\d|\d")
+_WORD = re.compile(r"[\wё'’-]+")
+# Questions whose answer is a name: who, which, where, what (English) and their Russian forms.
+_NAME_QUESTION = re.compile(
+    r"^\s*(?:who|whom|whose|which|where|what|кто|кого|кому|где|куда|какой|какая|какое|какие|каким|чем|что)\b", re.I
+)
+_NUMBER_KINDS = frozenset({"number", "time"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +106,9 @@ class QuestionFacts:
     years: tuple[str, ...]
     kind: AnswerKind | None
     uncovered: bool
+    words: frozenset[str] = frozenset()
+    wants_name: bool = False
+    wants_number: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +134,8 @@ class SentenceFacts:
     event: float
     evidence: bool
     rules_score: float
+    rules_pick: bool = False
+    neighbour_coverage: float = 0.0
 
 
 def question_facts(
@@ -135,6 +158,10 @@ def question_facts(
         years=tuple(dict.fromkeys(_YEAR.findall(question))),
         kind=kind,
         uncovered=not covered,
+        words=frozenset(w.lower() for w in _WORD.findall(question)),
+        wants_name=kind in ("person", "place", "organisation", "acronym")
+        or (kind is None and bool(_NAME_QUESTION.search(question))),
+        wants_number=kind in _NUMBER_KINDS,
     )
 
 
@@ -163,7 +190,9 @@ def _focus(focus: frozenset[str], terms: frozenset[str]) -> float:
     return len(focus & terms) / len(focus) if focus else 1.0
 
 
-def feature_matrix(facts: QuestionFacts, sentences: Sequence[SentenceFacts], *, best_coverage: float) -> Vectors:
+def feature_matrix(
+    facts: QuestionFacts, sentences: Sequence[SentenceFacts], *, best_coverage: float, rules_answers: bool = False
+) -> Vectors:
     """One row of ``FEATURES`` per sentence (float32)."""
     rows = np.zeros((len(sentences), len(FEATURES)), dtype=np.float32)
     if not sentences:
@@ -174,6 +203,7 @@ def feature_matrix(facts: QuestionFacts, sentences: Sequence[SentenceFacts], *, 
     bm25 = [sentence_bm25(facts.weights, s.term_list) for s in sentences]
     best_context = max(s.cosine_context for s in sentences)
     rules_top = max(range(len(sentences)), key=lambda i: (sentences[i].rules_score, -i))
+    novelty = [_novelty(facts, s) for s in sentences]
     for i, (s, cov) in enumerate(zip(sentences, coverages, strict=True)):
         known = s.context_terms | s.article_terms
         years = sum(year in s.context or (s.date or "").startswith(year) for year in facts.years)
@@ -208,10 +238,25 @@ def feature_matrix(facts: QuestionFacts, sentences: Sequence[SentenceFacts], *, 
             float(i == rules_top),
             bm25[i] - max(bm25),
             s.cosine_context - best_context,
+            float(s.rules_pick),
+            float(rules_answers),
+            novelty[i][0],
+            novelty[i][1],
+            novelty[i][0] * facts.wants_name,
+            novelty[i][1] * facts.wants_number,
+            len(s.terms & facts.weights.keys()) / len(s.terms) if s.terms else 0.0,
+            s.neighbour_coverage,
         )
     if not np.all(np.isfinite(rows)):
         rows = np.nan_to_num(rows, nan=0.0, posinf=0.0, neginf=0.0)
     return rows
+
+
+def _novelty(facts: QuestionFacts, sentence: SentenceFacts) -> tuple[float, float]:
+    """How many names and numbers the sentence adds to the question's (an answer brings something new)."""
+    names = {w.lower() for w in _CAPITALISED.findall(sentence.text)} - facts.words
+    numbers = {n for n in _NUMBER.findall(sentence.text)} - facts.words
+    return min(1.0, len(names) / 3.0), min(1.0, len(numbers) / 2.0)
 
 
 def missing_names(facts: QuestionFacts, terms: frozenset[str]) -> list[frozenset[str]]:

@@ -109,3 +109,12 @@ def test_features_are_one_finite_row_per_candidate(tiny_retriever: Retriever) ->
 def test_an_unknown_ranker_is_refused(tiny_retriever: Retriever) -> None:
     with pytest.raises(ValueError, match="ranker"):
         Answerer(tiny_retriever, ranker="oracle")  # type: ignore[arg-type]
+
+
+def test_the_learned_veto_withholds_an_answer_the_evidence_allows(tiny_retriever: Retriever) -> None:
+    question = "Who led the delegation that visited St. Petersburg?"
+    assert not Answerer(tiny_retriever).ask(question).abstained  # the rules answer it
+    doubtful = hand_model({"coverage": 1.0}, intercept=-20.0, threshold=0.5)
+    result = Answerer(tiny_retriever, ranker="learned", model=doubtful).ask(question)
+    assert result.abstained and result.answer is None
+    assert result.reason and "question" in result.reason
