@@ -222,6 +222,13 @@ _OWNER_PATTERNS = (
         r"^how\s+many\s+[\w'’ -]+?\s+(?:does|do|did)\s+(?:the\s+)?(?P<owner>[\w'’ .-]+?)\s+(?:have|has|host|employ)\b",
         re.I,
     ),
+    # "which bus goes to <the main building>": where the asked-for thing goes or comes from is what the
+    # evidence must be about; a bus in another story ("an attack on a bus") is not the one asked for.
+    re.compile(
+        r"^which\s+(?:[\w'’-]+\s+)?[\w'’-]+\s+[\w'’-]+s\s+(?:to|from|into|towards|near)\s+(?:the\s+)?"
+        r"(?P<owner>[\w'’ .-]+?)\s*\??$",
+        re.I,
+    ),
 )
 # "how many <people> attended ...": the counted noun before a past-tense verb.
 _COUNT_BEFORE_VERB = re.compile(r"^how\s+many\s+(?P<focus>(?:[\w'’-]+\s+){0,2}?[\w'’-]+)\s+\w+ed\b", re.I)
