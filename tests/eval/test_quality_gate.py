@@ -18,7 +18,7 @@ from eval.floors import check_floors, load_floors
 from eval.questions import load_questions
 from eval.runner import evaluate
 from eval.scoring import Metrics
-from indexer.answer.answerer import Answerer
+from indexer.answer.answerer import Answerer, Ranker
 from indexer.build.builder import BuildOptions, build_index
 from indexer.encoders.torch_backend import SentenceTransformerEncoder
 from indexer.models import SEARCH_MODES
@@ -74,3 +74,20 @@ def test_the_issue_questions_abstain_at_archive_scale(archive_index: Path, encod
     unchecked = Answerer(answerer.retriever, check_evidence=False)
     answered = [question for question in ISSUE_QUESTIONS if not unchecked.ask(question).abstained]
     assert len(answered) >= 3, answered
+
+
+# Open-world questions that were once answered at archive scale from one shared word or a year.
+LEAKS = ("Which bus goes to the main building?", "Which football club won the championship in 2023?")
+
+
+@pytest.mark.parametrize("ranker", ["rules", "learned"])
+def test_open_world_questions_abstain_and_the_readme_example_is_answered(
+    archive_index: Path, encoder: SentenceTransformerEncoder, ranker: Ranker
+) -> None:
+    answerer = Answerer(Retriever(load_index(archive_index), encoder), ranker=ranker)
+    for question in (*ISSUE_QUESTIONS, *LEAKS):
+        result = answerer.ask(question)
+        assert result.abstained and result.reason, (question, result.answer)
+    # The article says the office "was established"; the question says "opened".
+    example = answerer.ask("When was the representative office in Shanghai opened?")
+    assert example.answer is not None and "April 2016" in example.answer.text
