@@ -28,7 +28,7 @@ from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.model
 
-# The four questions of issue 10, each answered with a confident, cited, wrong sentence before the
+# Four off-topic questions, each answered with a confident, cited, wrong sentence before the
 # answerer checked its evidence.
 ISSUE_QUESTIONS = (
     "Who won the Nobel Prize in Physics in 2023?",
@@ -63,7 +63,9 @@ def test_retrieval_and_answers_stay_above_their_floors(
     assert check_floors(metrics, floors) == [], metrics
 
 
-def test_the_issue_questions_abstain_at_archive_scale(archive_index: Path, encoder: SentenceTransformerEncoder) -> None:
+def test_the_off_topic_questions_abstain_at_archive_scale(
+    archive_index: Path, encoder: SentenceTransformerEncoder
+) -> None:
     answerer = Answerer(Retriever(load_index(archive_index), encoder))
     for question in ISSUE_QUESTIONS:
         result = answerer.ask(question)
