@@ -17,6 +17,7 @@ from eval.runner import Evaluation, compare_modes, evaluate
 from eval.scoring import Metrics, hit_curve
 from eval.significance import Comparison
 from eval.trec import write_qrels, write_run
+from indexer.answer.answerer import RANKERS
 from indexer.commands.options import DEFAULT_INDEX, positive_int
 from indexer.encoders.base import Encoder
 from indexer.encoders.registry import BACKENDS
@@ -38,6 +39,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add("--trec-run", type=Path, default=None, metavar="OUT", help="write a TREC run (a file per mode with --compare)")
     add("--qrels", type=Path, default=None, metavar="OUT", help="write TREC qrels from the relevance rule")
     add("--plot", type=Path, default=None, metavar="OUT.png", help="plot hit@k for k=1..10, one line per mode")
+    add(
+        "--answerer",
+        choices=RANKERS,
+        default=None,
+        help="in-process: the answerer's sentence ranker (default: the answerer's own, rules); "
+        "learned is indexer/answer/model.json (docs/evaluation.md, 'The learned answerer')",
+    )
     add("--floors", type=Path, default=None, metavar="FILE", help="exit 1 when a metric breaks a bound in FILE")
     add("--write-floors", type=Path, default=None, metavar="FILE", help="write bounds just under these figures")
     add(
@@ -77,7 +85,7 @@ def open_backend(args: argparse.Namespace) -> Backend:
         return HttpBackend(args.url)
     from eval.backends.local import LocalBackend
 
-    return LocalBackend.open(args.index or DEFAULT_INDEX)
+    return LocalBackend.open(args.index or DEFAULT_INDEX, ranker=args.answerer)
 
 
 def run_path(path: Path, mode: str, *, several: bool) -> Path:
@@ -141,7 +149,7 @@ def _archive_evaluations(
     targets.append(("archive", built.archive_index))
     evaluations = []
     for scale, index in targets:
-        backend = LocalBackend.open(index, encoder=encoder)
+        backend = LocalBackend.open(index, encoder=encoder, ranker=args.answerer)
         evaluations.append((scale, evaluate(backend, questions, modes=modes, k=args.k)))
     print(f"archive: {built.n_seeds} seed articles + {built.n_distractors} distractors from {args.distractors}")
     return evaluations
@@ -169,6 +177,8 @@ def run_judgments(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     if args.judgments is not None or args.read_judgments is not None:
         return run_judgments(args)
+    if args.url is not None and args.answerer is not None:
+        raise EvalError("--answerer applies in-process only: a service answers with its own answerer")
     questions = load_questions(args.questions)
     floors = load_floors(args.floors) if args.floors is not None else None
     primary: SearchMode = args.mode

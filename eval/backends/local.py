@@ -7,7 +7,7 @@ from pathlib import Path
 
 from eval.backends.caching import CachingEncoder
 from eval.records import AskOutcome, Retrieved
-from indexer.answer.answerer import Answerer
+from indexer.answer.answerer import Answerer, Ranker
 from indexer.encoders.base import Encoder
 from indexer.encoders.registry import encoder_cache_dir, load_encoder, serving_backend
 from indexer.models import Hit, SearchMode
@@ -40,15 +40,25 @@ class LocalBackend:
 
     @classmethod
     def open(
-        cls, index_dir: Path, *, encoder: Encoder | None = None, fusion: FusionConfig | None = None
+        cls,
+        index_dir: Path,
+        *,
+        encoder: Encoder | None = None,
+        fusion: FusionConfig | None = None,
+        ranker: Ranker | None = None,
     ) -> LocalBackend:
-        """Load ``index_dir`` with the model its manifest names (or ``encoder``), memoising embeddings."""
+        """Load ``index_dir`` with the model its manifest names (or ``encoder``), memoising embeddings.
+
+        ``ranker`` picks the answerer's sentence ranker ("rules" or "learned"); None keeps its default.
+        """
         index = load_index(index_dir)
         info = index.manifest.model
         model = encoder or load_encoder(
             info.name, backend=serving_backend(info.backend), cache_dir=encoder_cache_dir(index_dir)
         )
-        return cls(Retriever(index, CachingEncoder(model), fusion=fusion), label=str(index_dir))
+        retriever = Retriever(index, CachingEncoder(model), fusion=fusion)
+        answerer = Answerer(retriever, ranker=ranker) if ranker is not None else None
+        return cls(retriever, answerer, label=str(index_dir))
 
     def _read(self, queries: Sequence[str]) -> list[Query]:
         """Each query read once, its vector from one batched model call."""

@@ -7,12 +7,15 @@ import logging
 import math
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
-from indexer.answer import evidence
-from indexer.answer.evidence import Verdict
-from indexer.answer.question import AnswerKind, event_wordings, expected_kind, kind_evidence
+from indexer.answer import evidence, features
+from indexer.answer.evidence import QuestionEvidence, Verdict
+from indexer.answer.features import FEATURES, QuestionFacts, SentenceFacts
+from indexer.answer.learned import LearnedModel, load_model, top_and_margin
+from indexer.answer.question import AnswerKind, asked_focus, event_wordings, expected_kind, kind_evidence
 from indexer.encoders.base import Vectors
 from indexer.models import Answer, AskResult, Hit, SearchFilters, SearchMode
 from indexer.search.query import Query
@@ -21,6 +24,8 @@ from indexer.text.sentences import sentence_spans
 
 log = logging.getLogger(__name__)
 _TERMS_CACHE_SIZE = 65_536
+Ranker = Literal["learned", "rules"]
+RANKERS: tuple[Ranker, ...] = ("learned", "rules")
 
 # Question words carry no evidence: "who" matching "who" in a sentence says nothing about
 # whether the sentence answers. (The keyword index already drops ordinary English stopwords.)
@@ -129,8 +134,15 @@ class Answerer:
         check_depth: int = 3,
         context_sentences: int = 2,
         calibration: Calibration | None = ARCHIVE_CALIBRATION,
+        ranker: Ranker = "rules",
+        model: LearnedModel | None = None,
     ) -> None:
         self.retriever = retriever
+        if ranker not in RANKERS:
+            raise ValueError(f"ranker must be one of {', '.join(RANKERS)}")
+        self.ranker = ranker
+        # The learned ranker's coefficients (indexer/answer/model.json), read once per answerer.
+        self.model = model if model is not None or ranker != "learned" else _packaged_model()
         self.cosine_weight = cosine_weight
         self.coverage_weight = coverage_weight
         self.rank_weight = rank_weight
@@ -171,12 +183,10 @@ class Answerer:
         if query.covered:
             query = self.retriever.encoded(query)
         hits = self.retriever.search(query, k=k, mode=mode, filters=filters)
+        if self.ranker == "learned":
+            return self._ask_learned(query, hits)
         candidates = self.candidates(query, hits)
-        ranked = sorted(candidates, key=lambda c: (-c.score, c.hit.rank, c.start))
-        confidence = self.confidence(query, hits, candidates)
-        best, reason = self.choose(query.text, hits, ranked)
-        if best is not None and confidence < self.min_confidence:
-            best, reason = None, "the closest passages do not match the question closely enough"
+        best, reason, confidence = self.rules_choice(query, hits, candidates)
         if best is None:
             log.debug("abstained", extra={"confidence": confidence, "reason": reason})
             return AskResult(question=query.text, answer=None, abstained=True, citations=hits, reason=reason)
@@ -193,6 +203,219 @@ class Answerer:
         )
         return AskResult(question=query.text, answer=answer, abstained=False, citations=hits)
 
+    def rules_choice(
+        self, query: Query, hits: list[Hit], candidates: list[Candidate]
+    ) -> tuple[Candidate | None, str | None, float]:
+        """The rules answerer's sentence (or None and why not) and its evidence score."""
+        ranked = sorted(candidates, key=lambda c: (-c.score, c.hit.rank, c.start))
+        confidence = self.confidence(query, hits, candidates)
+        best, reason = self.choose(query.text, hits, ranked)
+        if best is not None and confidence < self.min_confidence:
+            best, reason = None, "the closest passages do not match the question closely enough"
+        return best, reason, confidence
+
+    def _ask_learned(self, query: Query, hits: list[Hit]) -> AskResult:
+        """The learned ranker's best sentence, unless the evidence says no or its chance of being right is too low.
+
+        Abstention is the rules answerer's decision (the evidence check and ``min_confidence``: on
+        cross-validation no learned abstainer matched it), and the learned abstainer's veto below
+        the model's ``threshold``.
+        """
+        candidates, rows, facts = self.featurize(query, hits)
+        model = self.model
+        assert model is not None  # set in __init__ whenever the ranker is "learned"
+        if not candidates:
+            return AskResult(
+                question=query.text,
+                answer=None,
+                abstained=True,
+                citations=hits,
+                reason="no passage matches the question",
+            )
+        if not rows[0, FEATURES.index("rules_answers")]:
+            _best, reason, confidence = self.rules_choice(query, hits, candidates)
+            log.debug("abstained", extra={"confidence": confidence, "reason": reason})
+            return AskResult(question=query.text, answer=None, abstained=True, citations=hits, reason=reason)
+        logits = model.logits(rows)
+        best, top, margin = top_and_margin(logits)
+        probability = model.answer_probability(rows[best], top, margin)
+        chosen = candidates[best]
+        if probability < model.threshold:
+            reason = self.reason(query.text, hits, chosen, rows[best], facts)
+            log.debug("abstained", extra={"confidence": probability, "reason": reason})
+            return AskResult(question=query.text, answer=None, abstained=True, citations=hits, reason=reason)
+        passage = chosen.hit.passage
+        answer = Answer(
+            text=chosen.text,
+            passage_id=passage.id,
+            article_id=passage.article_id,
+            title=passage.title,
+            date=passage.date,
+            start=chosen.start,
+            end=chosen.end,
+            confidence=round(probability, 4),
+        )
+        return AskResult(question=query.text, answer=answer, abstained=False, citations=hits)
+
+    def reason(self, question: str, hits: list[Hit], chosen: Candidate, row: Vectors, facts: QuestionFacts) -> str:
+        """Why the learned answerer abstained, in words: the failed feature that cost the best sentence most.
+
+        A failed evidence check already says what is missing in the question's own words; otherwise
+        the feature pulling the sentence's score down most names the gap.
+        """
+        verdict = self._verdict(question, hits, chosen, self._wanted(question))
+        if not verdict.supported and verdict.reason:
+            return verdict.reason
+        model = self.model
+        assert model is not None
+        contributions = model.contributions(row)
+        worst = FEATURES[int(np.argmin(contributions))]
+        focus = asked_focus(question)
+        if worst in ("focus_sentence", "focus_context") and focus:
+            return f"no sentence says what the question asks about ('{focus}')"
+        if worst in ("names", "years"):
+            missing = features.missing_names(
+                facts, self.terms(self.context(chosen)) | self.article_terms(chosen.hit.passage.article_id)
+            )
+            if missing:
+                return f"no passage mentions {', '.join(sorted(' '.join(sorted(g)) for g in missing))}"
+        if worst == "kind" and facts.kind is not None:
+            return f"the closest passages give no {evidence.KIND_WORDS.get(facts.kind, 'answer of the kind asked')}"
+        return "the closest passages do not match the question closely enough"
+
+    def featurize(self, query: Query, hits: list[Hit]) -> tuple[list[Candidate], Vectors, QuestionFacts]:
+        """Every candidate sentence of ``hits`` with its row of ``FEATURES`` (indexer/answer/features.py)."""
+        candidates = self.candidates(query, hits)
+        question = query.text
+        kind = expected_kind(question)
+        facts = features.question_facts(
+            question,
+            self.terms,
+            self.retriever.index.keyword.idf,
+            kind,
+            covered=query.covered,
+            analyse_list=self.retriever.index.keyword.query_terms,
+        )
+        if not candidates:
+            return [], np.zeros((0, len(FEATURES)), dtype=np.float32), facts
+        wanted = self._wanted(question)
+        mentioned = self._mentioned(hits)
+        # The rules answerer's choice is evidence too: where it answers, and which sentence it cites.
+        rules_pick, _reason, _confidence = self.rules_choice(query, hits, candidates)
+        context_cosines, places = self._context_cosines(query, candidates)
+        top_score = max(hit.score for hit in hits) or 1.0
+        best_coverage = max(
+            (self.coverage(facts.weights, self.terms(f"{h.passage.title}\n{h.passage.text}")) for h in hits),
+            default=0.0,
+        )
+        sentences = []
+        for candidate, context_cosine, (position, lede) in zip(candidates, context_cosines, places, strict=True):
+            context = self.context(candidate)
+            passage = candidate.hit.passage
+            verdict = self._verdict(question, hits, candidate, wanted, mentioned=mentioned, context=context)
+            sentences.append(
+                SentenceFacts(
+                    text=candidate.text,
+                    terms=self.terms(candidate.text),
+                    term_list=self.retriever.index.keyword.query_terms(candidate.text),
+                    context=context,
+                    context_terms=self.terms(context),
+                    article_terms=self.article_terms(passage.article_id),
+                    date=passage.date,
+                    cosine=candidate.cosine,
+                    cosine_context=context_cosine,
+                    dense_passage=candidate.hit.scores.dense or 0.0,
+                    rank=candidate.hit.rank,
+                    passage_score=candidate.hit.score / top_score,
+                    position=position,
+                    lede=lede,
+                    heading=looks_like_heading(candidate.text),
+                    kind_evidence=candidate.evidence,
+                    event=self._event(question, candidate.text),
+                    evidence=verdict.supported,
+                    rules_score=candidate.score,
+                    rules_pick=candidate is rules_pick,
+                    neighbour_coverage=self.coverage(
+                        facts.weights, self.terms(context.replace(candidate.text, " ", 1))
+                    ),
+                )
+            )
+        return (
+            candidates,
+            features.feature_matrix(
+                facts, sentences, best_coverage=best_coverage, rules_answers=rules_pick is not None
+            ),
+            facts,
+        )
+
+    @staticmethod
+    def _event(question: str, text: str) -> float:
+        pattern = event_wordings(question)
+        if pattern is None:
+            return 0.0
+        return 1.0 if pattern.search(text) else -1.0
+
+    def _context_cosines(
+        self, query: Query, candidates: list[Candidate]
+    ) -> tuple[list[float], list[tuple[float, bool]]]:
+        """Each candidate's cosine with the question read with its neighbours, and its place in its article."""
+        keys: list[tuple[str, int, int]] = []
+        groups: list[list[int]] = []
+        places: list[tuple[float, bool]] = []
+        for candidate in candidates:
+            article_id = candidate.hit.passage.article_id
+            spans = self.article_sentences(article_id)
+            at = next((i for i, (start, end) in enumerate(spans) if start <= candidate.start < end), None)
+            if at is None:
+                places.append((0.0, False))
+                around = [(candidate.start, candidate.end)]
+            else:
+                places.append((at / max(1, len(spans) - 1), at == 0))
+                around = spans[max(0, at - 1) : at + 2]
+            groups.append(list(range(len(keys), len(keys) + len(around))))
+            keys.extend((article_id, start, end) for start, end in around)
+        if not query.covered:
+            return [0.0] * len(candidates), places
+        vectors = self.retriever.sentence_vectors(keys)
+        question = np.asarray(self.retriever.vector(query), dtype=np.float32)
+        cosines = []
+        for candidate, group in zip(candidates, groups, strict=True):
+            mean = vectors[group].sum(axis=0)
+            norm = float(np.linalg.norm(mean))
+            covered = self.retriever.covers(candidate.hit.passage)
+            cosines.append(float(mean @ question) / norm if norm > 0 and covered else 0.0)
+        return cosines, places
+
+    def _wanted(self, question: str) -> QuestionEvidence:
+        return evidence.question_evidence(question, self.terms, expected_kind(question))
+
+    def _mentioned(self, hits: list[Hit]) -> frozenset[str]:
+        return frozenset[str]().union(*(self.terms(f"{h.passage.title}\n{h.passage.text}") for h in hits))
+
+    def _verdict(
+        self,
+        question: str,
+        hits: list[Hit],
+        candidate: Candidate,
+        wanted: QuestionEvidence,
+        *,
+        mentioned: frozenset[str] | None = None,
+        context: str | None = None,
+    ) -> Verdict:
+        context = context if context is not None else self.context(candidate)
+        seen = mentioned if mentioned is not None else self._mentioned(hits)
+        return evidence.check(
+            question,
+            wanted,
+            candidate.text,
+            context,
+            self.terms(context),
+            self.article_terms(candidate.hit.passage.article_id),
+            date=candidate.hit.passage.date,
+            mentioned=seen.__contains__,
+            sentence_terms=self.terms(candidate.text),
+        )
+
     def choose(self, question: str, hits: list[Hit], ranked: list[Candidate]) -> tuple[Candidate | None, str | None]:
         """The best-scored sentence whose context supports an answer (indexer/answer/evidence.py), or None and why not.
 
@@ -203,22 +426,11 @@ class Answerer:
             return None, "no passage matches the question"
         if not self.check_evidence:
             return ranked[0], None
-        wanted = evidence.question_evidence(question, self.terms, expected_kind(question))
-        mentioned = frozenset[str]().union(*(self.terms(f"{h.passage.title}\n{h.passage.text}") for h in hits))
+        wanted = self._wanted(question)
+        mentioned = self._mentioned(hits)
         first: Verdict | None = None
         for candidate in ranked[: self.check_depth]:
-            context = self.context(candidate)
-            verdict = evidence.check(
-                question,
-                wanted,
-                candidate.text,
-                context,
-                self.terms(context),
-                self.article_terms(candidate.hit.passage.article_id),
-                date=candidate.hit.passage.date,
-                mentioned=mentioned.__contains__,
-                sentence_terms=self.terms(candidate.text),
-            )
+            verdict = self._verdict(question, hits, candidate, wanted, mentioned=mentioned)
             if verdict.supported:
                 return candidate, None
             first = first or verdict
@@ -352,3 +564,9 @@ class Answerer:
     def _analyse(self, text: str) -> frozenset[str]:
         # The keyword index's own analyser (stemming, stopwords), so "delegations" meets "delegation".
         return frozenset(t for t in self.retriever.index.keyword.query_terms(text) if t not in _QUESTION_WORDS)
+
+
+@functools.cache
+def _packaged_model() -> LearnedModel:
+    """The shipped model, read once per process: every answerer shares it."""
+    return load_model()

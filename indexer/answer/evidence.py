@@ -34,7 +34,7 @@ _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # mixed-case words (PhD, CAS, NUST) are left out: staff use them as aliases the articles spell out.
 _NAME = re.compile(r"(?<!^)\b[A-Z][a-z][a-z'’-]*\b(?![\w'’-])")
 _MAX_SPELLING_GAP = 3
-_KIND_WORDS: dict[AnswerKind, str] = {
+KIND_WORDS: dict[AnswerKind, str] = {
     "time": "date",
     "number": "number",
     "person": "person's name",
@@ -145,7 +145,7 @@ def check(
         return Verdict(False, _missing(f"'{wanted.focus}'", all(mentioned(term) for term in wanted.focus_terms)))
     kind = wanted.kind
     if kind in ("time", "number", "person") and kind_evidence(kind, question, sentence) == 0.0:
-        return Verdict(False, f"the closest passages give no {_KIND_WORDS[kind]} for this question")
+        return Verdict(False, f"the closest passages give no {KIND_WORDS[kind]} for this question")
     return Verdict(True)
 
 

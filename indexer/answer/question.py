@@ -222,6 +222,13 @@ _OWNER_PATTERNS = (
         r"^how\s+many\s+[\w'’ -]+?\s+(?:does|do|did)\s+(?:the\s+)?(?P<owner>[\w'’ .-]+?)\s+(?:have|has|host|employ)\b",
         re.I,
     ),
+    # "which bus goes to <the main building>": where the asked-for thing goes or comes from is what the
+    # evidence must be about; a bus in another story ("an attack on a bus") is not the one asked for.
+    re.compile(
+        r"^which\s+(?:[\w'’-]+\s+)?[\w'’-]+\s+[\w'’-]+s\s+(?:to|from|into|towards|near)\s+(?:the\s+)?"
+        r"(?P<owner>[\w'’ .-]+?)\s*\??$",
+        re.I,
+    ),
 )
 # "how many <people> attended ...": the counted noun before a past-tense verb.
 _COUNT_BEFORE_VERB = re.compile(r"^how\s+many\s+(?P<focus>(?:[\w'’-]+\s+){0,2}?[\w'’-]+)\s+\w+ed\b", re.I)
@@ -232,10 +239,12 @@ _EVENTS: dict[str, tuple[str, ...]] = {
     "opening": ("open", "opens", "opened", "start", "starts", "begin", "begins", "launch", "launched", "commence"),
     "ending": ("end", "ends", "close", "closes", "finish", "finishes", "complete", "completed"),
 }
-# The words a "when" question ends with, and the event each one dates.
+# The words a "when" question ends with, and the event each one dates. "Opened" in the past is when a
+# thing came to be ("when was the office opened": the article says it "was established"); "open" and
+# "opens" ask when it opens its doors ("when does the library open").
 _EVENT_OF_WORD = {
-    **dict.fromkeys(("founded", "established", "set up", "created", "built"), "founding"),
-    **dict.fromkeys(("open", "opens", "opened"), "opening"),
+    **dict.fromkeys(("founded", "established", "set up", "created", "built", "opened"), "founding"),
+    **dict.fromkeys(("open", "opens"), "opening"),
     **dict.fromkeys(("end", "ends", "close"), "ending"),
 }
 _WHEN_EVENT = re.compile(

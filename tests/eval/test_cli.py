@@ -110,3 +110,23 @@ def test_errors_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFi
     with pytest.raises(SystemExit) as exit_info:
         main(["eval", "--index", "x", "--url", "http://y"])
     assert exit_info.value.code == 2
+
+
+def test_the_answerer_option_picks_the_ranker(
+    seeds_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = {}
+    for ranker in ("rules", "learned"):
+        out = tmp_path / f"{ranker}.json"
+        assert main(["eval", "--index", str(seeds_index), "--answerer", ranker, "--json", str(out)]) == 0
+        outputs[ranker] = json.loads(out.read_text())
+    default = tmp_path / "default.json"
+    assert main(["eval", "--index", str(seeds_index), "--json", str(default)]) == 0
+    # Retrieval does not depend on the answerer; the default answerer is the rules one.
+    rank_keys = ("hit@1", "mrr@10", "ndcg@10")
+    assert all(outputs["rules"]["metrics"][k] == outputs["learned"]["metrics"][k] for k in rank_keys)
+    assert json.loads(default.read_text())["per_question"] == outputs["rules"]["per_question"]
+    assert outputs["learned"]["per_question"] != outputs["rules"]["per_question"]
+    capsys.readouterr()
+    assert main(["eval", "--url", "http://127.0.0.1:9", "--answerer", "learned"]) == 2
+    assert "in-process only" in capsys.readouterr().err

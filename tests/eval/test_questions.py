@@ -73,3 +73,28 @@ def test_unanswerable_questions_parse_and_missing_file_is_an_error(tmp_path: Pat
     assert not question.answerable
     with pytest.raises(EvalError, match="cannot read questions file"):
         load_questions(tmp_path / "missing.jsonl")
+
+
+ARCHIVE_QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "questions_archive.jsonl"
+RU_DIR = Path(__file__).resolve().parents[2] / "eval" / "ru"
+
+
+def test_the_archive_and_russian_additions_are_answered_verbatim_by_their_articles(tmp_path: Path) -> None:
+    """Questions about the distractor articles (gensim's Lee corpus and Wikipedia pages) and the Russian ones."""
+    from eval.archive.distractors import distractors, write_distractors
+
+    write_distractors(tmp_path, distractors())
+    bodies = {path.stem: read_article(path).body for path in sorted(tmp_path.glob("*.txt"))}
+    bodies |= {path.stem: read_article(path).body for path in sorted((RU_DIR / "articles").glob("*.txt"))}
+    archive = load_questions(ARCHIVE_QUESTIONS)
+    russian = load_questions(RU_DIR / "questions_more.jsonl")
+    ids = [q.id for q in [*QUESTIONS, *archive, *russian, *load_questions(RU_DIR / "questions.jsonl")]]
+    assert len(ids) == len(set(ids)), "question ids are unique across the files"
+    answerable = [q for q in [*archive, *russian] if q.answerable]
+    assert len(answerable) >= 150
+    assert sum(not q.answerable for q in [*archive, *russian]) >= 30
+    assert len({doc for q in answerable for doc in q.doc_ids}) >= 60
+    for question in answerable:
+        for doc in question.doc_ids:
+            assert doc in bodies, (question.id, doc)
+            assert any(answer in bodies[doc] for answer in question.answers), (question.id, question.answers)

@@ -163,3 +163,10 @@ def test_the_answerer_says_why_it_abstains_and_answers_what_is_there(tiny_retrie
 def test_the_evidence_check_can_be_switched_off(tiny_retriever: Retriever) -> None:
     answerer = Answerer(tiny_retriever, min_confidence=0.0, check_evidence=False)
     assert not answerer.ask("When did the university open an office in Harbin?").abstained
+
+
+def test_where_the_asked_for_thing_goes_must_be_in_the_evidence() -> None:
+    question = "Which bus goes to the main building?"
+    refused = verdict(question, "The Palestinian Authority condemned the attack on the bus near the settlement.")
+    assert not refused.supported and refused.reason and "main building" in refused.reason
+    assert verdict(question, "Bus 211 goes from the metro station to the main building every ten minutes.").supported
