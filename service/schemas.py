@@ -13,8 +13,9 @@ from indexer.search.snippets import Snippet, make_snippet
 
 MAX_QUERY_CHARS = 1000
 MAX_K = 50
-# A page of results starts at most here: offset + k stays within the passages a query folds.
-MAX_OFFSET = GROUP_DEPTH - MAX_K
+# A page of results starts at most at the last passage a query folds: any next_offset a response
+# gives (offset + k while results remain) is accepted, whatever k the client pages with.
+MAX_OFFSET = GROUP_DEPTH - 1
 # The languages the index records for a passage (indexer.text.language).
 LANGS = ("en", "ru", "zh", "other")
 Lang = Literal["en", "ru", "zh", "other"]

@@ -161,7 +161,7 @@ def test_ask_by_post_refuses_what_ask_by_get_refuses(
         ("k=ten", "k: must be a whole number from 1 to 50, got 'ten'"),
         ("mode=fuzzy", "mode: must be one of dense, keyword, hybrid, got 'fuzzy'"),
         ("group=site", "group: must be passage or article, got 'site'"),
-        ("offset=-1", "offset: must be a whole number from 0 to 150, got '-1'"),
+        ("offset=-1", "offset: must be a whole number from 0 to 99, got '-1'"),
         ("lang=de", "lang: must be one of en, ru, zh, other, got 'de'"),
         ("date_from=2025-02-30", "date_from: 2025-02-30 is not a date"),
     ],
@@ -187,3 +187,13 @@ def test_every_parameter_is_in_the_openapi_document_and_ask_takes_the_same_by_ge
     assert body["article_id"]["oneOf"][0]["items"] == params["article_id"]["items"]
     lang = next(p for p in spec["paths"]["/search"]["get"]["parameters"] if p["name"] == "lang")["schema"]
     assert lang["enum"] == ["en", "ru", "zh", "other"]
+
+
+def test_every_next_offset_a_response_can_give_is_an_accepted_offset(client: TestClient[Litestar]) -> None:
+    from indexer.search.grouping import GROUP_DEPTH
+
+    # A response gives next_offset = offset + k while that is below the passages a query folds, so the
+    # largest one is GROUP_DEPTH - 1 (paging by one); "More results" must never be refused.
+    response = client.get(f"/search?q=ok&offset={GROUP_DEPTH - 1}")
+    assert response.status_code == 200, response.text
+    assert client.get(f"/search?q=ok&offset={GROUP_DEPTH}").status_code == 400
