@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 import numpy as np
@@ -40,6 +41,11 @@ PIPELINE_VERSION = 3
 # cuts what would not fit.
 DEFAULT_CHUNK_TOKENS = 224
 DEFAULT_OVERLAP_TOKENS = 32
+# "lazy": the build encodes passages only; a sentence is encoded the first time its passage is a
+# search candidate (indexer.search.sentence_vectors) and cached beside the index. "build": every
+# sentence at build time, as before (about half the model's tokens at build time).
+SentenceVectorsWhen = Literal["lazy", "build"]
+SENTENCE_VECTORS_WHEN: tuple[SentenceVectorsWhen, ...] = ("lazy", "build")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,7 @@ class BuildOptions:
     model_languages: tuple[str, ...] | None = None
     # False: a written version is held, not made live (the quality gate promotes it or keeps it aside).
     go_live: bool = True
+    sentence_vectors: SentenceVectorsWhen = "lazy"
 
     def chunk_params(self) -> ChunkParams:
         """The chunking as the manifest records it: stored passages are reused only under the same one."""
@@ -70,6 +77,8 @@ class BuildOptions:
         Chunker.check_params(self.chunk_tokens, self.overlap_tokens)
         if self.batch_size < 1:
             raise BuildError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.sentence_vectors not in SENTENCE_VECTORS_WHEN:
+            raise BuildError(f"sentence_vectors must be one of {', '.join(SENTENCE_VECTORS_WHEN)}")
 
 
 @dataclass(slots=True)
@@ -190,7 +199,11 @@ def _encode_articles(
     stated: frozenset[str],
     languages: tuple[str, ...],
 ) -> dict[str, _ArticleRows]:
-    """Chunk and embed new or changed articles: passages and sentences in one encoder pass."""
+    """Chunk and embed new or changed articles: passages, and with ``sentence_vectors="build"`` sentences, in one pass.
+
+    Left lazy, a sentence's row is all zeros (no normalised vector is), which tells the
+    retriever to encode it when first needed.
+    """
     passages = {
         a.id: chunk_article(a, chunker, encoder, stated_lang=a.id in stated, model_languages=languages)
         for a in articles
@@ -198,8 +211,12 @@ def _encode_articles(
     sentences = {a.id: article_sentences(a) for a in articles}
     bodies = {a.id: a.body for a in articles}
     texts = [passage_input(p.title, p.text) for a in articles for p in passages[a.id]]
-    texts += [bodies[a.id][s.start : s.end] for a in articles for s in sentences[a.id]]
+    n_sentences = sum(len(sentences[a.id]) for a in articles)
+    if options.sentence_vectors == "build":
+        texts += [bodies[a.id][s.start : s.end] for a in articles for s in sentences[a.id]]
     vectors = encoder.encode(texts, batch_size=options.batch_size, show_progress=options.show_progress)
+    if options.sentence_vectors == "lazy":
+        vectors = np.concatenate([vectors, np.zeros((n_sentences, encoder.dimension), dtype=np.float32)])
     rows: dict[str, _ArticleRows] = {}
     p_offset = 0
     s_offset = sum(len(passages[a.id]) for a in articles)
@@ -330,7 +347,8 @@ def _new_segment(
     """The ``fresh`` articles chunked and embedded, rows in their order; what was encoded is counted in ``report``."""
     encoded = _encode_articles(fresh, chunker, encoder, options, stated, languages)
     report.encoded = sum(len(r.passages) for r in encoded.values())
-    report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
+    if options.sentence_vectors == "build":
+        report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
     return _assemble(fresh, encoded, encoder.dimension)
 
 

@@ -24,6 +24,7 @@ from indexer.models import (
 )
 from indexer.search.fusion import FusionConfig, fuse
 from indexer.search.query import Query
+from indexer.search.sentence_vectors import SentenceVectors
 from indexer.store.layout import live_version_dir, read_manifest
 from indexer.store.loaded import LoadedIndex
 from indexer.store.reader import load_index
@@ -49,6 +50,8 @@ class Retriever:
         self.encoder = encoder
         self.fusion = fusion or FusionConfig()
         self._check_model()
+        # Sentence vectors the build stored, or (a lazily built index) encoded when first a candidate.
+        self.sentence_store = SentenceVectors(index, encoder)
         passages = index.passages
         # Each passage's sentence rows as spans of one flat array: scoring a candidate list is
         # then one gather, one matrix product and one segment max, not a Python loop per passage.
@@ -184,7 +187,7 @@ class Retriever:
         return self.encoder.encode(list(queries))
 
     def sentence_vectors(self, spans: Sequence[tuple[str, int, int]]) -> Vectors:
-        """Vectors of ``(article_id, start, end)`` sentences: stored at build time, encoded if absent.
+        """Vectors of ``(article_id, start, end)`` sentences: from ``sentence_store``, encoded if not a stored sentence.
 
         A passage cut inside a long sentence yields a span the build did not embed.
         """
@@ -192,7 +195,7 @@ class Retriever:
         vectors = np.zeros((len(spans), self.encoder.dimension), dtype=np.float32)
         stored = [i for i, row in enumerate(rows) if row >= 0]
         if stored:
-            vectors[stored] = self.index.sentence_embeddings[[rows[i] for i in stored]]
+            vectors[stored] = self.sentence_store[[rows[i] for i in stored]]
         missing = [i for i, row in enumerate(rows) if row < 0]
         if missing:
             texts = [self.article(spans[i][0]).body[spans[i][1] : spans[i][2]] for i in missing]
@@ -293,7 +296,7 @@ class Retriever:
         segment_start = np.cumsum(counts) - counts
         within = np.arange(total) - np.repeat(segment_start, counts)
         flat = self._sentence_flat[np.repeat(self._sentence_start[candidates], counts) + within]
-        similarities = self.index.sentence_embeddings[flat].astype(np.float32) @ query
+        similarities = self.sentence_store[flat].astype(np.float32) @ query
         best = passage.copy()
         has = counts > 0
         best[has] = np.maximum.reduceat(similarities, segment_start[has])

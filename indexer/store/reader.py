@@ -20,6 +20,7 @@ from indexer.store.checksums import check_content, verify_files
 from indexer.store.keyword import TermCounts
 from indexer.store.layout import (
     FORMAT_VERSION,
+    READABLE_FORMATS,
     MANIFEST,
     SEGMENTS_DIR,
     TMP_PREFIX,
@@ -52,7 +53,7 @@ def load_version(version_dir: Path, *, defer_checksums: bool = False, any_analyz
     re-analyses them, never for searching).
     """
     manifest = read_manifest(version_dir)
-    if manifest.format_version != FORMAT_VERSION:
+    if manifest.format_version not in READABLE_FORMATS:
         raise IndexMismatchError(
             f"{version_dir} has index format {manifest.format_version}, "
             f"this polysearch reads {FORMAT_VERSION}; rebuild it (`polysearch index --out {version_dir.parent}`)"
