@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -201,6 +201,22 @@ class Retriever:
             texts = [self.article(spans[i][0]).body[spans[i][1] : spans[i][2]] for i in missing]
             vectors[missing] = self.encoder.encode(texts)
         return vectors
+
+    def warm_sentences(self, *, stop: Callable[[], bool] | None = None, chunk: int = 256) -> int:
+        """Fill the sentence vectors a lazy build left out (cache, else model), newest articles first; returns how many.
+
+        Run in the background after a load: a question about recent news is the likeliest, and each
+        chunk releases the store's lock, so requests interleave. ``stop`` ends it early (a reload).
+        """
+        sentences = self.index.sentences
+        days = self.index.articles.days()[sentences.article] if len(sentences) else np.zeros(0, np.int32)
+        order = np.lexsort((np.arange(len(sentences)), -days.astype(np.int64)))
+        filled = 0
+        for at in range(0, len(order), chunk):
+            if stop is not None and stop():
+                break
+            filled += self.sentence_store.warm(order[at : at + chunk], chunk=chunk)
+        return filled
 
     def search(
         self,

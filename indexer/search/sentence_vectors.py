@@ -76,22 +76,24 @@ class SentenceVectors:
         if todo:
             distinct = sorted({texts[row] for row in todo})
             vectors = np.asarray(self.encoder.encode(distinct, batch_size=self.batch_size), dtype=np.float32)
-            fresh = {sentence_key(self.model, text): vector.astype(np.float16) for text, vector in zip(distinct, vectors)}
+            fresh = {
+                sentence_key(self.model, text): vector.astype(np.float16) for text, vector in zip(distinct, vectors)
+            }
             self.cache.append(fresh.items())
             self._known.update(fresh)
             self.encoded += len(distinct)
         for row in rows:
             self._rows[row] = self._known[keys[row]]
 
-    def warm(self, rows: Sequence[int], *, chunk: int = 256) -> int:
-        """Fill ``rows`` (those the build left empty) in chunks, so requests interleave; returns how many were empty."""
+    def warm(self, rows: npt.NDArray[np.int64] | Sequence[int], *, chunk: int = 256) -> int:
+        """Fill ``rows`` the build left empty in chunks, so requests interleave; returns how many were filled now."""
         wanted = np.asarray(rows, dtype=np.int64)
         filled = 0
         for at in range(0, len(wanted), chunk):
             part = wanted[at : at + chunk]
             stored = np.asarray(self.index.sentence_embeddings[part])
-            empty = part[~stored.any(axis=1)]
-            if len(empty):
-                self.fill(empty.tolist())
+            empty = [row for row in part[~stored.any(axis=1)].tolist() if row not in self._rows]
+            if empty:
+                self.fill(empty)
                 filled += len(empty)
         return filled

@@ -20,8 +20,8 @@ from indexer.store.checksums import check_content, verify_files
 from indexer.store.keyword import TermCounts
 from indexer.store.layout import (
     FORMAT_VERSION,
-    READABLE_FORMATS,
     MANIFEST,
+    READABLE_FORMATS,
     SEGMENTS_DIR,
     TMP_PREFIX,
     TOMBSTONES,

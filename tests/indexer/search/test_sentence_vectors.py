@@ -1,4 +1,4 @@
-"""Sentence vectors left to the first search: equal to build-time ones, cached, shared, crash-safe, kept across versions."""
+"""Sentence vectors left to the first search: as built, cached, shared, crash-safe, kept across versions."""
 
 from __future__ import annotations
 
@@ -101,7 +101,9 @@ def test_second_process_reads_the_cache_instead_of_encoding(tiny_seeds: Path, tm
         "r.sentence_store[np.arange(len(r.index.sentences))]\n"
         "print(r.sentence_store.encoded)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script, str(index)], cwd=REPO, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(index)], cwd=REPO, capture_output=True, text=True, check=True
+    )
     here = Retriever.open(index, encoder=FakeEncoder())
     rows = _all_rows(here)
     texts = {here.sentence_store.text(int(row)) for row in rows}
@@ -201,3 +203,23 @@ def test_unknown_sentence_vectors_setting_is_refused(tiny_seeds: Path, tmp_path:
 
     with pytest.raises(BuildError, match="sentence_vectors"):
         _build(tiny_seeds, tmp_path / "index", FakeEncoder(), when)
+
+
+def test_warming_fills_every_sentence_newest_article_first(tiny_seeds: Path, tmp_path: Path) -> None:
+    index = _build(tiny_seeds, tmp_path / "index", FakeEncoder(), "lazy")
+    retriever = Retriever.open(index, encoder=FakeEncoder())
+    calls: list[int] = []
+
+    def stop_after_one_chunk() -> bool:
+        calls.append(1)
+        return len(calls) > 1
+
+    assert retriever.warm_sentences(stop=stop_after_one_chunk, chunk=2) == 2
+    # The first chunk was the newest article's: a_shanghai is dated 2023, b_summit 2022, c undated.
+    first = {retriever.index.sentences[row].article_id for row in retriever.sentence_store._rows}
+    assert first == {"a_shanghai"}
+    rows = _all_rows(retriever)
+    assert retriever.warm_sentences() == len(rows) - 2
+    texts = {retriever.sentence_store.text(int(row)) for row in rows}
+    refusing = Retriever.open(index, encoder=RefusingEncoder(texts))
+    assert refusing.warm_sentences() == len(rows) and refusing.sentence_store.encoded == 0
