@@ -41,9 +41,11 @@ PIPELINE_VERSION = 3
 # cuts what would not fit.
 DEFAULT_CHUNK_TOKENS = 224
 DEFAULT_OVERLAP_TOKENS = 32
-# "lazy": the build encodes passages only; a sentence is encoded the first time its passage is a
-# search candidate (indexer.search.sentence_vectors) and cached beside the index. "build": every
-# sentence at build time, as before (about half the model's tokens at build time).
+# "build": every sentence at build time (about half the model's tokens). "lazy": passages only; a
+# sentence is encoded the first time its passage is a search candidate (indexer.search.sentence_vectors)
+# and cached beside the index. Not the default: the hybrid ranking blends the best sentence of every
+# candidate passage (up to two hundred), so a first question on a lazy index encodes thousands of
+# sentences (docs/performance.md, "First build").
 SentenceVectorsWhen = Literal["lazy", "build"]
 SENTENCE_VECTORS_WHEN: tuple[SentenceVectorsWhen, ...] = ("lazy", "build")
 
@@ -61,7 +63,7 @@ class BuildOptions:
     model_languages: tuple[str, ...] | None = None
     # False: a written version is held, not made live (the quality gate promotes it or keeps it aside).
     go_live: bool = True
-    sentence_vectors: SentenceVectorsWhen = "lazy"
+    sentence_vectors: SentenceVectorsWhen = "build"
 
     def chunk_params(self) -> ChunkParams:
         """The chunking as the manifest records it: stored passages are reused only under the same one."""

@@ -70,9 +70,9 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     parser.add_argument(
         "--sentence-vectors",
         choices=SENTENCE_VECTORS_WHEN,
-        default="lazy",
-        help="lazy: encode a passage's sentences when it is first a search candidate, cached beside the index "
-        "(a build encodes passages only); build: encode every sentence now",
+        default="build",
+        help="build: encode every sentence now (default); lazy: passages only, a passage's sentences when it is "
+        "first a search candidate (cached beside the index; the service fills the rest in the background)",
     )
     add_backend_option(parser)
     add_merge_option(parser)
