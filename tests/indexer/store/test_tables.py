@@ -104,7 +104,7 @@ def test_an_older_format_is_refused_with_a_rebuild_message(tiny_index: Path) -> 
     manifest = msgspec.json.decode(path.read_bytes())
     manifest["format_version"] = 4
     path.write_bytes(msgspec.json.encode(manifest))
-    with pytest.raises(IndexMismatchError, match=r"format 4, this polysearch reads 5 and 6; rebuild it \(`polysearch index"):
+    with pytest.raises(IndexMismatchError, match=r"format 4, this polysearch reads 5 and 6; rebuild it \(`polysearch"):
         load_index(tiny_index)
 
 
