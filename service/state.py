@@ -98,6 +98,8 @@ class IndexState:
         self._query_encoders: list[QueryEncoder] = []
         self._reload_lock = asyncio.Lock()
         self._verifying: asyncio.Task[None] | None = None
+        self._warming: asyncio.Task[None] | None = None
+        self._closing = False
         self.load_error: str | None = None
         self.reloads: dict[str, int] = {"ok": 0, "failed": 0, "unchanged": 0}
 
@@ -200,6 +202,23 @@ class IndexState:
                 "keyword_scores_computed",
                 extra={"version": engine.version, "seconds": round(time.perf_counter() - started, 3)},
             )
+        await self._warm_sentences(engine)
+
+    async def _warm_sentences(self, engine: Engine) -> None:
+        """Sentence vectors a lazy build left out, newest articles first, until done, replaced or closing."""
+        started = time.perf_counter()
+
+        def stop() -> bool:
+            return self._closing or self._engine is not engine
+
+        filled = await asyncio.to_thread(engine.retriever.warm_sentences, stop=stop)
+        if filled:
+            log.info(
+                "sentence_vectors_warmed",
+                extra={"version": engine.version, "sentences": filled,
+                       "encoded": engine.retriever.sentence_store.encoded,
+                       "seconds": round(time.perf_counter() - started, 3)},
+            )  # fmt: skip
 
     async def verify_later(self, engine: Engine) -> None:
         """Check the checksums the first load deferred; on damage stop serving that engine (/ready says why)."""
@@ -243,6 +262,7 @@ class IndexState:
             self._engine = engine
             self.load_error = None
             self.reloads["ok"] += 1
+            self._warming = asyncio.create_task(self._warm_sentences(engine))
             seconds = time.perf_counter() - started
             log.info(
                 "index_reloaded",
@@ -251,9 +271,11 @@ class IndexState:
             return ReloadOutcome(engine, previous_version, True, seconds)
 
     async def aclose(self) -> None:
-        if self._verifying is not None:
-            with contextlib.suppress(BaseException):
-                await self._verifying
+        self._closing = True
+        for task in (self._verifying, self._warming):
+            if task is not None:
+                with contextlib.suppress(BaseException):
+                    await task
         for queries in self._query_encoders:
             await queries.aclose()
         self._query_encoders.clear()

@@ -54,6 +54,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="store_true",
         help="instead: build throughput locally and on a two-node Ray cluster with 1 and 2 workers (needs [ray])",
     )
+    add(
+        "--build",
+        type=Path,
+        default=None,
+        metavar="CORPUS",
+        help="instead: first build of CORPUS with sentence vectors lazy and at build time, against the model "
+        "encoding its passages alone, and cold/warm /ask after each (alternating child processes)",
+    )
+    add("--build-rounds", type=positive_int, default=2, help="with --build: rounds of the three variants")
+    add("--build-questions", type=positive_int, default=12, help="with --build: questions asked cold and warm")
     add("--distributed-passages", type=positive_int, default=300, help="with --distributed: corpus size")
     add("--json", type=Path, default=DEFAULT_JSON, metavar="OUT", help=f"write every figure (default: {DEFAULT_JSON})")
     add("--work-dir", type=Path, default=DEFAULT_WORK, help="scratch space, emptied first (default: test-output/bench)")
@@ -70,6 +80,8 @@ def run_bench_command(args: argparse.Namespace) -> int:
     command = _command_line()
     if args.distributed:
         return _run_distributed(args, command)
+    if args.build is not None:
+        return _run_build(args, command)
     if args.faults:
         from eval.faults.run import CampaignOptions, render_campaign, run_campaign
 
@@ -133,6 +145,23 @@ def _run_distributed(args: argparse.Namespace, command: str) -> int:
     )
     _write(args.json, {"command": command, "distributed": result.to_json()})
     print(render_distributed(result, command=command))
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+def _run_build(args: argparse.Namespace, command: str) -> int:
+    from dataclasses import asdict
+
+    from eval.bench.buildcost import render_buildcost, run_buildcost
+    from eval.questions import DEFAULT_QUESTIONS, load_questions
+
+    if not args.build.is_dir():
+        _say(f"polysearch bench: --build {args.build} is not a directory of articles")
+        return 2
+    questions = [q.question for q in load_questions(args.questions or DEFAULT_QUESTIONS)][: args.build_questions]
+    runs = run_buildcost(args.build, args.work_dir / "build", questions, rounds=args.build_rounds, say=_say)
+    _write(args.json, {"command": command, "build": [asdict(run) for run in runs]})
+    print(render_buildcost(runs, command=command))
     print(f"\nwrote {args.json}")
     return 0
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 import numpy as np
 import tiktoken
 
 from indexer.build.chunking import Chunker
-from indexer.encoders.base import Encoder, FitsModel, Vectors, passage_input
+from indexer.encoders.base import Encoder, FitsModel, passage_input
 from indexer.encoders.registry import backend_of, compatible
 from indexer.errors import BuildError, IndexNotFoundError, PolysearchError
 from indexer.models import Article, ChunkParams, ModelInfo, Passage, Sentence
@@ -23,7 +26,7 @@ from indexer.store.layout import live_version_dir, remove_leftovers
 from indexer.store.loaded import LoadedIndex
 from indexer.store.locking import write_lock
 from indexer.store.reader import load_for_build
-from indexer.store.segments import IndexContent
+from indexer.store.segments import IndexContent, StoredVectors
 from indexer.store.writer import index_version, write_index
 from indexer.text.coverage import model_languages
 from indexer.text.language import detect_language, normalise_language
@@ -40,6 +43,13 @@ PIPELINE_VERSION = 3
 # cuts what would not fit.
 DEFAULT_CHUNK_TOKENS = 224
 DEFAULT_OVERLAP_TOKENS = 32
+# "build": every sentence at build time (about half the model's tokens). "lazy": passages only; a
+# sentence is encoded the first time its passage is a search candidate (indexer.search.sentence_vectors)
+# and cached beside the index. Not the default: the hybrid ranking blends the best sentence of every
+# candidate passage (up to two hundred), so a first question on a lazy index encodes thousands of
+# sentences (docs/performance.md, "First build").
+SentenceVectorsWhen = Literal["lazy", "build"]
+SENTENCE_VECTORS_WHEN: tuple[SentenceVectorsWhen, ...] = ("lazy", "build")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +65,10 @@ class BuildOptions:
     model_languages: tuple[str, ...] | None = None
     # False: a written version is held, not made live (the quality gate promotes it or keeps it aside).
     go_live: bool = True
+    # Passages chunked and encoded together: enough for the encoder to sort by length and pad
+    # little, few enough that the texts and tokens held at once stay small whatever the archive.
+    group_passages: int = 1024
+    sentence_vectors: SentenceVectorsWhen = "build"
 
     def chunk_params(self) -> ChunkParams:
         """The chunking as the manifest records it: stored passages are reused only under the same one."""
@@ -70,6 +84,10 @@ class BuildOptions:
         Chunker.check_params(self.chunk_tokens, self.overlap_tokens)
         if self.batch_size < 1:
             raise BuildError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.group_passages < 1:
+            raise BuildError(f"group_passages must be at least 1, got {self.group_passages}")
+        if self.sentence_vectors not in SENTENCE_VECTORS_WHEN:
+            raise BuildError(f"sentence_vectors must be one of {', '.join(SENTENCE_VECTORS_WHEN)}")
 
 
 @dataclass(slots=True)
@@ -177,9 +195,9 @@ class _ArticleRows:
     """One article's share of the index: its records and their vectors."""
 
     passages: list[Passage]
-    passage_vectors: Vectors
+    passage_vectors: StoredVectors
     sentences: list[Sentence]
-    sentence_vectors: Vectors
+    sentence_vectors: StoredVectors
 
 
 def _encode_articles(
@@ -190,23 +208,53 @@ def _encode_articles(
     stated: frozenset[str],
     languages: tuple[str, ...],
 ) -> dict[str, _ArticleRows]:
-    """Chunk and embed new or changed articles: passages and sentences in one encoder pass."""
-    passages = {
-        a.id: chunk_article(a, chunker, encoder, stated_lang=a.id in stated, model_languages=languages)
-        for a in articles
-    }
-    sentences = {a.id: article_sentences(a) for a in articles}
-    bodies = {a.id: a.body for a in articles}
-    texts = [passage_input(p.title, p.text) for a in articles for p in passages[a.id]]
-    texts += [bodies[a.id][s.start : s.end] for a in articles for s in sentences[a.id]]
-    vectors = encoder.encode(texts, batch_size=options.batch_size, show_progress=options.show_progress)
+    """Chunk and embed new or changed articles, a bounded group at a time.
+
+    Each group holds about ``options.group_passages`` passages: their texts, tokens and the
+    model's activations are dropped before the next group is chunked, so what the build holds
+    beyond the finished vectors does not grow with the archive. With ``sentence_vectors="lazy"``
+    sentences are not encoded; their rows are all zeros (no normalised vector is), which tells
+    the retriever to encode them when first needed.
+    """
     rows: dict[str, _ArticleRows] = {}
-    p_offset = 0
-    s_offset = sum(len(passages[a.id]) for a in articles)
+    progress = BuildProgress(len(articles), enabled=options.show_progress)
+    group: list[tuple[Article, list[Passage]]] = []
+    in_group = 0
     for article in articles:
-        n_p, n_s = len(passages[article.id]), len(sentences[article.id])
+        passages = chunk_article(article, chunker, encoder, stated_lang=article.id in stated, model_languages=languages)
+        group.append((article, passages))
+        in_group += len(passages)
+        if in_group >= options.group_passages:
+            rows.update(_encode_group(group, encoder, options))
+            progress.advance(len(group), in_group)
+            group, in_group = [], 0
+    if group:
+        rows.update(_encode_group(group, encoder, options))
+        progress.advance(len(group), in_group)
+    progress.finish()
+    return rows
+
+
+def _encode_group(
+    group: list[tuple[Article, list[Passage]]], encoder: Encoder, options: BuildOptions
+) -> dict[str, _ArticleRows]:
+    """One group's passages (and, built eagerly, sentences) in one encoder pass."""
+    sentences = {a.id: article_sentences(a) for a, _ in group}
+    texts = [passage_input(p.title, p.text) for _, passages in group for p in passages]
+    if options.sentence_vectors == "build":
+        texts += [a.body[s.start : s.end] for a, _ in group for s in sentences[a.id]]
+    # Stored as float16: holding the finished vectors so costs what the written files do.
+    vectors = encoder.encode(texts, batch_size=options.batch_size).astype(np.float16)
+    n_passages = sum(len(passages) for _, passages in group)
+    n_sentences = sum(len(s) for s in sentences.values())
+    if options.sentence_vectors == "lazy":
+        vectors = np.concatenate([vectors, np.zeros((n_sentences, encoder.dimension), dtype=np.float16)])
+    rows: dict[str, _ArticleRows] = {}
+    p_offset, s_offset = 0, n_passages
+    for article, passages in group:
+        n_p, n_s = len(passages), len(sentences[article.id])
         rows[article.id] = _ArticleRows(
-            passages[article.id],
+            passages,
             vectors[p_offset : p_offset + n_p],
             sentences[article.id],
             vectors[s_offset : s_offset + n_s],
@@ -216,16 +264,55 @@ def _encode_articles(
     return rows
 
 
+class BuildProgress:
+    """Articles and passages done, with an estimate of the time left: a line on stderr and a log event per group."""
+
+    def __init__(self, total_articles: int, *, enabled: bool) -> None:
+        self.total = total_articles
+        self.enabled = enabled
+        self.articles = 0
+        self.passages = 0
+        self.started = time.monotonic()
+
+    def advance(self, articles: int, passages: int) -> None:
+        self.articles += articles
+        self.passages += passages
+        elapsed = time.monotonic() - self.started
+        # Articles left at the rate so far: article lengths vary, so early figures are rough.
+        eta = elapsed / self.articles * (self.total - self.articles) if self.articles else 0.0
+        log.info(
+            "build_progress",
+            extra={"articles": self.articles, "of": self.total, "passages": self.passages,
+                   "seconds": round(elapsed, 1), "eta_s": round(eta, 1)},
+        )  # fmt: skip
+        if self.enabled:
+            line = (
+                f"building: {self.articles}/{self.total} articles, {self.passages} passages, "
+                f"{_clock(elapsed)} elapsed, about {_clock(eta)} left"
+            )
+            end = "\r" if sys.stderr.isatty() else "\n"
+            print(line, end=end, file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        if self.enabled and sys.stderr.isatty() and self.articles:
+            print(file=sys.stderr, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
 def _assemble(articles: list[Article], rows: dict[str, _ArticleRows], dimension: int) -> IndexContent:
     """Concatenate per-article rows in article-id order, so row order is stable across builds."""
     ordered = [rows[a.id] for a in articles]
-    empty = np.zeros((0, dimension), dtype=np.float32)
+    empty = np.zeros((0, dimension), dtype=np.float16)
     return IndexContent(
         articles=articles,
         passages=[p for r in ordered for p in r.passages],
-        embeddings=np.concatenate([empty, *(r.passage_vectors for r in ordered)]).astype(np.float32),
+        embeddings=np.concatenate([empty, *(r.passage_vectors for r in ordered)]),
         sentences=[s for r in ordered for s in r.sentences],
-        sentence_embeddings=np.concatenate([empty, *(r.sentence_vectors for r in ordered)]).astype(np.float32),
+        sentence_embeddings=np.concatenate([empty, *(r.sentence_vectors for r in ordered)]),
     )
 
 
@@ -330,7 +417,8 @@ def _new_segment(
     """The ``fresh`` articles chunked and embedded, rows in their order; what was encoded is counted in ``report``."""
     encoded = _encode_articles(fresh, chunker, encoder, options, stated, languages)
     report.encoded = sum(len(r.passages) for r in encoded.values())
-    report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
+    if options.sentence_vectors == "build":
+        report.sentences_encoded = sum(len(r.sentences) for r in encoded.values())
     return _assemble(fresh, encoded, encoder.dimension)
 
 

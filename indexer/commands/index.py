@@ -8,6 +8,7 @@ from pathlib import Path
 from indexer.build.builder import (
     DEFAULT_CHUNK_TOKENS,
     DEFAULT_OVERLAP_TOKENS,
+    SENTENCE_VECTORS_WHEN,
     BuildOptions,
     BuildReport,
     build_index,
@@ -66,6 +67,13 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="languages the model embeds, e.g. 'en,ru,zh' (default: en/ru/zh for known multilingual models, "
         "else en); text in others is ranked by keywords alone",
     )
+    parser.add_argument(
+        "--sentence-vectors",
+        choices=SENTENCE_VECTORS_WHEN,
+        default="build",
+        help="build: encode every sentence now (default); lazy: passages only, a passage's sentences when it is "
+        "first a search candidate (cached beside the index; the service fills the rest in the background)",
+    )
     add_backend_option(parser)
     add_merge_option(parser)
     add_gate_options(parser)
@@ -121,6 +129,7 @@ def _build_options(args: argparse.Namespace) -> BuildOptions:
         show_progress=not args.quiet,
         dense_kind=None if args.dense_index == "auto" else args.dense_index,
         model_languages=None if args.model_languages is None else parse_languages(args.model_languages),
+        sentence_vectors=args.sentence_vectors,
     )
 
 

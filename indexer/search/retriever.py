@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from indexer.models import (
 )
 from indexer.search.fusion import FusionConfig, fuse
 from indexer.search.query import Query
+from indexer.search.sentence_vectors import SentenceVectors
 from indexer.store.layout import live_version_dir, read_manifest
 from indexer.store.loaded import LoadedIndex
 from indexer.store.reader import load_index
@@ -49,6 +50,8 @@ class Retriever:
         self.encoder = encoder
         self.fusion = fusion or FusionConfig()
         self._check_model()
+        # Sentence vectors the build stored, or (a lazily built index) encoded when first a candidate.
+        self.sentence_store = SentenceVectors(index, encoder)
         passages = index.passages
         # Each passage's sentence rows as spans of one flat array: scoring a candidate list is
         # then one gather, one matrix product and one segment max, not a Python loop per passage.
@@ -184,7 +187,7 @@ class Retriever:
         return self.encoder.encode(list(queries))
 
     def sentence_vectors(self, spans: Sequence[tuple[str, int, int]]) -> Vectors:
-        """Vectors of ``(article_id, start, end)`` sentences: stored at build time, encoded if absent.
+        """Vectors of ``(article_id, start, end)`` sentences: from ``sentence_store``, encoded if not a stored sentence.
 
         A passage cut inside a long sentence yields a span the build did not embed.
         """
@@ -192,12 +195,28 @@ class Retriever:
         vectors = np.zeros((len(spans), self.encoder.dimension), dtype=np.float32)
         stored = [i for i, row in enumerate(rows) if row >= 0]
         if stored:
-            vectors[stored] = self.index.sentence_embeddings[[rows[i] for i in stored]]
+            vectors[stored] = self.sentence_store[[rows[i] for i in stored]]
         missing = [i for i, row in enumerate(rows) if row < 0]
         if missing:
             texts = [self.article(spans[i][0]).body[spans[i][1] : spans[i][2]] for i in missing]
             vectors[missing] = self.encoder.encode(texts)
         return vectors
+
+    def warm_sentences(self, *, stop: Callable[[], bool] | None = None, chunk: int = 256) -> int:
+        """Fill the sentence vectors a lazy build left out (cache, else model), newest articles first; returns how many.
+
+        Run in the background after a load: a question about recent news is the likeliest, and each
+        chunk releases the store's lock, so requests interleave. ``stop`` ends it early (a reload).
+        """
+        sentences = self.index.sentences
+        days = self.index.articles.days()[sentences.article] if len(sentences) else np.zeros(0, np.int32)
+        order = np.lexsort((np.arange(len(sentences)), -days.astype(np.int64)))
+        filled = 0
+        for at in range(0, len(order), chunk):
+            if stop is not None and stop():
+                break
+            filled += self.sentence_store.warm(order[at : at + chunk], chunk=chunk)
+        return filled
 
     def search(
         self,
@@ -297,7 +316,7 @@ class Retriever:
         segment_start = np.cumsum(counts) - counts
         within = np.arange(total) - np.repeat(segment_start, counts)
         flat = self._sentence_flat[np.repeat(self._sentence_start[candidates], counts) + within]
-        similarities = self.index.sentence_embeddings[flat].astype(np.float32) @ query
+        similarities = self.sentence_store[flat].astype(np.float32) @ query
         best = passage.copy()
         has = counts > 0
         best[has] = np.maximum.reduceat(similarities, segment_start[has])

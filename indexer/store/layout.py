@@ -28,7 +28,10 @@ from indexer.models import Manifest
 # 3: passage and sentence vectors stored as float16 (embeddings files and dense.faiss).
 # 4: segments (a version lists them; keyword term counts per segment, BM25 computed on load).
 # 5: records as columns and one bodies blob instead of JSON lines; keyword entries' term order.
-FORMAT_VERSION = 5
+# 6: sentence vectors may be all-zero rows, encoded on first use (indexer.search.sentence_vectors).
+FORMAT_VERSION = 6
+# Versions this polysearch reads: 5 stores every sentence vector; 6 may leave them for the first search.
+READABLE_FORMATS = (5, 6)
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 TOMBSTONES = "tombstones.json"

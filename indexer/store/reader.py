@@ -19,8 +19,8 @@ from indexer.errors import IndexCorruptError, IndexMismatchError
 from indexer.store.checksums import check_content, verify_files
 from indexer.store.keyword import TermCounts
 from indexer.store.layout import (
-    FORMAT_VERSION,
     MANIFEST,
+    READABLE_FORMATS,
     SEGMENTS_DIR,
     TMP_PREFIX,
     TOMBSTONES,
@@ -52,10 +52,11 @@ def load_version(version_dir: Path, *, defer_checksums: bool = False, any_analyz
     re-analyses them, never for searching).
     """
     manifest = read_manifest(version_dir)
-    if manifest.format_version != FORMAT_VERSION:
+    if manifest.format_version not in READABLE_FORMATS:
         raise IndexMismatchError(
             f"{version_dir} has index format {manifest.format_version}, "
-            f"this polysearch reads {FORMAT_VERSION}; rebuild it (`polysearch index --out {version_dir.parent}`)"
+            f"this polysearch reads {' and '.join(map(str, READABLE_FORMATS))}; "
+            f"rebuild it (`polysearch index --out {version_dir.parent}`)"
         )
     if manifest.analyzer != ANALYZER and not any_analyzer:
         # Queries must be analysed exactly as the passages were, or keyword terms never meet.

@@ -66,7 +66,7 @@ def test_cli_index_then_search(real_seeds: Path, tmp_path: Path) -> None:
     )
     assert built.returncode == 0, built.stderr
     assert "added 5" in built.stdout
-    assert "Batches" in built.stderr  # the progress bar
+    assert "building: 5/5 articles, 20 passages" in built.stderr  # the progress line
     found = subprocess.run(
         [*cli, "search", QUESTION, "--index", str(out), "--json"], capture_output=True, text=True, env=env, check=False
     )

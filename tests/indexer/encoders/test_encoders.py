@@ -238,7 +238,7 @@ def test_vectors_are_stored_as_memory_mapped_float16(tiny_index: Path, fake_enco
         assert isinstance(matrix, np.memmap) and matrix.dtype == np.float16 and not matrix.flags.writeable
     fresh = fake_encoder.encode([passage_input(p.title, p.text) for p in index.passages])
     np.testing.assert_allclose(index.embeddings.astype(np.float32), fresh, atol=2.5e-4)
-    assert index.manifest.format_version == 5  # 3 brought float16; 4 segments; 5 records as columns
+    assert index.manifest.format_version == 6  # 3: float16; 4: segments; 5: records as columns; 6: lazy sentences
 
 
 def test_the_core_imports_no_onnxruntime_or_torch_until_a_backend_is_chosen() -> None:

@@ -104,8 +104,17 @@ def test_an_older_format_is_refused_with_a_rebuild_message(tiny_index: Path) -> 
     manifest = msgspec.json.decode(path.read_bytes())
     manifest["format_version"] = 4
     path.write_bytes(msgspec.json.encode(manifest))
-    with pytest.raises(IndexMismatchError, match=r"format 4, this polysearch reads 5; rebuild it \(`polysearch index"):
+    with pytest.raises(IndexMismatchError, match=r"format 4, this polysearch reads 5 and 6; rebuild it \(`polysearch"):
         load_index(tiny_index)
+
+
+def test_a_format_5_index_still_loads(tiny_index: Path) -> None:
+    # Format 6 only adds all-zero (lazy) sentence rows; a format-5 index has none, so it reads as before.
+    path = live_version_dir(tiny_index) / MANIFEST
+    manifest = msgspec.json.decode(path.read_bytes())
+    manifest["format_version"] = 5
+    path.write_bytes(msgspec.json.encode(manifest))
+    assert load_index(tiny_index).manifest.format_version == 5
 
 
 def _flip(path: Path, at: int) -> None:
