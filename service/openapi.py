@@ -122,7 +122,7 @@ def _constrain_text(operation: Operation) -> None:
             continue
         if parameter.name == "q":
             _text(parameter.schema, MAX_QUERY_CHARS)
-        elif parameter.name in ("date_from", "date_to") and parameter.param_in == "query":
+        elif parameter.name in ("date_from", "date_to", "now") and parameter.param_in == "query":
             # The handlers also read dates as people write them (17 июля 2025, 05.10.2020), but an
             # OpenAPI schema cannot say "a real calendar day" for those forms: the document promises
             # the ISO day, which every client can send and the service always accepts.

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from indexer.models import Answer, Article, AskResult, Hit, Passage, QueryReading, SearchMode
+from indexer.models import Answer, Article, AskResult, Hit, Passage, QueryReading, SearchMode, TimeReading
 
 MAX_QUERY_CHARS = 1000
 MAX_K = 50
@@ -19,6 +19,8 @@ class AskRequest(msgspec.Struct, frozen=True, kw_only=True):
 
     question: Annotated[str, msgspec.Meta(description=f"1 to {MAX_QUERY_CHARS} characters after trimming")]
     k: K = 5
+    now: Annotated[str | None, msgspec.Meta(description="the day relative expressions are read against, ISO")] = None
+    infer_dates: bool = True
 
 
 class Scores(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,6 +66,34 @@ class HitOut(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class Interpreted(msgspec.Struct, frozen=True, kw_only=True):
+    """What the query says about time: the publication window it states or hints at, and "latest".
+
+    ``filter`` true: results were restricted to the window (with any dates the request set,
+    never wider); false with dates: articles nearer the window rank higher. ``text`` quotes the
+    words it was read from. All null/false when the query says nothing of time, or with
+    ``infer_dates=false``.
+    """
+
+    date_from: str | None
+    date_to: str | None
+    recency: bool
+    text: str | None
+    filter: bool
+
+    @classmethod
+    def of(cls, time: TimeReading) -> Interpreted:
+        return cls(
+            date_from=time.date_from.isoformat() if time.date_from else None,
+            date_to=time.date_to.isoformat() if time.date_to else None,
+            recency=time.recency,
+            text=time.text,
+            filter=time.filter,
+        )
+
+
+NO_TIME = Interpreted(date_from=None, date_to=None, recency=False, text=None, filter=False)
+
 LANG_DOC = "the language the query was read as: ru, en, zh or other"
 DENSE_DOC = "whether the embedding model ranked this query (false: keywords alone, e.g. a language it does not cover)"
 
@@ -77,6 +107,7 @@ class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
     hits: list[HitOut]
     query_lang: Annotated[str, msgspec.Meta(description=LANG_DOC)]
     dense_used: Annotated[bool, msgspec.Meta(description=DENSE_DOC)]
+    interpreted: Interpreted = NO_TIME
 
 
 class AnswerOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -108,10 +139,20 @@ class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
     dense_used: Annotated[bool, msgspec.Meta(description=DENSE_DOC)]
     # Why the answerer abstained, in plain words; null when it answered.
     reason: str | None = None
+    interpreted: Interpreted = NO_TIME
 
     @classmethod
-    def of(cls, result: AskResult, *, index_version: str, took_ms: float, reading: QueryReading) -> AskResponse:
+    def of(
+        cls,
+        result: AskResult,
+        *,
+        index_version: str,
+        took_ms: float,
+        reading: QueryReading,
+        time: TimeReading | None = None,
+    ) -> AskResponse:
         return cls(
+            interpreted=NO_TIME if time is None else Interpreted.of(time),
             query_lang=reading.lang,
             dense_used=reading.dense,
             question=result.question,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import math
@@ -173,6 +174,8 @@ class Answerer:
         hits = self.retriever.search(query, k=k, mode=mode, filters=filters)
         candidates = self.candidates(query, hits)
         ranked = sorted(candidates, key=lambda c: (-c.score, c.hit.rank, c.start))
+        if query.time.recency:
+            ranked = newest_first(ranked, self.check_depth)
         confidence = self.confidence(query, hits, candidates)
         best, reason = self.choose(query.text, hits, ranked)
         if best is not None and confidence < self.min_confidence:
@@ -352,3 +355,16 @@ class Answerer:
     def _analyse(self, text: str) -> frozenset[str]:
         # The keyword index's own analyser (stemming, stopwords), so "delegations" meets "delegation".
         return frozenset(t for t in self.retriever.index.keyword.query_terms(text) if t not in _QUESTION_WORDS)
+
+
+def newest_first(ranked: list[Candidate], depth: int) -> list[Candidate]:
+    """The best ``depth`` candidates reordered newest article first (undated last), the rest after.
+
+    For "the latest news about ...": the answer comes from the newest article whose sentence
+    passes the evidence check, not from an older one that scores a little higher.
+    """
+    head = sorted(
+        ranked[:depth],
+        key=lambda c: -(dt.date.fromisoformat(c.hit.passage.date).toordinal() if c.hit.passage.date else 0),
+    )
+    return head + ranked[depth:]

@@ -6,8 +6,11 @@ import dataclasses
 from dataclasses import dataclass
 
 from indexer.encoders.base import Vectors
-from indexer.models import QueryReading, SearchMode
+from indexer.models import QueryReading, SearchFilters, SearchMode, TimeReading
 from indexer.text.language import Language
+
+# Frozen, so one shared instance is a safe default.
+NO_TIME = TimeReading()
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +26,7 @@ class Query:
     lang: Language
     covered: bool
     vector: Vectors | None = None
+    time: TimeReading = NO_TIME
 
     def dense(self, mode: SearchMode) -> bool:
         """Whether ``mode`` ranks this query by the model (dense scores) at all."""
@@ -34,3 +38,20 @@ class Query:
 
     def with_vector(self, vector: Vectors) -> Query:
         return dataclasses.replace(self, vector=vector)
+
+    def filters(self, given: SearchFilters | None) -> SearchFilters | None:
+        """``given`` narrowed by the publication window the text states, never widened.
+
+        The caller's dates always win: where the stated window and theirs do not overlap,
+        theirs alone applies.
+        """
+        time = self.time
+        if not time.filter or (time.date_from is None and time.date_to is None):
+            return given
+        if given is None:
+            return SearchFilters(date_from=time.date_from, date_to=time.date_to)
+        low = max((d for d in (given.date_from, time.date_from) if d is not None), default=None)
+        high = min((d for d in (given.date_to, time.date_to) if d is not None), default=None)
+        if low is not None and high is not None and low > high:
+            return given
+        return SearchFilters(date_from=low, date_to=high, article_ids=given.article_ids)

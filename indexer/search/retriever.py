@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from indexer.models import (
     Passage,
     SearchFilters,
     SearchMode,
+    TimeReading,
 )
 from indexer.search.fusion import FusionConfig, fuse
 from indexer.search.query import Query
@@ -29,8 +31,20 @@ from indexer.store.loaded import LoadedIndex
 from indexer.store.reader import load_index
 from indexer.store.tables import NO_DAY
 from indexer.text.language import detect_language, load_detector
+from indexer.text.timeexpr import read_time
 
 log = logging.getLogger(__name__)
+
+# Time in the query (docs/how-it-works.md, "Time in the question"): both boosts are shares of
+# the best candidate's score, so they never outweigh relevance by more than that share.
+# A window the query only hints at ("summer school 2023"): up to 15 % for an article inside
+# it, fading with each year outside.
+CLOSENESS_WEIGHT = 0.15
+CLOSENESS_SCALE_DAYS = 365.0
+# "latest": candidates scoring at least half the best are re-ranked by date, the newest
+# gaining up to 50 % of the best score and the oldest nothing.
+RECENCY_FLOOR = 0.5
+RECENCY_WEIGHT = 0.5
 
 # Re-encoding a stored passage must give (nearly) its stored vector, or the model differs.
 _PROBE_MIN_COSINE = 0.98
@@ -148,8 +162,10 @@ class Retriever:
         passages = self.index.passages
         return [passages[row] for row in passages.rows_of(article_id)]
 
-    def read(self, text: str) -> Query:
-        """``text`` read once for search and answer: trimmed, its language, whether the model covers it.
+    def read(self, text: str, *, today: dt.date | None = None, infer_dates: bool = True) -> Query:
+        """``text`` read once for search and answer: trimmed, its language, whether the model covers it,
+        and what it says about time against ``today`` (the system clock's day if not given;
+        nothing with ``infer_dates`` off).
 
         The record has no vector yet: the caller encodes it (the service batches queries across
         requests) or leaves that to ``encoded``, and a query the model does not cover needs none.
@@ -158,7 +174,8 @@ class Retriever:
         if not text:
             raise InvalidQueryError("query", "must not be empty")
         lang = detect_language(text)
-        return Query(text=text, lang=lang, covered=self._covers_query(text, lang))
+        time = read_time(text, today or dt.date.today()) if infer_dates else TimeReading()
+        return Query(text=text, lang=lang, covered=self._covers_query(text, lang), time=time)
 
     def _covers_query(self, text: str, lang: str) -> bool:
         # A query outside the model's languages is ranked by keywords alone; one without any
@@ -216,7 +233,7 @@ class Retriever:
             raise InvalidQueryError("k", "must be at least 1")
         if mode not in SEARCH_MODES:
             raise InvalidQueryError("mode", f"must be one of {', '.join(SEARCH_MODES)}")
-        allowed = self._allowed_rows(filters)
+        allowed = self._allowed_rows(query.filters(filters))
         if allowed is not None and len(allowed) == 0:
             return []
         depth = max(self.fusion.depth, k)
@@ -238,11 +255,37 @@ class Retriever:
             fused, components = keyword, {row: ComponentScores(keyword=s) for row, s in keyword.items()}
         else:
             fused, components = self._hybrid(vector, bm25, dense_rows, keyword)
+        fused = self._timed(fused, query.time)
         ranked = sorted(fused, key=lambda row: (-fused[row], row))[:k]
         return [
             Hit(rank=rank, score=float(fused[row]), scores=components[row], passage=self.index.passages[row])
             for rank, row in enumerate(ranked, start=1)
         ]
+
+    def _timed(self, fused: dict[int, float], time: TimeReading) -> dict[int, float]:
+        """``fused`` with the bounded boosts for a hinted window and for "latest" (see the constants)."""
+        if not fused or time.is_empty or (time.filter and not time.recency):
+            return fused
+        rows = np.fromiter(fused, dtype=np.int64, count=len(fused))
+        scores = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
+        top = float(scores.max())
+        if top <= 0:
+            return fused
+        days = self._row_day[rows].astype(np.int64)
+        dated = days != NO_DAY
+        boost = np.zeros(len(rows), dtype=np.float64)
+        if not time.filter and (time.date_from is not None or time.date_to is not None):
+            low = time.date_from.toordinal() if time.date_from else -(10**9)
+            high = time.date_to.toordinal() if time.date_to else 10**9
+            gap = np.maximum(0, np.maximum(low - days, days - high))
+            boost += np.where(dated, CLOSENESS_WEIGHT * top * np.exp(-gap / CLOSENESS_SCALE_DAYS), 0.0)
+        if time.recency:
+            eligible = dated & (scores >= RECENCY_FLOOR * top)
+            if eligible.any():
+                oldest, newest = int(days[eligible].min()), int(days[eligible].max())
+                span = max(newest - oldest, 1)
+                boost += np.where(eligible, RECENCY_WEIGHT * top * (days - oldest) / span, 0.0)
+        return {int(row): float(score + extra) for row, score, extra in zip(rows, scores, boost)}
 
     def _allowed_rows(self, filters: SearchFilters | None) -> npt.NDArray[np.int64] | None:
         if filters is None or filters.is_empty:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from service.controllers.query import encode_if_used, request_query
 from service.errors import UnsupportedMediaError
 from service.schemas import MAX_K, MAX_QUERY_CHARS, AskRequest, AskResponse
 from service.state import Engine
-from service.validation import DATE_HELP, check_encoding, read_date, search_filters
+from service.validation import DATE_HELP, INFER_HELP, NOW_HELP, check_encoding, read_date, search_filters
 
 
 async def require_json(request: Request[Any, Any, Any]) -> None:
@@ -28,14 +29,25 @@ async def require_json(request: Request[Any, Any, Any]) -> None:
 
 
 async def answer(
-    request: Request[Any, Any, Any], engine: Engine, pool: ComputePool, raw: str, k: int, filters: SearchFilters | None
+    request: Request[Any, Any, Any],
+    engine: Engine,
+    pool: ComputePool,
+    raw: str,
+    k: int,
+    filters: SearchFilters | None,
+    *,
+    today: dt.date | None = None,
+    infer_dates: bool = True,
 ) -> AskResponse:
     started = time.perf_counter()
-    query = request_query(request, engine, raw, "question" if request.method == "POST" else "q")
+    field = "question" if request.method == "POST" else "q"
+    query = request_query(request, engine, raw, field, today=today, infer_dates=infer_dates)
     query = await encode_if_used(engine, query, "hybrid")
     result = await pool.run(engine.answerer.ask, query, k=k, filters=filters)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
-    return AskResponse.of(result, index_version=engine.version, took_ms=took_ms, reading=query.reading("hybrid"))
+    return AskResponse.of(
+        result, index_version=engine.version, took_ms=took_ms, reading=query.reading("hybrid"), time=query.time
+    )
 
 
 class AskController(Controller):
@@ -63,12 +75,18 @@ class AskController(Controller):
         ] = None,
         date_to: Annotated[str | None, Parameter(description=f"latest article date (inclusive): {DATE_HELP}")] = None,
         article_id: Annotated[list[str] | None, Parameter(description="only these articles (repeatable)")] = None,
+        now: Annotated[str | None, Parameter(description=NOW_HELP)] = None,
+        infer_dates: Annotated[bool, Parameter(description=INFER_HELP)] = True,
     ) -> AskResponse:
         filters = search_filters(read_date(date_from, "date_from"), read_date(date_to, "date_to"), article_id)
-        return await answer(request, engine, pool, q, k, filters)
+        today = read_date(now, "now")
+        return await answer(request, engine, pool, q, k, filters, today=today, infer_dates=infer_dates)
 
     @post(summary="Answer a question (JSON body)", status_code=200, before_request=require_json)
     async def ask_post(
         self, request: Request[Any, Any, Any], engine: Engine, pool: ComputePool, data: AskRequest
     ) -> AskResponse:
-        return await answer(request, engine, pool, data.question, data.k, None)
+        today = read_date(data.now, "now")
+        return await answer(
+            request, engine, pool, data.question, data.k, None, today=today, infer_dates=data.infer_dates
+        )

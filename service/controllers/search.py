@@ -12,9 +12,9 @@ from indexer.models import SearchMode
 from service.admission import AdmissionMiddleware
 from service.compute import ComputePool
 from service.controllers.query import encode_if_used, request_query
-from service.schemas import MAX_K, MAX_QUERY_CHARS, HitOut, SearchResponse
+from service.schemas import MAX_K, MAX_QUERY_CHARS, HitOut, Interpreted, SearchResponse
 from service.state import Engine
-from service.validation import DATE_HELP, read_date, search_filters
+from service.validation import DATE_HELP, INFER_HELP, NOW_HELP, read_date, search_filters
 
 
 class SearchController(Controller):
@@ -36,9 +36,12 @@ class SearchController(Controller):
         ] = None,
         date_to: Annotated[str | None, Parameter(description=f"latest article date (inclusive): {DATE_HELP}")] = None,
         article_id: Annotated[list[str] | None, Parameter(description="only these articles (repeatable)")] = None,
+        now: Annotated[str | None, Parameter(description=NOW_HELP)] = None,
+        infer_dates: Annotated[bool, Parameter(description=INFER_HELP)] = True,
     ) -> SearchResponse:
         started = time.perf_counter()
-        query = request_query(request, engine, q, "q")
+        today = read_date(now, "now")
+        query = request_query(request, engine, q, "q", today=today, infer_dates=infer_dates)
         filters = search_filters(read_date(date_from, "date_from"), read_date(date_to, "date_to"), article_id)
         query = await encode_if_used(engine, query, mode)
         hits = await pool.run(engine.retriever.search, query, k, mode, filters)
@@ -51,4 +54,5 @@ class SearchController(Controller):
             hits=[HitOut.of(hit) for hit in hits],
             query_lang=query.lang,
             dense_used=query.dense(mode),
+            interpreted=Interpreted.of(query.time),
         )

@@ -19,7 +19,17 @@ def test_search_returns_ranked_hits_with_exact_spans(client: TestClient[Litestar
     response = client.get("/search", params={"q": "Gao Jun delegation", "k": 2})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"query", "mode", "k", "index_version", "took_ms", "hits", "query_lang", "dense_used"}
+    assert set(body) == {
+        "query",
+        "mode",
+        "k",
+        "index_version",
+        "took_ms",
+        "hits",
+        "query_lang",
+        "dense_used",
+        "interpreted",
+    }
     assert (body["query_lang"], body["dense_used"]) == ("en", True)
     assert (body["query"], body["mode"], body["k"]) == ("Gao Jun delegation", "hybrid", 2)
     assert body["took_ms"] >= 0
@@ -73,7 +83,7 @@ def test_ask_get_and_post_answer_with_an_exact_citation(client: TestClient[Lites
         body = response.json()
         assert set(body) == {
             "question", "answer", "abstained", "citations", "index_version", "took_ms",
-            "query_lang", "dense_used", "reason",
+            "query_lang", "dense_used", "reason", "interpreted",
         }  # fmt: skip
         assert body["question"] == question and body["abstained"] is False and body["reason"] is None
         answer = body["answer"]
