@@ -106,12 +106,14 @@ _PUBLICATION = re.compile(
     r"(?<!\w)(?:news|published|posted|wrote|written|reported|report|articles?|announced|press release|"
     r"новост\w*|писали|написал\w*|сообщ\w*|опубликова\w*|публикац\w*|стать\w*|объявил\w*)(?!\w)"
 )
-# Words before a year that make the year the topic: a founding, a start, a deadline, a plan.
+# Words before a year that make the year the topic: a founding, a start, a deadline. A plan
+# named by a year ("Strategy 2030") is a future year, or a past edition ("programme 2024")
+# the year only hints at.
 _TOPIC_BEFORE = re.compile(
     r"(?<!\w)(?:since|founded|established|born|built|until|till|by|before|anniversary|centenary|"
-    r"strategy|programme|program|plan|horizon|vision|agenda|declared|proclaimed|target|"
-    r"с|со|до|к|основан\w*|создан\w*|родил\w*|построен\w*|стратеги\w*|программ\w*|юбиле\w*|"
-    r"объявлен\w*|план\w*|горизонт\w*)\s+(?:the\s+|of\s+|in\s+|в\s+)?$"
+    r"horizon|declared|proclaimed|target|"
+    r"с|со|до|к|основан\w*|создан\w*|родил\w*|построен\w*|юбиле\w*|"
+    r"объявлен\w*|горизонт\w*)\s+(?:the\s+|of\s+|in\s+|в\s+)?$"
 )
 _TOPIC_AFTER = re.compile(
     r"^\s*(?:strategy|programme|program|plan|agenda|vision|goals?|targets?|years? of|and \d{4} the|"
