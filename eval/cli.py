@@ -55,6 +55,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="encoder backend that builds the --distractors indexes (default: torch); questions are encoded by "
         "torch, or by int8 for an int8 index",
     )
+    add(
+        "--no-time-reading",
+        action="store_true",
+        help="in-process only: read no dates or 'latest' from the questions (the words are only keywords), "
+        "to measure what reading them gives",
+    )
     parser.set_defaults(handler=run_eval)
 
 
@@ -65,7 +71,7 @@ def open_backend(args: argparse.Namespace) -> Backend:
         return HttpBackend(args.url)
     from eval.backends.local import LocalBackend
 
-    return LocalBackend.open(args.index or DEFAULT_INDEX)
+    return LocalBackend.open(args.index or DEFAULT_INDEX, infer_dates=not args.no_time_reading)
 
 
 def run_path(path: Path, mode: str, *, several: bool) -> Path:

@@ -168,7 +168,9 @@ class TimeReading(msgspec.Struct, frozen=True, kw_only=True):
     ``date_from``/``date_to``: the inclusive window the words name; ``filter``: whether they say
     when the news was published (the window then restricts the search) or only hint at it (the
     window then ranks nearer articles higher); ``recency``: the query asks for the latest news;
-    ``text``: the words the reading came from. All empty when the query says nothing of time.
+    ``text``: the words the reading came from; ``spans``: where the words that were used up
+    (a filtering window, the wish for the newest) stand in the query, as (start, end) offsets.
+    All empty when the query says nothing of time.
     """
 
     date_from: dt.date | None = None
@@ -176,6 +178,7 @@ class TimeReading(msgspec.Struct, frozen=True, kw_only=True):
     filter: bool = False
     recency: bool = False
     text: str | None = None
+    spans: tuple[tuple[int, int], ...] = ()
 
     @property
     def is_empty(self) -> bool:

@@ -39,6 +39,24 @@ class Query:
     def with_vector(self, vector: Vectors) -> Query:
         return dataclasses.replace(self, vector=vector)
 
+    @property
+    def search_text(self) -> str:
+        """The text that is ranked: the query less the time words a filter or "latest" used up.
+
+        "news of 2024 about the forum" searches 2024's articles for "news about the forum": the
+        year already did its work as a filter, and as a keyword it would favour articles that
+        merely mention 2024. A query that is nothing but time words is ranked as written.
+        """
+        if not self.time.spans:
+            return self.text
+        kept, at = [], 0
+        for start, end in self.time.spans:
+            kept.append(self.text[at:start])
+            at = max(at, end)
+        kept.append(self.text[at:])
+        rest = " ".join("".join(kept).split())
+        return rest if any(char.isalnum() for char in rest) else self.text
+
     def filters(self, given: SearchFilters | None) -> SearchFilters | None:
         """``given`` narrowed by the publication window the text states, never widened.
 

@@ -190,7 +190,7 @@ class Retriever:
         """The vector ``query`` carries, else its text encoded now."""
         if query.vector is not None:
             return query.vector
-        vector: Vectors = self.encoder.encode([query.text])[0]
+        vector: Vectors = self.encoder.encode([query.search_text])[0]
         return vector
 
     def covers(self, passage: Passage) -> bool:
@@ -246,15 +246,25 @@ class Retriever:
             vector = self.vector(query)
             dense_rows = self._dense_rows(vector, depth, self._dense_allowed(allowed))
         if mode in ("keyword", "hybrid"):
-            bm25 = self.index.keyword.scores(query.text)
+            bm25 = self.index.keyword.scores(query.search_text)
             keyword = self._keyword(bm25, depth, allowed, keep_zero=mode == "keyword")
         if mode == "dense":
             fused = dict(zip(dense_rows, self._dense_scores(dense_rows, vector).tolist()))
             components = {row: ComponentScores(dense=s) for row, s in fused.items()}
         elif mode == "keyword":
             fused, components = keyword, {row: ComponentScores(keyword=s) for row, s in keyword.items()}
-        else:
+        elif allowed is None:
             fused, components = self._hybrid(vector, bm25, dense_rows, keyword)
+        else:
+            # Fused scores are min-max normalised over the candidates. Normalised over a window's
+            # few passages alone, small differences would stretch to the whole scale and reorder
+            # them; normalised over the unfiltered candidates too, a filter only hides passages:
+            # the window's order is the unfiltered order.
+            reference = self._dense_rows(vector, depth, self._dense_allowed(None))
+            wide = self._keyword(bm25, depth, None, keep_zero=False)
+            fused, components = self._hybrid(vector, bm25, sorted(set(dense_rows) | set(reference)), keyword | wide)
+            inside = set(allowed.tolist())
+            fused = {row: score for row, score in fused.items() if row in inside}
         fused = self._timed(fused, query.time)
         ranked = sorted(fused, key=lambda row: (-fused[row], row))[:k]
         return [

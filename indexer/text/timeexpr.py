@@ -312,10 +312,15 @@ def read_time(text: str, today: dt.date) -> TimeReading:
         words.append(text[recency_match.start() : recency_match.end()])
     if chosen is None and recency_match is None:
         return TimeReading()
+    # The words a filter or "latest" used up; a hint's words stay, as they may be part of a name.
+    spans = [(chosen.start, chosen.end)] if chosen is not None and chosen.kind == "filter" else []
+    if recency_match is not None:
+        spans.append((recency_match.start(), recency_match.end()))
     return TimeReading(
         date_from=chosen.date_from if chosen else None,
         date_to=chosen.date_to if chosen else None,
         filter=chosen is not None and chosen.kind == "filter",
         recency=recency_match is not None,
         text=" ".join(words),
+        spans=tuple(sorted(spans)),
     )

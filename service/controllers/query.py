@@ -43,4 +43,4 @@ async def encode_if_used(engine: Engine, query: Query, mode: SearchMode) -> Quer
     """
     if not query.dense(mode):
         return query
-    return query.with_vector(await engine.queries.encode(query.text))
+    return query.with_vector(await engine.queries.encode(query.search_text))
