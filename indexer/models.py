@@ -76,14 +76,17 @@ class Hit(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
-    """Restrictions applied before ranking; dates are inclusive ISO days."""
+    """Restrictions applied before ranking; dates are inclusive ISO days, ``langs`` passage languages."""
 
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     article_ids: frozenset[str] | None = None
+    langs: frozenset[str] | None = None
 
     def admits(self, passage: Passage) -> bool:
         if self.article_ids is not None and passage.article_id not in self.article_ids:
+            return False
+        if self.langs is not None and passage.lang not in self.langs:
             return False
         if self.date_from is None and self.date_to is None:
             return True
@@ -97,7 +100,7 @@ class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def is_empty(self) -> bool:
-        return self.article_ids is None and self.date_from is None and self.date_to is None
+        return self.article_ids is None and self.date_from is None and self.date_to is None and self.langs is None
 
 
 class ChunkParams(msgspec.Struct, frozen=True, kw_only=True):

@@ -27,6 +27,7 @@ from indexer.errors import (
     NotFoundError,
     PolysearchError,
 )
+from service.schemas import PARAMETER_RULES
 
 log = logging.getLogger(__name__)
 
@@ -170,17 +171,27 @@ def _validation_field(exc: ValidationException) -> str | None:
     return missing.group(1) if missing else None
 
 
-def _validation_detail(exc: ValidationException, field: str | None) -> str:
+def _validation_detail(exc: ValidationException, field: str | None, request: Request[Any, Any, Any]) -> str:
     extra = exc.extra
     if isinstance(extra, list) and extra and isinstance(extra[0], dict) and extra[0].get("message"):
         message = str(extra[0]["message"])
         if _MISSING_FIELD.search(message):
             message = "is required"
+        elif field in PARAMETER_RULES:
+            # The framework says what it expected in its own terms ("Expected `int` >= 1",
+            # "Invalid enum value"); a client is told what the parameter allows instead.
+            message = PARAMETER_RULES[field] + _sent(request, field)
     elif _MISSING.search(str(exc.detail)):
         message = "is required"
     else:
         return str(exc.detail)
     return f"{field}: {message}" if field else message
+
+
+def _sent(request: Request[Any, Any, Any], field: str) -> str:
+    """ ", got '0'" for a query parameter as sent (cut short), or nothing for a body field."""
+    value = request.query_params.get(field)
+    return "" if value is None else f", got {value[:40]!r}"
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
@@ -191,7 +202,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     code = HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
     if isinstance(exc, ValidationException):
         field = _validation_field(exc)
-        return error_response(400, "invalid_request", _validation_detail(exc, field), field=field)
+        return error_response(400, "invalid_request", _validation_detail(exc, field, request), field=field)
     detail = str(exc.detail)
     if status == 413:
         limit = request.app.state.settings.max_body_bytes

@@ -24,7 +24,7 @@ from litestar.openapi.spec import (
 )
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
-from service.schemas import MAX_QUERY_CHARS
+from service.schemas import LANGS, MAX_QUERY_CHARS
 from service.validation import MAX_ARTICLE_IDS, MAX_ID_CHARS, MEANINGFUL
 
 ERROR_SCHEMA = "ErrorBody"
@@ -106,8 +106,36 @@ def make_exact(document: OpenAPI) -> OpenAPI:
         operation.responses = dict(sorted(responses.items()))
     question = schemas.get("AskRequest")
     if isinstance(question, Schema) and question.properties and isinstance(question.properties["question"], Schema):
-        _text(question.properties["question"], MAX_QUERY_CHARS)
+        _constrain_body(question.properties)
     return document
+
+
+def _constrain_body(properties: dict[str, Schema | Reference]) -> None:
+    """``POST /ask``'s fields under the rules of ``GET /ask``'s parameters of the same name (null: not sent)."""
+    question = properties["question"]
+    assert isinstance(question, Schema)
+    _text(question, MAX_QUERY_CHARS)
+    for name in ("date_from", "date_to", "now"):
+        described = properties[name]
+        description = described.description if isinstance(described, Schema) else None
+        properties[name] = Schema(one_of=[_date_schema(None), Schema(type=OpenAPIType.NULL)], description=description)
+    ids = properties["article_id"]
+    description = ids.description if isinstance(ids, Schema) else None
+    properties["article_id"] = Schema(
+        one_of=[_ids_schema(None), Schema(type=OpenAPIType.NULL)], description=description
+    )
+
+
+def _date_schema(description: str | None) -> Schema:
+    return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE, description=description)
+
+
+def _ids_schema(description: str | None) -> Schema:
+    array = Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING), max_items=MAX_ARTICLE_IDS)
+    assert isinstance(array.items, Schema)
+    _text(array.items, MAX_ID_CHARS)
+    array.description = description
+    return array
 
 
 def _text(schema: Schema, max_chars: int) -> None:
@@ -126,13 +154,12 @@ def _constrain_text(operation: Operation) -> None:
             # The handlers also read dates as people write them (17 июля 2025, 05.10.2020), but an
             # OpenAPI schema cannot say "a real calendar day" for those forms: the document promises
             # the ISO day, which every client can send and the service always accepts.
-            parameter.schema = Schema(
-                type=OpenAPIType.STRING, format=OpenAPIFormat.DATE, description=parameter.schema.description
-            )
+            parameter.schema = _date_schema(parameter.schema.description)
         elif parameter.name == "article_id" and parameter.param_in == "query":
             # Litestar writes list[str] | None as oneOf [array, null]; a query string cannot say null.
-            array = Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING), max_items=MAX_ARTICLE_IDS)
-            assert isinstance(array.items, Schema)
-            _text(array.items, MAX_ID_CHARS)
-            array.description = parameter.schema.description
-            parameter.schema = array
+            parameter.schema = _ids_schema(parameter.schema.description)
+        elif parameter.name == "lang" and parameter.param_in == "query":
+            # Likewise an optional enum gets null among its values; a query string sends a code or nothing.
+            parameter.schema = Schema(
+                type=OpenAPIType.STRING, enum=list(LANGS), description=parameter.schema.description
+            )

@@ -2,23 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 import msgspec
 
-from indexer.models import Answer, Article, AskResult, Hit, Passage, QueryReading, SearchMode, TimeReading
+from indexer.models import SEARCH_MODES, Answer, Article, AskResult, Hit, Passage, QueryReading, SearchMode, TimeReading
+from indexer.search.grouping import GROUP_DEPTH, ArticleGroup, Facets
+from indexer.search.snippets import Snippet, make_snippet
 
 MAX_QUERY_CHARS = 1000
 MAX_K = 50
+# A page of results starts at most here: offset + k stays within the passages a query folds.
+MAX_OFFSET = GROUP_DEPTH - MAX_K
+# The languages the index records for a passage (indexer.text.language).
+LANGS = ("en", "ru", "zh", "other")
+Lang = Literal["en", "ru", "zh", "other"]
+Group = Literal["passage", "article"]
+DATE_HELP = "ISO (2020-10-05) or as written (17 июля 2025, 05.10.2020, June 1, 2023)"
 
 K = Annotated[int, msgspec.Meta(ge=1, le=MAX_K, description=f"number of passages, 1 to {MAX_K}")]
 
+# What each parameter allows, in the words a 400 answer gives when a value breaks the rule
+# (service/errors.py); the framework's own messages ("Expected `int` >= 1") name no range.
+PARAMETER_RULES = {
+    "k": f"must be a whole number from 1 to {MAX_K}",
+    "offset": f"must be a whole number from 0 to {MAX_OFFSET}",
+    "mode": f"must be one of {', '.join(SEARCH_MODES)}",
+    "group": "must be passage or article",
+    "lang": f"must be one of {', '.join(LANGS)}",
+    "question": f"must be text of 1 to {MAX_QUERY_CHARS} characters",
+    "date_from": f"must be a date: {DATE_HELP}",
+    "date_to": f"must be a date: {DATE_HELP}",
+    "article_id": "must be an article id (repeatable)",
+}
+
 
 class AskRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """``POST /ask``: a question, and how many passages to draw the answer from."""
+    """``POST /ask``: the parameters of ``GET /ask``, with ``question`` for ``q``."""
 
     question: Annotated[str, msgspec.Meta(description=f"1 to {MAX_QUERY_CHARS} characters after trimming")]
     k: K = 5
+    date_from: Annotated[str | None, msgspec.Meta(description=f"earliest article date (inclusive): {DATE_HELP}")] = None
+    date_to: Annotated[str | None, msgspec.Meta(description=f"latest article date (inclusive): {DATE_HELP}")] = None
+    article_id: Annotated[list[str] | None, msgspec.Meta(description="only these articles")] = None
+    lang: Annotated[Lang | None, msgspec.Meta(description="only passages in this language")] = None
     now: Annotated[str | None, msgspec.Meta(description="the day relative expressions are read against, ISO")] = None
     infer_dates: bool = True
 
@@ -95,7 +123,121 @@ class Interpreted(msgspec.Struct, frozen=True, kw_only=True):
 NO_TIME = Interpreted(date_from=None, date_to=None, recency=False, text=None, filter=False)
 
 LANG_DOC = "the language the query was read as: ru, en, zh or other"
+ASKS_DOC = "whether the query asks something (a question or statement) rather than naming a topic"
 DENSE_DOC = "whether the embedding model ranked this query (false: keywords alone, e.g. a language it does not cover)"
+
+
+class SpanOut(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    """``[start, end]``: character offsets into the article body."""
+
+    start: int
+    end: int
+
+
+class SnippetOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A few sentences of a passage: ``text`` is exactly ``article.body[start:end]``.
+
+    ``highlights`` are the query's words in it, as ``[start, end]`` offsets into the body (a client
+    marks ``text[start - snippet.start : end - snippet.start]``); ``cut_before``/``cut_after``: the
+    passage goes on before/after it.
+    """
+
+    text: str
+    start: int
+    end: int
+    highlights: list[SpanOut]
+    cut_before: bool
+    cut_after: bool
+
+    @classmethod
+    def of(cls, snippet: Snippet) -> SnippetOut:
+        return cls(
+            text=snippet.text,
+            start=snippet.start,
+            end=snippet.end,
+            highlights=[SpanOut(start=a, end=b) for a, b in snippet.highlights],
+            cut_before=snippet.cut_before,
+            cut_after=snippet.cut_after,
+        )
+
+
+class PassageMatchOut(msgspec.Struct, frozen=True, kw_only=True):
+    """Another matching passage of a result's article; ``start``/``end`` are its span in the body."""
+
+    rank: Annotated[int, msgspec.Meta(description="its rank among all passages the query matched")]
+    score: float
+    passage_id: str
+    start: int
+    end: int
+    snippet: SnippetOut
+
+    @classmethod
+    def of(cls, hit: Hit, terms: frozenset[str], weights: Mapping[str, float]) -> PassageMatchOut:
+        passage = hit.passage
+        return cls(
+            rank=hit.rank,
+            score=hit.score,
+            passage_id=passage.id,
+            start=passage.start,
+            end=passage.end,
+            snippet=SnippetOut.of(make_snippet(passage, terms, weights=weights)),
+        )
+
+
+class ArticleResultOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One article (``group=article``): its best passage's span and snippet, and its other matches."""
+
+    rank: int
+    score: Annotated[float, msgspec.Meta(description="the best passage's score")]
+    article_id: str
+    title: str
+    date: str | None
+    lang: str | None
+    url: str | None
+    passage_id: Annotated[str, msgspec.Meta(description="the best passage")]
+    start: int
+    end: int
+    snippet: SnippetOut
+    more_count: Annotated[int, msgspec.Meta(description="how many more of its passages matched")]
+    more: list[PassageMatchOut]
+
+    @classmethod
+    def of(cls, group: ArticleGroup, terms: frozenset[str], weights: Mapping[str, float]) -> ArticleResultOut:
+        best = group.best.passage
+        return cls(
+            rank=group.rank,
+            score=group.best.score,
+            article_id=best.article_id,
+            title=best.title,
+            date=best.date,
+            lang=best.lang,
+            url=best.url,
+            passage_id=best.id,
+            start=best.start,
+            end=best.end,
+            snippet=SnippetOut.of(make_snippet(best, terms, weights=weights)),
+            more_count=len(group.more),
+            more=[PassageMatchOut.of(hit, terms, weights) for hit in group.more],
+        )
+
+
+class FacetOut(msgspec.Struct, frozen=True, kw_only=True):
+    value: str
+    count: int
+
+
+class FacetsOut(msgspec.Struct, frozen=True, kw_only=True):
+    """Articles matching the query per year (``undated`` too) and per language."""
+
+    year: list[FacetOut]
+    lang: list[FacetOut]
+
+    @classmethod
+    def of(cls, facets: Facets) -> FacetsOut:
+        return cls(
+            year=[FacetOut(value=v, count=n) for v, n in facets.years],
+            lang=[FacetOut(value=v, count=n) for v, n in facets.langs],
+        )
 
 
 class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,9 +246,18 @@ class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
     k: int
     index_version: str
     took_ms: float
-    hits: list[HitOut]
+    hits: Annotated[list[HitOut], msgspec.Meta(description="ranked passages (group=passage); empty for group=article")]
     query_lang: Annotated[str, msgspec.Meta(description=LANG_DOC)]
     dense_used: Annotated[bool, msgspec.Meta(description=DENSE_DOC)]
+    group: Group = "passage"
+    offset: int = 0
+    total: Annotated[int, msgspec.Meta(description="matching passages (group=passage) or articles (group=article)")] = 0
+    next_offset: Annotated[int | None, msgspec.Meta(description="the offset of the next page; null on the last")] = None
+    results: Annotated[list[ArticleResultOut], msgspec.Meta(description="one per article (group=article)")] = (
+        msgspec.field(default_factory=list)
+    )
+    facets: FacetsOut = msgspec.field(default_factory=lambda: FacetsOut(year=[], lang=[]))
+    asks_question: Annotated[bool, msgspec.Meta(description=ASKS_DOC)] = False
     interpreted: Interpreted = NO_TIME
 
 

@@ -14,7 +14,7 @@ from indexer.errors import InvalidQueryError
 from indexer.models import SearchFilters
 from indexer.text.dates import parse_date
 from service.errors import MalformedRequestError
-from service.schemas import MAX_QUERY_CHARS
+from service.schemas import DATE_HELP, MAX_QUERY_CHARS
 
 # Separators a pasted query may contain; they become spaces so words stay apart.
 _SPACES = frozenset("\t\n\r\x0b\x0c\x85\u2028\u2029")
@@ -48,7 +48,7 @@ def clean_text(raw: str, field: str, *, max_chars: int = MAX_QUERY_CHARS) -> str
     return unicodedata.normalize("NFC", "".join(kept)).strip()
 
 
-DATE_HELP = "ISO (2020-10-05) or as written (17 июля 2025, 05.10.2020, June 1, 2023)"
+_ISO_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 
 
 def read_date(text: str | None, field: str) -> dt.date | None:
@@ -59,12 +59,19 @@ def read_date(text: str | None, field: str) -> dt.date | None:
         return None
     date = parse_date(text)
     if date is None:
-        raise InvalidQueryError(field, f"must be {DATE_HELP}")
+        shown = text.strip()[:40]
+        if _ISO_SHAPE.fullmatch(text.strip()):
+            # The form is right, the day is not in the calendar: 2025-02-30.
+            raise InvalidQueryError(field, f"{shown} is not a date")
+        raise InvalidQueryError(field, f"{shown!r} is not a date; write it {DATE_HELP}")
     return date
 
 
 def search_filters(
-    date_from: dt.date | None, date_to: dt.date | None, article_ids: list[str] | None
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    article_ids: list[str] | None,
+    lang: str | None = None,
 ) -> SearchFilters | None:
     # date_from after date_to is an empty range (no hits), not an error: the OpenAPI document
     # cannot state a rule between two parameters, and the answer "nothing" is exact.
@@ -73,9 +80,10 @@ def search_filters(
         if len(article_ids) > MAX_ARTICLE_IDS:
             raise InvalidQueryError("article_id", f"at most {MAX_ARTICLE_IDS} values")
         ids = frozenset(clean_text(value, "article_id", max_chars=MAX_ID_CHARS) for value in article_ids)
-    if date_from is None and date_to is None and ids is None:
+    langs = None if lang is None else frozenset({lang})
+    if date_from is None and date_to is None and ids is None and langs is None:
         return None
-    return SearchFilters(date_from=date_from, date_to=date_to, article_ids=ids)
+    return SearchFilters(date_from=date_from, date_to=date_to, article_ids=ids, langs=langs)
 
 
 async def check_encoding(request: Request[Any, Any, Any], *, body: bool = False) -> None:

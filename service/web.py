@@ -27,13 +27,6 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 HTML = "text/html"
 JAVASCRIPT = "text/javascript"
 NOSNIFF = ("X-Content-Type-Options", "nosniff")
-NOT_FOUND_PAGE = (
-    b'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Article not found</title>'
-    b'<link rel="stylesheet" href="/static/css/page.css"></head>\n'
-    b"<body><main><h1>Article not found</h1><p>No article with this id is in the index.</p>"
-    b'<p><a href="/">Search the news</a></p></main></body></html>\n'
-)
-
 # A CSP source expression as frame-ancestors accepts it: a keyword, a scheme ("https:"), or a
 # host with optional scheme, "*." wildcard, port and path. Anything else (a ";" or a space in
 # particular) would let configuration inject further directives, so it is refused.
@@ -125,13 +118,13 @@ class WebController(Controller):
         self, article_id: str, web_config: WebConfig, pages: _Pages, index_state: IndexState
     ) -> Response[bytes]:
         # The page fetches the article from /articles/{id}; an id the index does not hold is a
-        # 404 here too, so links to it are reported broken (before the index loads, the page
-        # itself reports what /articles says).
+        # 404 here too, so links to it are reported broken. The same page is sent with the 404:
+        # its script finds the article missing and says so in the reader's language, in the
+        # site's layout (before the index loads, the page reports what /articles says).
         engine = index_state.peek()
         headers = web_config.page_headers(embeddable=False)
-        if engine is not None and article_id not in engine.retriever.index.articles:
-            return Response(NOT_FOUND_PAGE, status_code=404, media_type=HTML, headers=headers)
-        return Response(pages.read, media_type=HTML, headers=headers)
+        missing = engine is not None and article_id not in engine.retriever.index.articles
+        return Response(pages.read, status_code=404 if missing else 200, media_type=HTML, headers=headers)
 
     @get("/embed", media_type=HTML, sync_to_thread=False)
     def embed_page(self, web_config: WebConfig, pages: _Pages) -> Response[bytes]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import msgspec
+
 from indexer.encoders.base import Vectors
 from indexer.models import QueryReading, SearchFilters, SearchMode, TimeReading
 from indexer.text.language import Language
@@ -72,4 +74,4 @@ class Query:
         high = min((d for d in (given.date_to, time.date_to) if d is not None), default=None)
         if low is not None and high is not None and low > high:
             return given
-        return SearchFilters(date_from=low, date_to=high, article_ids=given.article_ids)
+        return msgspec.structs.replace(given, date_from=low, date_to=high)

@@ -247,7 +247,7 @@ class Retriever:
             dense_rows = self._dense_rows(vector, depth, self._dense_allowed(allowed))
         if mode in ("keyword", "hybrid"):
             bm25 = self.index.keyword.scores(query.search_text)
-            keyword = self._keyword(bm25, depth, allowed, keep_zero=mode == "keyword")
+            keyword = self._keyword(bm25, depth, allowed)
         if mode == "dense":
             fused = dict(zip(dense_rows, self._dense_scores(dense_rows, vector).tolist()))
             components = {row: ComponentScores(dense=s) for row, s in fused.items()}
@@ -261,7 +261,7 @@ class Retriever:
             # them; normalised over the unfiltered candidates too, a filter only hides passages:
             # the window's order is the unfiltered order.
             reference = self._dense_rows(vector, depth, self._dense_allowed(None))
-            wide = self._keyword(bm25, depth, None, keep_zero=False)
+            wide = self._keyword(bm25, depth, None)
             fused, components = self._hybrid(vector, bm25, sorted(set(dense_rows) | set(reference)), keyword | wide)
             inside = set(allowed.tolist())
             fused = {row: score for row, score in fused.items() if row in inside}
@@ -305,6 +305,10 @@ class Retriever:
             found = (self.index.articles.code(a) for a in filters.article_ids)
             codes = [code for code in found if code is not None]
             mask &= np.isin(self._row_article, np.array(codes, dtype=np.int32))
+        if filters.langs is not None:
+            names = self.index.passages.langs
+            wanted = [code for code, name in enumerate(names) if name in filters.langs]
+            mask &= np.isin(self.index.passages.lang, np.array(wanted, dtype=self.index.passages.lang.dtype))
         if filters.date_from is not None or filters.date_to is not None:
             mask &= self._row_day != NO_DAY
             if filters.date_from is not None:
@@ -354,13 +358,14 @@ class Retriever:
 
     @staticmethod
     def _keyword(
-        scores: npt.NDArray[np.float32], depth: int, allowed: npt.NDArray[np.int64] | None, *, keep_zero: bool
+        scores: npt.NDArray[np.float32], depth: int, allowed: npt.NDArray[np.int64] | None
     ) -> dict[int, float]:
         rows = np.arange(len(scores)) if allowed is None else allowed
         candidate = scores[rows]
-        if not keep_zero:
-            keep = candidate > 0
-            rows, candidate = rows[keep], candidate[keep]
+        # A passage sharing no term with the query scores 0: it does not match, in any mode, so a
+        # keyword search with few matches lists few passages instead of filling k in index order.
+        keep = candidate > 0
+        rows, candidate = rows[keep], candidate[keep]
         if len(rows) > depth:
             # Only rows scoring at least the depth-th best score can make the cut: keep those
             # (ties included) in linear time, then sort that handful by (score, row), so ties

@@ -14,9 +14,9 @@ from service.admission import AdmissionMiddleware
 from service.compute import ComputePool
 from service.controllers.query import encode_if_used, request_query
 from service.errors import UnsupportedMediaError
-from service.schemas import MAX_K, MAX_QUERY_CHARS, AskRequest, AskResponse
+from service.schemas import DATE_HELP, MAX_K, MAX_QUERY_CHARS, AskRequest, AskResponse, Lang
 from service.state import Engine
-from service.validation import DATE_HELP, INFER_HELP, NOW_HELP, check_encoding, read_date, search_filters
+from service.validation import INFER_HELP, NOW_HELP, check_encoding, read_date, search_filters
 
 
 async def require_json(request: Request[Any, Any, Any]) -> None:
@@ -74,19 +74,28 @@ class AskController(Controller):
             str | None, Parameter(description=f"earliest article date (inclusive): {DATE_HELP}")
         ] = None,
         date_to: Annotated[str | None, Parameter(description=f"latest article date (inclusive): {DATE_HELP}")] = None,
+        lang: Annotated[Lang | None, Parameter(description="only passages in this language")] = None,
         article_id: Annotated[list[str] | None, Parameter(description="only these articles (repeatable)")] = None,
         now: Annotated[str | None, Parameter(description=NOW_HELP)] = None,
         infer_dates: Annotated[bool, Parameter(description=INFER_HELP)] = True,
     ) -> AskResponse:
-        filters = search_filters(read_date(date_from, "date_from"), read_date(date_to, "date_to"), article_id)
+        filters = search_filters(read_date(date_from, "date_from"), read_date(date_to, "date_to"), article_id, lang)
         today = read_date(now, "now")
         return await answer(request, engine, pool, q, k, filters, today=today, infer_dates=infer_dates)
 
-    @post(summary="Answer a question (JSON body)", status_code=200, before_request=require_json)
+    @post(
+        summary="Answer a question (JSON body)",
+        description="The parameters of `GET /ask`, with the same rules; the question is `question`.",
+        status_code=200,
+        before_request=require_json,
+    )
     async def ask_post(
         self, request: Request[Any, Any, Any], engine: Engine, pool: ComputePool, data: AskRequest
     ) -> AskResponse:
+        filters = search_filters(
+            read_date(data.date_from, "date_from"), read_date(data.date_to, "date_to"), data.article_id, data.lang
+        )
         today = read_date(data.now, "now")
         return await answer(
-            request, engine, pool, data.question, data.k, None, today=today, infer_dates=data.infer_dates
+            request, engine, pool, data.question, data.k, filters, today=today, infer_dates=data.infer_dates
         )

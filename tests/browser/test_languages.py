@@ -47,10 +47,11 @@ def test_a_russian_browser_gets_the_page_in_russian_and_a_russian_answer(russian
     expect(card.locator("time")).to_have_text(re.compile(r"^12 апреля 2026"))
     expect(card.locator(".keyword-only")).to_contain_text("русский")
     expect(page.locator("#status")).to_contain_text("Ответ найден")
-    expect(page.locator(".passages h2")).to_have_text("Фрагменты")
-    # The question's "Шанхае" marks the passages' inflected "Шанхае"/"Шанхай"; "когда" marks nothing.
-    expect(page.locator(".passages mark.term", has_text=re.compile(r"^Шанха")).first).to_be_visible()
-    expect(page.locator(".passages mark.term", has_text=re.compile(r"^[Кк]огда$"))).to_have_count(0)
+    expect(page.locator(".articles h2")).to_have_text("Статьи")
+    # The question's "представительство" marks the snippets' inflected "представительством"
+    # (words are marked by stem); "когда" marks nothing.
+    expect(page.locator(".articles mark.term", has_text="представительством").first).to_be_visible()
+    expect(page.locator(".articles mark.term", has_text=re.compile(r"^[Кк]огда$"))).to_have_count(0)
     screenshot(page, "search-page-ru.png")
 
     card.locator("a.citation-link").click()
@@ -132,6 +133,7 @@ def test_catalogue_reasons_plurals_and_original_links(watched: Watched, service:
             unknown: ru.reason('something else'),
             english: en.reason("no passage mentions 'tuition fee'"),
             plurals: [1, 2, 5, 21].map((n) => ru.passages(n)),
+            articles: [1, 3, 5].map((n) => ru.articles(n)),
             enPlurals: [1, 2].map((n) => en.passages(n)),
             urls: [webUrl('https://www.spbstu.ru/media/news/1'), webUrl('javascript:alert(1)'), webUrl('/x')],
           };
@@ -142,4 +144,5 @@ def test_catalogue_reasons_plurals_and_original_links(watched: Watched, service:
     assert result["english"] == "no passage mentions 'tuition fee'"
     assert result["plurals"] == ["1 фрагмент", "2 фрагмента", "5 фрагментов", "21 фрагмент"]
     assert result["enPlurals"] == ["1 passage", "2 passages"]
+    assert result["articles"] == ["1 статья", "3 статьи", "5 статей"]
     assert result["urls"] == ["https://www.spbstu.ru/media/news/1", None, None]

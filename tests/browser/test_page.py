@@ -66,28 +66,29 @@ def test_question_shows_the_cited_answer_and_the_article_highlights_it(watched: 
     assert watched.dialogs == [] and watched.errors == []
 
 
-def test_passages_are_listed_in_rank_order_with_query_terms_marked(watched: Watched, service: Service) -> None:
+def test_articles_are_listed_in_rank_order_with_query_terms_marked(watched: Watched, service: Service) -> None:
     page = watched.page
-    expected: Any = service.get("/search", q=QUESTION, k=10)
+    expected: Any = service.get("/search", q=QUESTION, k=10, group="article")
     ask(watched, service, QUESTION)
-    hits = page.locator("li.hit")
-    expect(hits).to_have_count(len(expected["hits"]))
-    ids = hits.evaluate_all("nodes => nodes.map(n => n.dataset.passageId)")
-    assert ids == [h["passage_id"] for h in expected["hits"]]
-    texts = page.locator("li.hit .passage-text").all_text_contents()
-    assert texts == [h["text"] for h in expected["hits"]]
-    marked = {text.lower() for text in page.locator("li.hit mark.term").all_text_contents()}
-    assert marked and all(word.startswith(("business", "accelerator", "located")) for word in marked), marked
+    items = page.locator("li.result")
+    expect(items).to_have_count(len(expected["results"]))
+    ids = items.evaluate_all("nodes => nodes.map(n => n.dataset.passageId)")
+    assert ids == [r["passage_id"] for r in expected["results"]]
+    marked = {text.lower() for text in page.locator("li.result mark.term").all_text_contents()}
+    # Marked by stem, as the keyword index reads words: "acceleration" shares "accelerator"'s.
+    assert marked and all(word.startswith(("business", "acceler", "locat")) for word in marked), marked
 
-    # A passage link opens the article with exactly that passage's span marked.
-    first = expected["hits"][0]
-    page.locator("li.hit a.hit-link").first.click()
+    # A result's link opens the article with exactly its best passage's span marked.
+    first = expected["results"][0]
+    page.locator("li.result a.result-link").first.click()
     marks = page.locator("mark.cited")
     expect(marks.first).to_be_visible()
     starts = [int(v) for v in marks.evaluate_all("nodes => nodes.map(n => n.dataset.start)")]
     ends = [int(v) for v in marks.evaluate_all("nodes => nodes.map(n => n.dataset.end)")]
     assert (starts[0], ends[-1]) == (first["start"], first["end"])
-    assert "".join(marks.all_text_contents()) == re.sub(r"\n[ \t]*\n\s*", "", first["text"])
+    article: Any = service.get(f"/articles/{first['article_id']}")
+    passage = article["body"][first["start"] : first["end"]]
+    assert "".join(marks.all_text_contents()) == re.sub(r"\n[ \t]*\n\s*", "", passage)
 
 
 def test_an_unanswerable_question_says_so_and_still_lists_passages(watched: Watched, service: Service) -> None:
@@ -98,8 +99,9 @@ def test_an_unanswerable_question_says_so_and_still_lists_passages(watched: Watc
     expect(page.locator(".answer.abstained")).to_contain_text("The articles do not answer this question")
     # The answerer's own reason, in plain words, as /ask gave it.
     expect(page.locator(".abstain-reason")).to_have_text(f"Why: {expected['reason']}.")
-    expect(page.locator("#status")).to_contain_text("do not answer")
-    expect(page.locator("li.hit")).not_to_have_count(0)
+    # Said once, in the card; the status line counts the results.
+    expect(page.locator("#status")).not_to_contain_text("do not answer")
+    expect(page.locator("li.result")).not_to_have_count(0)
 
 
 def test_the_address_holds_the_search_for_sharing_and_the_back_button(watched: Watched, service: Service) -> None:
@@ -131,7 +133,7 @@ def _wait_for_hits_dated_2020(page: Page) -> None:
     page.wait_for_function(
         """() => {
             const results = document.getElementById("results");
-            const dates = [...results.querySelectorAll("li.hit time")].map((n) => n.dateTime);
+            const dates = [...results.querySelectorAll("li.result time")].map((n) => n.dateTime);
             return results.getAttribute("aria-busy") === "false" && dates.length > 0
                 && dates.every((d) => d >= "2020-01-01" && d <= "2020-12-31");
         }"""
@@ -141,20 +143,23 @@ def _wait_for_hits_dated_2020(page: Page) -> None:
 def test_a_date_range_excluding_everything_lists_nothing(watched: Watched, service: Service) -> None:
     page = watched.page
     page.goto(f"{service.origin}/?{urlencode({'q': QUESTION, 'from': '1990-01-01', 'to': '1990-12-31'})}")
-    expect(page.locator(".passages .empty")).to_have_text("No passages match.")
+    expect(page.locator(".articles .empty")).to_have_text(
+        "No article matches this search. Try other words, or remove the filters."
+    )
     expect(page.locator(".answer.abstained")).to_be_visible()
 
 
 def test_markup_in_a_query_or_an_article_is_shown_as_text(watched: Watched, service: Service) -> None:
     page = watched.page
-    query = "<script>alert(1)</script><img src=x onerror=alert(2)> quarantine dormitory laboratory"
+    # The question mark makes it a question: the answer card shows, and must render markup as text too.
+    query = "<script>alert(1)</script><img src=x onerror=alert(2)> quarantine dormitory laboratory?"
     ask(watched, service, query)
     expect(page.get_by_label(LABEL)).to_have_value(query)
-    hostile = page.locator(f'li.hit:has(a[href*="/read/{HOSTILE_ID}"])').first
-    expect(hostile.locator(".hit-title")).to_contain_text("<img src=x onerror=")
-    expect(hostile.locator(".passage-text")).to_contain_text("<script>window.pwned='body'</script>")
+    hostile = page.locator(f'li.result:has(a[href*="/read/{HOSTILE_ID}"])').first
+    expect(hostile.locator(".result-title")).to_contain_text("<img src=x onerror=")
+    expect(hostile.locator(".snippet")).to_contain_text("<script>window.pwned='body'</script>")
     assert page.locator("#results img, #results script").count() == 0
-    hostile.locator("a.hit-link").click()
+    hostile.locator("a.result-link").click()
     expect(page.locator("h1")).to_contain_text("<b>notice</b>")
     expect(page.locator("#article-body")).to_contain_text("<script>")
     assert page.locator("#article-body script, main img").count() == 0
@@ -169,13 +174,15 @@ def test_keyboard_focus_order_follows_the_page(watched: Watched, service: Servic
     page.locator("body").focus()
     order: list[str] = []
     # Chromium stops on each part (day, month, year) of a date input, hence the de-duplication.
-    while len(order) < 9:
+    while len(order) < 11:
         page.keyboard.press("Tab")
         name = page.evaluate("() => { const e = document.activeElement; return e.id || e.className || e.tagName; }")
         if not order or order[-1] != name:
             order.append(name)
     # The language switch's links sit in the header, after the brand link.
-    assert order == ["skip-link", "A", "lang-link", "q", "BUTTON", "from", "to", "citation-link", "hit-link"], order
+    # The answer, then the facets that narrow the list, then the list.
+    expected = ["skip-link", "A", "lang-link", "q", "BUTTON", "from", "to", "in", "citation-link", "facet-link"]
+    assert order[:10] == expected and order[10] in ("facet-link", "result-link"), order
     page.get_by_label(LABEL).focus()
     page.get_by_label(LABEL).fill("accelerator")
     page.keyboard.press("Enter")
@@ -199,7 +206,8 @@ CONTRAST_JS = """node => {
 }"""
 CONTRAST_SELECTORS = [
     "h1", ".query-label", "button[type=submit]", "#status", ".answer-text", ".citation a", ".confidence",
-    ".hit-link", ".meta time", ".passage-text", "mark.term", ".filters legend", ".tagline",
+    ".result-link", ".meta time", ".snippet", "mark.term", ".filters legend", ".tagline", ".more-toggle",
+    ".facet-link", ".passage-link", ".result-lang",
 ]  # fmt: skip
 
 

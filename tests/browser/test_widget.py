@@ -166,6 +166,9 @@ def test_widget_options_pick_the_targets_and_the_number_of_passages(
     first.get_by_label("Find news").fill("accelerator")
     first.get_by_label("Find news").press("Enter")
     expect(first.locator("li.hit")).to_have_count(2)
+    # A bare keyword gets passages and no answer card.
+    expect(first.locator(".answer")).to_have_count(0)
+    expect(first.locator(".status")).to_have_text("2 passages found.")
     second.get_by_label(LABEL).fill("accelerator")
     second.get_by_label(LABEL).press("Enter")
     expect(second.locator("li.hit")).to_have_count(3)

@@ -55,7 +55,7 @@ def test_keyword_scores_are_computed_after_ready_and_answers_do_not_change(
 ) -> None:
     caplog.set_level(logging.INFO, logger="service.state")
     client = make_client()
-    queries = ["office in Shanghai", "ATURC summit", "robots"]
+    queries = ["office in Shanghai", "ATURC summit", "Gao Jun delegation"]
     # Before or after the background step (the order is the scheduler's): the same hits either way.
     first = [client.get("/search", params={"q": q, "mode": "keyword"}).json()["hits"] for q in queries]
     for _ in range(READY_POLLS):

@@ -1,11 +1,13 @@
 // A small client for the polysearch JSON API, used by the page and by the widget.
 
+/** A failed request: `status` (0 when the service could not be reached), the API's `error` code, `detail` and `field`. */
 export class ApiError extends Error {
-  constructor(status, error, detail) {
+  constructor(status, error, detail, field = null) {
     super(detail ? `${error}: ${detail}` : error);
     this.status = status;
     this.error = error;
     this.detail = detail;
+    this.field = field;
   }
 }
 
@@ -23,7 +25,7 @@ export function createClient(endpoint = "", { lang = null } = {}) {
     try {
       response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "omit" });
     } catch (cause) {
-      throw new ApiError(0, "the search service could not be reached", String(cause && cause.message ? cause.message : cause));
+      throw new ApiError(0, "unreachable", String(cause && cause.message ? cause.message : cause));
     }
     let body = null;
     try {
@@ -32,18 +34,20 @@ export function createClient(endpoint = "", { lang = null } = {}) {
       body = null;
     }
     if (!response.ok) {
-      const error = body && typeof body.error === "string" ? body.error : `request failed (${response.status})`;
+      const error = body && typeof body.error === "string" ? body.error : "http_error";
       const detail = body && body.detail !== undefined ? String(body.detail) : "";
-      throw new ApiError(response.status, error, detail);
+      const field = body && typeof body.field === "string" ? body.field : null;
+      throw new ApiError(response.status, error, detail, field);
     }
     return body;
   }
 
-  const filters = (options) => ({ date_from: options.dateFrom, date_to: options.dateTo });
+  const filters = (options) => ({ date_from: options.dateFrom, date_to: options.dateTo, lang: options.lang });
 
   return {
     base,
-    search: (query, options = {}) => getJson("/search", { q: query, k: options.k, ...filters(options) }),
+    search: (query, options = {}) =>
+      getJson("/search", { q: query, k: options.k, group: options.group, offset: options.offset, ...filters(options) }),
     ask: (question, options = {}) => getJson("/ask", { q: question, k: options.k, ...filters(options) }),
     article: (articleId) => getJson(`/articles/${encodeURIComponent(articleId)}`),
     /** The article view's address for a span of an article, carrying the query for the way back. */

@@ -2,7 +2,7 @@
 import { createClient } from "./api.js";
 import { dateElement, el } from "./dom.js";
 import { pageLanguage, renderSwitch, translateDocument, translator } from "./i18n.js";
-import { originalLink } from "./results.js";
+import { errorMessage, originalLink } from "./results.js";
 
 const client = createClient("");
 const params = new URLSearchParams(window.location.search);
@@ -93,8 +93,16 @@ async function main() {
   try {
     article = await client.article(articleId);
   } catch (error) {
-    title.textContent = error.status === 404 ? t("read.notFound") : t("read.failed");
-    status.textContent = error.message;
+    const missing = error.status === 404;
+    title.textContent = missing ? t("read.notFound") : t("read.failed");
+    document.title = `${title.textContent}: Polysearch`;
+    const searchParams = new URLSearchParams();
+    if (params.get("lang")) searchParams.set("lang", t.lang);
+    const searchHref = searchParams.size ? `/?${searchParams}` : "/";
+    bodyNode.replaceChildren(
+      el("p", { className: "not-found-text" }, missing ? t("read.notFoundText") : errorMessage(error, t)),
+      el("p", {}, el("a", { href: searchHref, className: "search-link" }, t("read.search"))),
+    );
     articleNode.setAttribute("aria-busy", "false");
     return;
   }

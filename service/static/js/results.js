@@ -9,14 +9,16 @@ function linkProps(href, newTab) {
 }
 
 /** The answer card for an /ask result: the cited sentence and its source, or a plain abstention. */
-export function renderAnswer(result, { client, query, newTab = false, t = ENGLISH }) {
+export function renderAnswer(result, { client, query, newTab = false, t = ENGLISH, hasResults = true }) {
   const answer = result.answer;
   if (result.abstained || !answer) {
+    // The one place the page says there is no answer; the status line only counts results.
+    const text = hasResults ? `${t("answer.noneText")} ${t("answer.noneMore")}` : t("answer.noneText");
     return el(
       "section",
       { className: "answer abstained", attrs: { "aria-label": t("answer.label") } },
       el("h2", {}, t("answer.none")),
-      el("p", { className: "abstain-text" }, t("answer.noneText")),
+      el("p", { className: "abstain-text" }, text),
       result.reason ? el("p", { className: "abstain-reason" }, t("answer.reason", { reason: t.reason(result.reason) })) : null,
       keywordOnlyNote(result, t),
     );
@@ -89,8 +91,112 @@ export function renderHits(hits, { client, query, terms, newTab = false, heading
   return section;
 }
 
+// Fields a 400 answer can blame, each with its own sentence; any other field gets the general one.
+const FIELD_ERRORS = new Set(["q", "question", "date_from", "date_to", "k", "offset", "lang", "mode", "group"]);
+
+/** A failed request as one sentence in the translator's language; never the API's codes or wording. */
+export function errorMessage(error, t = ENGLISH) {
+  const status = error && Number.isInteger(error.status) ? error.status : -1;
+  if (status === 0) return t("error.unreachable");
+  if (status === 400 && error.field && FIELD_ERRORS.has(error.field)) return t(`error.field.${error.field}`);
+  if (status === 400 || status === 413 || status === 415) return t("error.invalid");
+  if (status === 404) return t("error.notFound");
+  if (status === 429 || status === 503) return t("error.busy");
+  return t("error.failed");
+}
+
 /** A short error notice for a failed request. */
 export function renderError(error, t = ENGLISH) {
-  const text = error && error.message ? error.message : String(error);
-  return el("p", { className: "error", attrs: { role: "alert" } }, t("error.prefix", { message: text }));
+  return el("p", { className: "error", attrs: { role: "alert" } }, errorMessage(error, t));
+}
+
+/** `text` (which starts at body offset `base`) as text nodes, with the `spans` ([start, end] body offsets) in <mark>. */
+export function markSpans(text, base, spans) {
+  const fragment = document.createDocumentFragment();
+  let last = 0;
+  for (const [start, end] of spans || []) {
+    const from = start - base;
+    const to = end - base;
+    if (!(from >= last && to > from && to <= text.length)) continue; // out of order or outside: left unmarked
+    if (from > last) fragment.append(text.slice(last, from));
+    fragment.append(el("mark", { className: "term" }, text.slice(from, to)));
+    last = to;
+  }
+  if (last < text.length) fragment.append(text.slice(last));
+  return fragment;
+}
+
+function snippetNode(snippet) {
+  return el(
+    "p",
+    { className: "snippet", attrs: { "data-start": snippet.start, "data-end": snippet.end } },
+    snippet.cut_before ? "… " : null,
+    markSpans(snippet.text, snippet.start, snippet.highlights),
+    snippet.cut_after ? " …" : null,
+  );
+}
+
+/** One article of a grouped /search result: title, date, language, snippet, the full passage a click away, its other matches. */
+export function renderArticle(result, { client, query, newTab = false, t = ENGLISH }) {
+  const href = client.readHref(result.article_id, result.start, result.end, query);
+  const item = el(
+    "li",
+    { className: "result", attrs: { "data-article-id": result.article_id, "data-passage-id": result.passage_id } },
+    el("h3", { className: "result-title" }, el("a", { ...linkProps(href, newTab), className: "result-link" }, result.title)),
+    el(
+      "p",
+      { className: "meta" },
+      dateElement(result.date, t),
+      result.lang ? el("span", { className: "result-lang" }, ` · ${t(`language.${result.lang}`)}`) : null,
+      ...originalLink(result.url, t("hits.original")),
+    ),
+    snippetNode(result.snippet),
+    el("p", { className: "full-passage" }, el("a", { ...linkProps(href, newTab), className: "passage-link" }, t("results.fullPassage"))),
+  );
+  if (result.more_count > 0) item.append(morePassages(result, { client, query, newTab, t }));
+  return item;
+}
+
+// The article's other matching passages, collapsed behind a button that expands them in place.
+function morePassages(result, { client, query, newTab, t }) {
+  const listId = `more-${result.rank}-${result.article_id.replace(/[^\w-]/g, "_")}`;
+  const list = el("ol", { className: "more-passages", id: listId, hidden: true });
+  for (const match of result.more) {
+    const href = client.readHref(result.article_id, match.start, match.end, query);
+    list.append(
+      el(
+        "li",
+        { className: "more-passage", attrs: { "data-passage-id": match.passage_id } },
+        snippetNode(match.snippet),
+        el("p", { className: "full-passage" }, el("a", { ...linkProps(href, newTab), className: "passage-link" }, t("results.fullPassage"))),
+      ),
+    );
+  }
+  const button = el(
+    "button",
+    { type: "button", className: "more-toggle", attrs: { "aria-expanded": "false", "aria-controls": listId } },
+    t.morePassages(result.more_count),
+  );
+  button.addEventListener("click", () => {
+    const open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    list.hidden = !open;
+    button.textContent = open ? t("results.fewerPassages") : t.morePassages(result.more_count);
+  });
+  return el("div", { className: "more-block" }, button, list);
+}
+
+/** The grouped /search result: one list item per article, or a plain sentence when none matches. */
+export function renderArticles(response, context) {
+  const t = context.t || ENGLISH;
+  const heading = t("results.heading");
+  const section = el("section", { className: "articles", attrs: { "aria-label": heading } }, el("h2", {}, heading));
+  if (!response.results.length) {
+    section.append(el("p", { className: "empty" }, t("results.empty")));
+    return section;
+  }
+  const list = el("ol", { className: "results-list" });
+  for (const result of response.results) list.append(renderArticle(result, context));
+  section.append(list);
+  return section;
 }

@@ -71,16 +71,23 @@ export function mount(host, { endpoint = "", k = null, label = null, lang = null
     results.setAttribute("aria-busy", "true");
     const [ask, search] = await Promise.allSettled([client.ask(query), client.search(query, { k: passages })]);
     if (mine !== generation) return;
-    const context = { client, query, terms: queryTerms(query), newTab: true, t };
-    const nodes = [ask.status === "fulfilled" ? renderAnswer(ask.value, context) : renderError(ask.reason, t)];
+    const hasResults = search.status === "fulfilled" && search.value.hits.length > 0;
+    const context = { client, query, terms: queryTerms(query), newTab: true, t, hasResults };
+    // As on the search page, an answer card only for a query that asks something, not a bare keyword.
+    const asks = search.status !== "fulfilled" || search.value.asks_question !== false;
+    const nodes = [];
+    if (asks) nodes.push(ask.status === "fulfilled" ? renderAnswer(ask.value, context) : renderError(ask.reason, t));
     if (search.status === "fulfilled") nodes.push(renderHits(search.value.hits, context));
+    else if (ask.status === "fulfilled") nodes.push(renderError(search.reason, t)); // else already said once
     results.replaceChildren(...nodes);
     results.setAttribute("aria-busy", "false");
     const n = search.status === "fulfilled" ? search.value.hits.length : 0;
-    status.textContent =
-      ask.status === "fulfilled" && !ask.value.abstained
-        ? t("status.widgetAnswer", { n })
-        : t("status.widgetNoAnswer", { n });
+    if (!asks) status.textContent = t("status.widgetResults", { passages: t.passages(n) });
+    else
+      status.textContent =
+        ask.status === "fulfilled" && !ask.value.abstained
+          ? t("status.widgetAnswer", { n })
+          : t("status.widgetNoAnswer", { n });
   });
   return root;
 }

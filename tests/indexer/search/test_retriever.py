@@ -5,6 +5,7 @@ import math
 from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from indexer.errors import InvalidQueryError, NotFoundError
@@ -27,12 +28,16 @@ def test_hybrid_hits_carry_both_component_scores(tiny_retriever: Retriever) -> N
     assert hit.scores.dense is not None and hit.scores.keyword is not None and hit.scores.keyword > 0
 
 
-def test_k_beyond_corpus_returns_every_passage_once(tiny_retriever: Retriever) -> None:
-    total = len(tiny_retriever.index.passages)
+def test_k_beyond_corpus_returns_every_matching_passage_once(tiny_retriever: Retriever) -> None:
+    passages = tiny_retriever.index.passages
+    with_word = {p.id for p in (passages[row] for row in range(len(passages))) if "universit" in p.text.lower()}
+    assert 0 < len(with_word) < len(passages)  # the premise: some passages lack the word
     for mode in ("dense", "keyword", "hybrid"):
         hits = tiny_retriever.search("university", k=1000, mode=mode)  # type: ignore[arg-type]
         ids = [h.passage.id for h in hits]
-        assert len(ids) == len(set(ids)) == total
+        # Dense ranks every passage by meaning; keyword lists only passages holding the word.
+        expected = with_word if mode == "keyword" else {passages[row].id for row in range(len(passages))}
+        assert len(ids) == len(set(ids)) and set(ids) == expected
         assert all(math.isfinite(h.score) for h in hits)
 
 
@@ -41,10 +46,22 @@ def test_results_are_deterministic(tiny_retriever: Retriever) -> None:
     assert runs[0] == runs[1] == runs[2]
 
 
-def test_ties_break_by_passage_order(tiny_retriever: Retriever) -> None:
-    hits = tiny_retriever.search("zzzz-unknown-word", k=50, mode="keyword")
-    rows = [tiny_retriever.index.passages.index(h.passage) for h in hits]
-    assert all(h.score == 0 for h in hits) and rows == sorted(rows)
+def test_a_keyword_search_matching_nothing_lists_nothing(tiny_retriever: Retriever) -> None:
+    # Passages scoring 0 share no term with the query: no mode pads the list with them.
+    assert tiny_retriever.search("zzzz-unknown-word", k=50, mode="keyword") == []
+
+
+def test_keyword_ties_break_by_passage_order() -> None:
+    scores = np.array([1.0, 2.0, 2.0, 0.0, 2.0, 0.0], dtype=np.float32)
+    assert list(Retriever._keyword(scores, 2, None).items()) == [(1, 2.0), (2, 2.0)]
+    assert set(Retriever._keyword(scores, 10, None)) == {0, 1, 2, 4}  # the zeros never
+
+
+def test_language_filter(tiny_retriever: Retriever) -> None:
+    langs = {h.passage.lang for h in tiny_retriever.search("university", k=50)}
+    english = tiny_retriever.search("university", k=50, filters=SearchFilters(langs=frozenset({"en"})))
+    assert langs == {"en"} and english == tiny_retriever.search("university", k=50)
+    assert tiny_retriever.search("university", k=50, filters=SearchFilters(langs=frozenset({"ru"}))) == []
 
 
 def test_article_filter(tiny_retriever: Retriever) -> None:

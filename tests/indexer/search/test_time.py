@@ -63,6 +63,8 @@ def test_an_inferred_window_narrows_the_callers_and_never_widens_it(reports: Ret
     assert articles(reports, "exchange programme report of 2022", filters=theirs) == ["r2024"]
     only = SearchFilters(article_ids=frozenset({"r2020", "r2022"}))
     assert articles(reports, "exchange programme report of 2022", filters=only) == ["r2022"]
+    english = SearchFilters(langs=frozenset({"ru"}))  # every report is English: the language filter stays
+    assert articles(reports, "exchange programme report of 2022", filters=english) == []
 
 
 def test_a_hinted_year_decides_between_equals_and_keeps_the_rest(reports: Retriever) -> None:
