@@ -42,7 +42,13 @@ export function createClient(endpoint = "", { lang = null } = {}) {
     return body;
   }
 
-  const filters = (options) => ({ date_from: options.dateFrom, date_to: options.dateTo, lang: options.lang });
+  // infer_dates is sent only to turn the reading of dates in the query off ("search all dates").
+  const filters = (options) => ({
+    date_from: options.dateFrom,
+    date_to: options.dateTo,
+    lang: options.lang,
+    infer_dates: options.inferDates === false ? "false" : null,
+  });
 
   return {
     base,
