@@ -36,6 +36,7 @@ ERRORS: Mapping[tuple[str, str], Iterable[int]] = {
     ("/ask", "get"): (503,),
     ("/ask", "post"): (413, 415, 503),
     ("/articles/{article_id}", "get"): (404, 503),
+    ("/articles/{article_id}/related", "get"): (404, 503),
     ("/passages/{passage_id}", "get"): (404, 503),
     ("/admin/reload", "post"): (401, 403, 409, 503),
     ("/ready", "get"): (),  # its 503 has the Readiness body, documented by the handler

@@ -350,6 +350,37 @@ class ArticleOut(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class RelatedArticle(msgspec.Struct, frozen=True, kw_only=True):
+    """Another story close in content: its cosine to the article (mean passage vectors; BM25 of the
+    title for a language the model does not cover)."""
+
+    article_id: str
+    title: str
+    date: str | None
+    lang: str | None
+    url: str | None
+    similarity: float
+
+    @classmethod
+    def of(cls, article: Article, similarity: float) -> RelatedArticle:
+        return cls(
+            article_id=article.id,
+            title=article.title,
+            date=article.date,
+            lang=article.lang,
+            url=article.url,
+            similarity=round(similarity, 4),
+        )
+
+
+class RelatedResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """``GET /articles/{id}/related``: other stories, most similar first, newest first among equals."""
+
+    article_id: str
+    related: list[RelatedArticle]
+    index_version: str
+
+
 class PassageOut(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     article_id: str

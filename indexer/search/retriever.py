@@ -46,6 +46,12 @@ CLOSENESS_SCALE_DAYS = 365.0
 RECENCY_FLOOR = 0.5
 RECENCY_WEIGHT = 0.5
 
+# Related news: stories whose mean passage vectors are this close are versions of one story
+# (a repost, a near-copy), not other news; similarities equal to two decimals count as equals,
+# and among equals the newest comes first.
+RELATED_NEAR_COPY = 0.95
+RELATED_TIE_DECIMALS = 2
+
 # Re-encoding a stored passage must give (nearly) its stored vector, or the model differs.
 _PROBE_MIN_COSINE = 0.98
 
@@ -79,6 +85,7 @@ class Retriever:
         covered = covered_code[passages.lang.astype(np.int64)]  # -1 (no language recorded) is covered
         self._covered_rows: npt.NDArray[np.int64] | None = None if covered.all() else np.flatnonzero(covered)
         self._row_covered = covered
+        self._centroids: tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]] | None = None
 
     @classmethod
     def open(
@@ -161,6 +168,45 @@ class Retriever:
         self.article(article_id)
         passages = self.index.passages
         return [passages[row] for row in passages.rows_of(article_id)]
+
+    def related(self, article_id: str, k: int = 5) -> list[tuple[Article, float]]:
+        """Other stories close in content to ``article_id``, with their similarity, best first.
+
+        An article is its passages' mean vector; near-copies (``RELATED_NEAR_COPY``) are left
+        out as versions of the same story. An article in a language the model does not cover
+        has no meaningful vector: its title's words rank the others instead (BM25, best passage).
+        """
+        code = self.index.articles.code(article_id)
+        if code is None:
+            raise NotFoundError(f"no article {article_id!r}")
+        if k < 1:
+            raise InvalidQueryError("k", "must be at least 1")
+        centroids, has_vector = self._article_vectors()
+        if has_vector[code]:
+            scores = (centroids @ centroids[code]).astype(np.float64)
+            scores[~has_vector] = -np.inf
+        else:
+            bm25 = self.index.keyword.scores(self.article(article_id).title)
+            scores = np.full(len(self.index.articles), -np.inf)
+            np.maximum.at(scores, self._row_article, np.where(bm25 > 0, bm25, -np.inf))
+        scores[code] = -np.inf
+        days = self.index.articles.days().astype(np.int64)
+        kept = [c for c in np.flatnonzero(np.isfinite(scores) & (scores < RELATED_NEAR_COPY)).tolist()]
+        kept.sort(key=lambda c: (-round(float(scores[c]), RELATED_TIE_DECIMALS), -int(days[c]), c))
+        return [(self.index.articles.at(c), float(scores[c])) for c in kept[:k]]
+
+    def _article_vectors(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+        """Each article's unit mean vector over its covered passages, and whether it has one (computed once)."""
+        if self._centroids is None:
+            n = len(self.index.articles)
+            sums = np.zeros((n, self.encoder.dimension), dtype=np.float32)
+            rows = np.flatnonzero(self._row_covered)
+            np.add.at(sums, self._row_article[rows], self.index.embeddings[rows].astype(np.float32))
+            norms = np.linalg.norm(sums, axis=1)
+            has = norms > 0
+            sums[has] /= norms[has, None]
+            self._centroids = (sums, has)
+        return self._centroids
 
     def read(self, text: str, *, today: dt.date | None = None, infer_dates: bool = True) -> Query:
         """``text`` read once for search and answer: trimmed, its language, whether the model covers it,
