@@ -56,6 +56,7 @@ export function createClient(endpoint = "", { lang = null } = {}) {
       getJson("/search", { q: query, k: options.k, group: options.group, offset: options.offset, ...filters(options) }),
     ask: (question, options = {}) => getJson("/ask", { q: question, k: options.k, ...filters(options) }),
     article: (articleId) => getJson(`/articles/${encodeURIComponent(articleId)}`),
+    related: (articleId, k = 5) => getJson(`/articles/${encodeURIComponent(articleId)}/related`, { k }),
     /** The article view's address for a span of an article, carrying the query for the way back. */
     readHref(articleId, start, end, query) {
       const params = new URLSearchParams();
