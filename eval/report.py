@@ -41,7 +41,7 @@ def comparison_lines(comparisons: Sequence[Comparison]) -> list[str]:
     return lines
 
 
-CATEGORY_COLUMNS = ("hit@1", "mrr@10", "answer_acc", "n_questions")
+CATEGORY_COLUMNS = ("hit@1", "mrr@10", "answer_acc", "abstain_unanswerable", "n_questions")
 
 
 def render(evaluation: Evaluation, comparisons: Sequence[Comparison] = ()) -> str:
