@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from litestar import Controller, HttpMethod, Request, Response, get, post, route
 from litestar.params import Parameter
 
+from indexer.errors import InvalidQueryError
 from indexer.models import SearchFilters
 from service.admission import AdmissionMiddleware
 from service.compute import ComputePool
@@ -48,6 +49,13 @@ async def answer(
     return AskResponse.of(
         result, index_version=engine.version, took_ms=took_ms, reading=query.reading("hybrid"), time=query.time
     )
+
+
+async def require_boolean(request: Request[Any, Any, Any], field: str) -> None:
+    """A JSON ``true``/``false`` only: the body's lenient decoding would take 0 and 1 for booleans."""
+    raw = await request.json()
+    if isinstance(raw, dict) and field in raw and not isinstance(raw[field], bool):
+        raise InvalidQueryError(field, "must be true or false")
 
 
 class AskController(Controller):
@@ -96,6 +104,7 @@ class AskController(Controller):
             read_date(data.date_from, "date_from"), read_date(data.date_to, "date_to"), data.article_id, data.lang
         )
         today = read_date(data.now, "now")
+        await require_boolean(request, "infer_dates")
         return await answer(
             request, engine, pool, data.question, data.k, filters, today=today, infer_dates=data.infer_dates
         )

@@ -60,3 +60,9 @@ def test_a_bad_now_is_a_400_naming_it(client: TestClient[Litestar]) -> None:
     ):
         assert response.status_code == 400, response.text
         assert response.json()["field"] == "now"
+
+
+def test_infer_dates_in_the_body_must_be_a_boolean(client: TestClient[Litestar]) -> None:
+    for value in (0, 1, "false", None):
+        response = client.post("/ask", json={"question": "news of 2022", "infer_dates": value})
+        assert response.status_code == 400 and response.json()["field"] == "infer_dates", value
