@@ -55,12 +55,17 @@ def test_compare_writes_every_output(seeds_index: Path, tmp_path: Path, capsys: 
     first = document["per_question"][0]
     assert first["id"] == "q001" and len(first["retrieved"]) == 10 and "answer" in first
 
-    # Ten lines a question, fewer where a publication time the question states leaves fewer passages.
+    # Ten lines a question (dense, hybrid), fewer where a publication time the question states
+    # leaves fewer passages.
     retrieved = {r["id"]: len(r["retrieved"]) for r in document["per_question"] if r["retrieved"]}
     for mode in ("dense", "keyword", "hybrid"):
         lines = (out / f"run.{mode}.trec").read_text().splitlines()
         counts = Counter(line.split()[0] for line in lines)
         assert lines[0].split()[:2] == ["q001", "Q0"] and all(1 <= n <= 10 for n in counts.values())
+        if mode == "keyword":
+            # Keyword ranking lists only passages sharing a word with the question: often fewer than k.
+            assert len(lines) < 153 * 10 and max(counts.values()) == 10
+            continue
         untimed = [r["id"] for r in document["per_question"] if not TIME_WORDS.search(r["question"])]
         assert len(untimed) > 120 and all(counts[qid] == 10 for qid in untimed)
         if mode == "hybrid":
