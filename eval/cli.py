@@ -75,6 +75,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     add("--query-log", type=Path, default=None, metavar="FILE", help=f"the query log (default INDEX/{LOG_FILE})")
     add("--read-judgments", type=Path, default=None, metavar="QRELS", help="summarise a judgments file and exit")
+    add(
+        "--no-time-reading",
+        action="store_true",
+        help="in-process only: read no dates or 'latest' from the questions (the words are only keywords), "
+        "to measure what reading them gives",
+    )
     parser.set_defaults(handler=run_eval)
 
 
@@ -85,7 +91,7 @@ def open_backend(args: argparse.Namespace) -> Backend:
         return HttpBackend(args.url)
     from eval.backends.local import LocalBackend
 
-    return LocalBackend.open(args.index or DEFAULT_INDEX, ranker=args.answerer)
+    return LocalBackend.open(args.index or DEFAULT_INDEX, ranker=args.answerer, infer_dates=not args.no_time_reading)
 
 
 def run_path(path: Path, mode: str, *, several: bool) -> Path:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval.errors import EvalError
+from eval.metrics.time_reading import TIME_METRICS, time_reading
 from eval.runner import Evaluation
 from eval.scoring import ANSWER_METRICS, RANK_METRICS, Metrics
 from eval.significance import TEST_NAME, Comparison
@@ -40,6 +41,9 @@ def comparison_lines(comparisons: Sequence[Comparison]) -> list[str]:
     return lines
 
 
+CATEGORY_COLUMNS = ("hit@1", "mrr@10", "answer_acc", "abstain_unanswerable", "n_questions")
+
+
 def render(evaluation: Evaluation, comparisons: Sequence[Comparison] = ()) -> str:
     questions = evaluation.questions
     n_unanswerable = sum(not q.answerable for q in questions)
@@ -61,6 +65,16 @@ def render(evaluation: Evaluation, comparisons: Sequence[Comparison] = ()) -> st
         "ask (one answer per question, independent of the search mode):",
         metrics_table([("ask", first.metrics)], ANSWER_METRICS),
     ]
+    categories = [
+        (f"{mode}:{name}", metrics)
+        for mode, run in evaluation.runs.items()
+        for name, metrics in run.by_category.items()
+    ]
+    if categories:
+        lines += ["", "by question category:", metrics_table(categories, CATEGORY_COLUMNS)]
+    reading = time_reading(questions)
+    if reading["n_published"] or reading["n_date_topic"]:
+        lines += ["", "time read from the questions:", metrics_table([("time", reading)], TIME_METRICS)]
     if comparisons:
         lines += ["", *comparison_lines(comparisons)]
     return "\n".join(lines)
@@ -76,10 +90,13 @@ def payload(evaluation: Evaluation, mode: str, comparisons: Sequence[Comparison]
         "k": evaluation.k,
         "backend": evaluation.backend,
         "qrels": "pooled from retrieved hits" if evaluation.qrels_pooled else "all index passages",
+        "categories": run.by_category,
+        "time_reading": time_reading(evaluation.questions),
     }
     if len(evaluation.runs) > 1 or comparisons:
         document["compare"] = {
             "modes": {name: other.metrics for name, other in evaluation.runs.items()},
+            "categories": {name: other.by_category for name, other in evaluation.runs.items()},
             "significance": [
                 {
                     "system": c.system,

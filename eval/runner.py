@@ -19,9 +19,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ModeRun:
+    """One mode's judged questions, its metrics, and the same metrics per question category."""
+
     mode: SearchMode
     judged: list[Judged]
     metrics: Metrics
+    by_category: dict[str, Metrics]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +55,11 @@ def evaluate(backend: Backend, questions: Sequence[Question], *, modes: Sequence
     so its outcomes are shared by all modes.
     """
     texts = [q.question for q in questions]
-    rankings = {mode: backend.search(texts, k=k, mode=mode) for mode in modes}
-    asks = backend.ask(texts)
+    # Questions carry the day they are asked on, so relative time ("last year") reads the same on every run.
+    days = [q.today for q in questions]
+    now = days if any(day is not None for day in days) else None
+    rankings = {mode: backend.search(texts, k=k, mode=mode, now=now) for mode in modes}
+    asks = backend.ask(texts, now=now)
     passages = backend.passages()
     pooled = passages is None
     qrels = judge_passages(questions, passages if passages is not None else _pool(list(rankings.values())))
@@ -66,11 +72,20 @@ def evaluate(backend: Backend, questions: Sequence[Question], *, modes: Sequence
             judge(question, hits, len(qrels.get(question.id, ())), ask)
             for question, hits, ask in zip(questions, ranking, asks, strict=True)
         ]
-        runs[mode] = ModeRun(mode=mode, judged=judged, metrics=summarize(judged))
+        runs[mode] = ModeRun(mode=mode, judged=judged, metrics=summarize(judged), by_category=by_category(judged))
         log.info("mode_evaluated", extra={"mode": mode, **runs[mode].metrics})
     return Evaluation(
         backend=backend.description, questions=list(questions), k=k, runs=runs, qrels=qrels, qrels_pooled=pooled
     )
+
+
+def by_category(judged: Sequence[Judged]) -> dict[str, Metrics]:
+    """The metrics of each question category (questions without one are left out), by name."""
+    groups: dict[str, list[Judged]] = {}
+    for item in judged:
+        if item.question.category is not None:
+            groups.setdefault(item.question.category, []).append(item)
+    return {name: summarize(groups[name]) for name in sorted(groups)}
 
 
 def compare_modes(evaluation: Evaluation, *, system: SearchMode = "hybrid", metric: str = "mrr@10") -> list[Comparison]:

@@ -165,6 +165,29 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     dense_requested: str = "auto"
 
 
+class TimeReading(msgspec.Struct, frozen=True, kw_only=True):
+    """What a query says about time (``indexer.text.timeexpr.read_time``).
+
+    ``date_from``/``date_to``: the inclusive window the words name; ``filter``: whether they say
+    when the news was published (the window then restricts the search) or only hint at it (the
+    window then ranks nearer articles higher); ``recency``: the query asks for the latest news;
+    ``text``: the words the reading came from; ``spans``: where the words that were used up
+    (a filtering window, the wish for the newest) stand in the query, as (start, end) offsets.
+    All empty when the query says nothing of time.
+    """
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    filter: bool = False
+    recency: bool = False
+    text: str | None = None
+    spans: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return self.date_from is None and self.date_to is None and not self.recency
+
+
 class QueryReading(msgspec.Struct, frozen=True, kw_only=True):
     """How a query was read: its language, and whether its dense (model) score was used."""
 

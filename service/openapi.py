@@ -36,6 +36,7 @@ ERRORS: Mapping[tuple[str, str], Iterable[int]] = {
     ("/ask", "get"): (503,),
     ("/ask", "post"): (413, 415, 503),
     ("/articles/{article_id}", "get"): (404, 503),
+    ("/articles/{article_id}/related", "get"): (404, 503),
     ("/passages/{passage_id}", "get"): (404, 503),
     ("/admin/reload", "post"): (401, 403, 409, 503),
     ("/ready", "get"): (),  # its 503 has the Readiness body, documented by the handler
@@ -118,7 +119,7 @@ def _constrain_body(properties: dict[str, Schema | Reference]) -> None:
     question = properties["question"]
     assert isinstance(question, Schema)
     _text(question, MAX_QUERY_CHARS)
-    for name in ("date_from", "date_to"):
+    for name in ("date_from", "date_to", "now"):
         described = properties[name]
         description = described.description if isinstance(described, Schema) else None
         properties[name] = Schema(one_of=[_date_schema(None), Schema(type=OpenAPIType.NULL)], description=description)
@@ -153,7 +154,7 @@ def _constrain_text(operation: Operation) -> None:
             continue
         if parameter.name == "q":
             _text(parameter.schema, MAX_QUERY_CHARS)
-        elif parameter.name in ("date_from", "date_to") and parameter.param_in == "query":
+        elif parameter.name in ("date_from", "date_to", "now") and parameter.param_in == "query":
             # The handlers also read dates as people write them (17 июля 2025, 05.10.2020), but an
             # OpenAPI schema cannot say "a real calendar day" for those forms: the document promises
             # the ISO day, which every client can send and the service always accepts.

@@ -278,6 +278,20 @@ def _top_ids(article_ids: Iterable[str]) -> list[str]:
     return ids
 
 
+def inferred_record(query: Query) -> dict[str, object] | None:
+    """What the query's own words said about time (the window, whether it filtered, 'latest'); None if nothing."""
+    time_read = query.time
+    if time_read.is_empty:
+        return None
+    return {
+        "date_from": None if time_read.date_from is None else time_read.date_from.isoformat(),
+        "date_to": None if time_read.date_to is None else time_read.date_to.isoformat(),
+        "filter": time_read.filter,
+        "recency": time_read.recency,
+        "text": time_read.text,
+    }
+
+
 def record_search(
     state: Any,
     query: Query,
@@ -296,7 +310,8 @@ def record_search(
     text, hashed = query_log.text(query.text)
     row = LoggedQuery(
         id=new_query_id(), ts=time.time(), endpoint="search", query=text, hashed=hashed, lang=query.lang, mode=mode,
-        filters=filters_record(filters), inferred=inferred, top_ids=_top_ids(r.article_id for r in results), hits=total,
+        filters=filters_record(filters), inferred=inferred or inferred_record(query),
+        top_ids=_top_ids(r.article_id for r in results), hits=total,
         latency_ms=took_ms,
     )  # fmt: skip
     return row.id if query_log.submit(row) else None
@@ -327,7 +342,8 @@ def record_ask(
         ids = [result.answer.article_id, *(i for i in ids if i != result.answer.article_id)][:TOP_IDS]
     row = LoggedQuery(
         id=new_query_id(), ts=time.time(), endpoint="ask", query=text, hashed=hashed, lang=query.lang, mode="hybrid",
-        filters=filters_record(filters), inferred=inferred, top_ids=ids, hits=len(result.citations),
+        filters=filters_record(filters), inferred=inferred or inferred_record(query), top_ids=ids,
+        hits=len(result.citations),
         answered=not result.abstained, reason=result.reason, reason_kind=kind, latency_ms=took_ms,
     )  # fmt: skip
     return row.id if query_log.submit(row) else None

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from indexer.models import SEARCH_MODES, Answer, Article, AskResult, Hit, Passage, QueryReading, SearchMode
+from indexer.models import SEARCH_MODES, Answer, Article, AskResult, Hit, Passage, QueryReading, SearchMode, TimeReading
 from indexer.search.grouping import GROUP_DEPTH, ArticleGroup, Facets
 from indexer.search.snippets import Snippet, make_snippet
 
@@ -48,6 +48,8 @@ class AskRequest(msgspec.Struct, frozen=True, kw_only=True):
     date_to: Annotated[str | None, msgspec.Meta(description=f"latest article date (inclusive): {DATE_HELP}")] = None
     article_id: Annotated[list[str] | None, msgspec.Meta(description="only these articles")] = None
     lang: Annotated[Lang | None, msgspec.Meta(description="only passages in this language")] = None
+    now: Annotated[str | None, msgspec.Meta(description="the day relative expressions are read against, ISO")] = None
+    infer_dates: bool = True
 
 
 class Scores(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,6 +94,34 @@ class HitOut(msgspec.Struct, frozen=True, kw_only=True):
             lang=passage.lang,
         )
 
+
+class Interpreted(msgspec.Struct, frozen=True, kw_only=True):
+    """What the query says about time: the publication window it states or hints at, and "latest".
+
+    ``filter`` true: results were restricted to the window (with any dates the request set,
+    never wider); false with dates: articles nearer the window rank higher. ``text`` quotes the
+    words it was read from. All null/false when the query says nothing of time, or with
+    ``infer_dates=false``.
+    """
+
+    date_from: str | None
+    date_to: str | None
+    recency: bool
+    text: str | None
+    filter: bool
+
+    @classmethod
+    def of(cls, time: TimeReading) -> Interpreted:
+        return cls(
+            date_from=time.date_from.isoformat() if time.date_from else None,
+            date_to=time.date_to.isoformat() if time.date_to else None,
+            recency=time.recency,
+            text=time.text,
+            filter=time.filter,
+        )
+
+
+NO_TIME = Interpreted(date_from=None, date_to=None, recency=False, text=None, filter=False)
 
 LANG_DOC = "the language the query was read as: ru, en, zh or other"
 ASKS_DOC = "whether the query asks something (a question or statement) rather than naming a topic"
@@ -231,6 +261,7 @@ class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
     facets: FacetsOut = msgspec.field(default_factory=lambda: FacetsOut(year=[], lang=[]))
     asks_question: Annotated[bool, msgspec.Meta(description=ASKS_DOC)] = False
     query_id: Annotated[str | None, msgspec.Meta(description=QUERY_ID_DOC)] = None
+    interpreted: Interpreted = NO_TIME
 
 
 class AnswerOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -263,6 +294,7 @@ class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
     # Why the answerer abstained, in plain words; null when it answered.
     reason: str | None = None
     query_id: Annotated[str | None, msgspec.Meta(description=QUERY_ID_DOC)] = None
+    interpreted: Interpreted = NO_TIME
 
     @classmethod
     def of(
@@ -273,8 +305,10 @@ class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
         took_ms: float,
         reading: QueryReading,
         query_id: str | None = None,
+        time: TimeReading | None = None,
     ) -> AskResponse:
         return cls(
+            interpreted=NO_TIME if time is None else Interpreted.of(time),
             query_lang=reading.lang,
             dense_used=reading.dense,
             question=result.question,
@@ -320,6 +354,37 @@ class ArticleOut(msgspec.Struct, frozen=True, kw_only=True):
             lang=article.lang,
             date_source=article.date_source,
         )
+
+
+class RelatedArticle(msgspec.Struct, frozen=True, kw_only=True):
+    """Another story close in content: its cosine to the article (mean passage vectors; BM25 of the
+    title for a language the model does not cover)."""
+
+    article_id: str
+    title: str
+    date: str | None
+    lang: str | None
+    url: str | None
+    similarity: float
+
+    @classmethod
+    def of(cls, article: Article, similarity: float) -> RelatedArticle:
+        return cls(
+            article_id=article.id,
+            title=article.title,
+            date=article.date,
+            lang=article.lang,
+            url=article.url,
+            similarity=round(similarity, 4),
+        )
+
+
+class RelatedResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """``GET /articles/{id}/related``: other stories, most similar first, newest first among equals."""
+
+    article_id: str
+    related: list[RelatedArticle]
+    index_version: str
 
 
 class PassageOut(msgspec.Struct, frozen=True, kw_only=True):

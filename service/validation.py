@@ -102,3 +102,7 @@ async def check_encoding(request: Request[Any, Any, Any], *, body: bool = False)
             (await request.body()).decode("utf-8")
         except UnicodeDecodeError:
             raise MalformedRequestError("the request body is not valid UTF-8") from None
+
+
+NOW_HELP = "the day relative expressions (last year, в прошлом году) are read against, ISO; default today"
+INFER_HELP = "read publication dates and 'latest' from the query text (false: the words are only keywords)"

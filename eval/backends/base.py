@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -14,11 +15,13 @@ class Backend(Protocol):
 
     description: str
 
-    def search(self, queries: Sequence[str], *, k: int, mode: SearchMode) -> list[list[Retrieved]]:
-        """The top ``k`` passages per query, best first."""
+    def search(
+        self, queries: Sequence[str], *, k: int, mode: SearchMode, now: Sequence[dt.date | None] | None = None
+    ) -> list[list[Retrieved]]:
+        """The top ``k`` passages per query, best first; ``now``: the day each query is asked on (None: today)."""
         ...
 
-    def ask(self, queries: Sequence[str]) -> list[AskOutcome]:
+    def ask(self, queries: Sequence[str], *, now: Sequence[dt.date | None] | None = None) -> list[AskOutcome]:
         """One answer (or abstention) per query, with the system's own answering settings."""
         ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,8 +28,16 @@ def retrieved(hit: Hit) -> Retrieved:
 class LocalBackend:
     """Searches and answers in this process; give it a ``CachingEncoder`` so each text is embedded once."""
 
-    def __init__(self, retriever: Retriever, answerer: Answerer | None = None, *, label: str | None = None) -> None:
+    def __init__(
+        self,
+        retriever: Retriever,
+        answerer: Answerer | None = None,
+        *,
+        label: str | None = None,
+        infer_dates: bool = True,
+    ) -> None:
         self.retriever = retriever
+        self.infer_dates = infer_dates
         self.answerer = answerer or Answerer(retriever)
         manifest = retriever.index.manifest
         chunking = manifest.chunking
@@ -46,6 +55,7 @@ class LocalBackend:
         encoder: Encoder | None = None,
         fusion: FusionConfig | None = None,
         ranker: Ranker | None = None,
+        infer_dates: bool = True,
     ) -> LocalBackend:
         """Load ``index_dir`` with the model its manifest names (or ``encoder``), memoising embeddings.
 
@@ -58,21 +68,29 @@ class LocalBackend:
         )
         retriever = Retriever(index, CachingEncoder(model), fusion=fusion)
         answerer = Answerer(retriever, ranker=ranker) if ranker is not None else None
-        return cls(retriever, answerer, label=str(index_dir))
+        return cls(retriever, answerer, label=str(index_dir), infer_dates=infer_dates)
 
-    def _read(self, queries: Sequence[str]) -> list[Query]:
-        """Each query read once, its vector from one batched model call."""
-        vectors = self.retriever.encode_queries(list(queries))
-        return [self.retriever.read(text).with_vector(vector) for text, vector in zip(queries, vectors, strict=True)]
+    def _read(self, queries: Sequence[str], now: Sequence[dt.date | None] | None) -> list[Query]:
+        """Each query read once (against its day), its vector from one batched model call."""
+        days = now if now is not None else [None] * len(queries)
+        read = [
+            self.retriever.read(text, today=day, infer_dates=self.infer_dates)
+            for text, day in zip(queries, days, strict=True)
+        ]
+        vectors = self.retriever.encode_queries([query.search_text for query in read])
+        return [query.with_vector(vector) for query, vector in zip(read, vectors, strict=True)]
 
-    def search(self, queries: Sequence[str], *, k: int, mode: SearchMode) -> list[list[Retrieved]]:
+    def search(
+        self, queries: Sequence[str], *, k: int, mode: SearchMode, now: Sequence[dt.date | None] | None = None
+    ) -> list[list[Retrieved]]:
         return [
-            [retrieved(hit) for hit in self.retriever.search(query, k=k, mode=mode)] for query in self._read(queries)
+            [retrieved(hit) for hit in self.retriever.search(query, k=k, mode=mode)]
+            for query in self._read(queries, now)
         ]
 
-    def ask(self, queries: Sequence[str]) -> list[AskOutcome]:
+    def ask(self, queries: Sequence[str], *, now: Sequence[dt.date | None] | None = None) -> list[AskOutcome]:
         outcomes = []
-        for query in self._read(queries):
+        for query in self._read(queries, now):
             result = self.answerer.ask(query)
             answer = result.answer
             outcomes.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import httpx
@@ -64,10 +65,15 @@ class HttpBackend:
             raise EvalError(f"{self.url}{path} answered {response.status_code} ({_error_detail(response)})")
         return response.content
 
-    def search(self, queries: Sequence[str], *, k: int, mode: SearchMode) -> list[list[Retrieved]]:
+    def search(
+        self, queries: Sequence[str], *, k: int, mode: SearchMode, now: Sequence[dt.date | None] | None = None
+    ) -> list[list[Retrieved]]:
         results = []
-        for query in queries:
-            body = self._get("/search", {"q": query, "k": k, "mode": mode})
+        for query, day in zip(queries, now if now is not None else [None] * len(queries), strict=True):
+            params: dict[str, str | int] = {"q": query, "k": k, "mode": mode}
+            if day is not None:
+                params["now"] = day.isoformat()
+            body = self._get("/search", params)
             try:
                 hits = msgspec.json.decode(body, type=_SearchResponse).hits
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -86,10 +92,13 @@ class HttpBackend:
             )
         return results
 
-    def ask(self, queries: Sequence[str]) -> list[AskOutcome]:
+    def ask(self, queries: Sequence[str], *, now: Sequence[dt.date | None] | None = None) -> list[AskOutcome]:
         outcomes = []
-        for query in queries:
-            body = self._get("/ask", {"q": query})
+        for query, day in zip(queries, now if now is not None else [None] * len(queries), strict=True):
+            params: dict[str, str | int] = {"q": query}
+            if day is not None:
+                params["now"] = day.isoformat()
+            body = self._get("/ask", params)
             try:
                 reply = msgspec.json.decode(body, type=_AskResponse)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:

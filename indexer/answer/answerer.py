@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import math
@@ -208,6 +209,8 @@ class Answerer:
     ) -> tuple[Candidate | None, str | None, float]:
         """The rules answerer's sentence (or None and why not) and its evidence score."""
         ranked = sorted(candidates, key=lambda c: (-c.score, c.hit.rank, c.start))
+        if query.time.recency:
+            ranked = newest_first(ranked, self.check_depth)
         confidence = self.confidence(query, hits, candidates)
         best, reason = self.choose(query.text, hits, ranked)
         if best is not None and confidence < self.min_confidence:
@@ -570,3 +573,16 @@ class Answerer:
 def _packaged_model() -> LearnedModel:
     """The shipped model, read once per process: every answerer shares it."""
     return load_model()
+
+
+def newest_first(ranked: list[Candidate], depth: int) -> list[Candidate]:
+    """The best ``depth`` candidates reordered newest article first (undated last), the rest after.
+
+    For "the latest news about ...": the answer comes from the newest article whose sentence
+    passes the evidence check, not from an older one that scores a little higher.
+    """
+    head = sorted(
+        ranked[:depth],
+        key=lambda c: -(dt.date.fromisoformat(c.hit.passage.date).toordinal() if c.hit.passage.date else 0),
+    )
+    return head + ranked[depth:]

@@ -12,7 +12,7 @@ import msgspec
 
 from indexer.commands.options import DEFAULT_INDEX, positive_int
 from indexer.commands.search import hit_record
-from indexer.models import SEARCH_MODES, AskResult, QueryReading, SearchFilters
+from indexer.models import SEARCH_MODES, AskResult, QueryReading, SearchFilters, TimeReading
 from indexer.text.dates import parse_date
 
 DATE_FORMS = "ISO (2020-10-05) or as written (17 июля 2025, 05.10.2020, June 1, 2023)"
@@ -38,11 +38,35 @@ def register_ask(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index directory (default index)")
     parser.add_argument("--date-from", type=date_option, help=f"earliest article date, inclusive: {DATE_FORMS}")
     parser.add_argument("--date-to", type=date_option, help=f"latest article date, inclusive: {DATE_FORMS}")
+    parser.add_argument(
+        "--now", type=date_option, help="the day 'last year' and 'this spring' are read against (default today)"
+    )
+    parser.add_argument(
+        "--no-time-reading", action="store_true", help="read no dates or 'latest' from the question's words"
+    )
     parser.add_argument("--json", action="store_true", help="print the record GET /ask returns")
     parser.set_defaults(handler=run_ask)
 
 
-def ask_record(result: AskResult, *, index_version: str, took_ms: float, reading: QueryReading) -> dict[str, object]:
+def interpreted_record(time: TimeReading) -> dict[str, object]:
+    """What the question said about time, as ``/search`` and ``/ask`` report it."""
+    return {
+        "date_from": time.date_from.isoformat() if time.date_from else None,
+        "date_to": time.date_to.isoformat() if time.date_to else None,
+        "recency": time.recency,
+        "text": time.text,
+        "filter": time.filter,
+    }
+
+
+def ask_record(
+    result: AskResult,
+    *,
+    index_version: str,
+    took_ms: float,
+    reading: QueryReading,
+    time: TimeReading | None = None,
+) -> dict[str, object]:
     """The answer as the HTTP ``/ask`` returns it: the answer's url is its cited passage's."""
     answer = None if result.answer is None else msgspec.to_builtins(result.answer) | {"url": answer_url(result)}
     return {
@@ -55,6 +79,7 @@ def ask_record(result: AskResult, *, index_version: str, took_ms: float, reading
         "query_lang": reading.lang,
         "dense_used": reading.dense,
         "reason": result.reason,
+        "interpreted": interpreted_record(time or TimeReading()),
     }
 
 
@@ -64,7 +89,7 @@ def run_ask(args: argparse.Namespace) -> int:
 
     retriever = Retriever.open(args.index)
     started = time.perf_counter()
-    query = retriever.read(args.question)
+    query = retriever.read(args.question, today=args.now, infer_dates=not args.no_time_reading)
     filters = None
     if args.date_from is not None or args.date_to is not None:
         filters = SearchFilters(date_from=args.date_from, date_to=args.date_to)
@@ -72,7 +97,7 @@ def run_ask(args: argparse.Namespace) -> int:
     took_ms = round((time.perf_counter() - started) * 1000, 2)
     reading = query.reading(args.mode)
     if args.json:
-        record = ask_record(result, index_version=retriever.version, took_ms=took_ms, reading=reading)
+        record = ask_record(result, index_version=retriever.version, took_ms=took_ms, reading=reading, time=query.time)
         print(json.dumps(record, ensure_ascii=False, indent=2))
         return 0
     if args.mode != "keyword" and not reading.dense:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from indexer.models import (
     Passage,
     SearchFilters,
     SearchMode,
+    TimeReading,
 )
 from indexer.search.fusion import FusionConfig, fuse
 from indexer.search.query import Query
@@ -30,8 +32,26 @@ from indexer.store.loaded import LoadedIndex
 from indexer.store.reader import load_index
 from indexer.store.tables import NO_DAY
 from indexer.text.language import detect_language, load_detector
+from indexer.text.timeexpr import read_time
 
 log = logging.getLogger(__name__)
+
+# Time in the query (docs/how-it-works.md, "Time in the question"): both boosts are shares of
+# the best candidate's score, so they never outweigh relevance by more than that share.
+# A window the query only hints at ("summer school 2023"): up to 15 % for an article inside
+# it, fading with each year outside.
+CLOSENESS_WEIGHT = 0.15
+CLOSENESS_SCALE_DAYS = 365.0
+# "latest": candidates scoring at least half the best are re-ranked by date, the newest
+# gaining up to 50 % of the best score and the oldest nothing.
+RECENCY_FLOOR = 0.5
+RECENCY_WEIGHT = 0.5
+
+# Related news: stories whose mean passage vectors are this close are versions of one story
+# (a repost, a near-copy), not other news; similarities equal to two decimals count as equals,
+# and among equals the newest comes first.
+RELATED_NEAR_COPY = 0.95
+RELATED_TIE_DECIMALS = 2
 
 # Re-encoding a stored passage must give (nearly) its stored vector, or the model differs.
 _PROBE_MIN_COSINE = 0.98
@@ -68,6 +88,7 @@ class Retriever:
         covered = covered_code[passages.lang.astype(np.int64)]  # -1 (no language recorded) is covered
         self._covered_rows: npt.NDArray[np.int64] | None = None if covered.all() else np.flatnonzero(covered)
         self._row_covered = covered
+        self._centroids: tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]] | None = None
 
     @classmethod
     def open(
@@ -151,8 +172,49 @@ class Retriever:
         passages = self.index.passages
         return [passages[row] for row in passages.rows_of(article_id)]
 
-    def read(self, text: str) -> Query:
-        """``text`` read once for search and answer: trimmed, its language, whether the model covers it.
+    def related(self, article_id: str, k: int = 5) -> list[tuple[Article, float]]:
+        """Other stories close in content to ``article_id``, with their similarity, best first.
+
+        An article is its passages' mean vector; near-copies (``RELATED_NEAR_COPY``) are left
+        out as versions of the same story. An article in a language the model does not cover
+        has no meaningful vector: its title's words rank the others instead (BM25, best passage).
+        """
+        code = self.index.articles.code(article_id)
+        if code is None:
+            raise NotFoundError(f"no article {article_id!r}")
+        if k < 1:
+            raise InvalidQueryError("k", "must be at least 1")
+        centroids, has_vector = self._article_vectors()
+        if has_vector[code]:
+            scores = (centroids @ centroids[code]).astype(np.float64)
+            scores[~has_vector] = -np.inf
+        else:
+            bm25 = self.index.keyword.scores(self.article(article_id).title)
+            scores = np.full(len(self.index.articles), -np.inf)
+            np.maximum.at(scores, self._row_article, np.where(bm25 > 0, bm25, -np.inf))
+        scores[code] = -np.inf
+        days = self.index.articles.days().astype(np.int64)
+        kept = [c for c in np.flatnonzero(np.isfinite(scores) & (scores < RELATED_NEAR_COPY)).tolist()]
+        kept.sort(key=lambda c: (-round(float(scores[c]), RELATED_TIE_DECIMALS), -int(days[c]), c))
+        return [(self.index.articles.at(c), float(scores[c])) for c in kept[:k]]
+
+    def _article_vectors(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+        """Each article's unit mean vector over its covered passages, and whether it has one (computed once)."""
+        if self._centroids is None:
+            n = len(self.index.articles)
+            sums = np.zeros((n, self.encoder.dimension), dtype=np.float32)
+            rows = np.flatnonzero(self._row_covered)
+            np.add.at(sums, self._row_article[rows], self.index.embeddings[rows].astype(np.float32))
+            norms = np.linalg.norm(sums, axis=1)
+            has = norms > 0
+            sums[has] /= norms[has, None]
+            self._centroids = (sums, has)
+        return self._centroids
+
+    def read(self, text: str, *, today: dt.date | None = None, infer_dates: bool = True) -> Query:
+        """``text`` read once for search and answer: trimmed, its language, whether the model covers it,
+        and what it says about time against ``today`` (the system clock's day if not given;
+        nothing with ``infer_dates`` off).
 
         The record has no vector yet: the caller encodes it (the service batches queries across
         requests) or leaves that to ``encoded``, and a query the model does not cover needs none.
@@ -161,7 +223,8 @@ class Retriever:
         if not text:
             raise InvalidQueryError("query", "must not be empty")
         lang = detect_language(text)
-        return Query(text=text, lang=lang, covered=self._covers_query(text, lang))
+        time = read_time(text, today or dt.date.today()) if infer_dates else TimeReading()
+        return Query(text=text, lang=lang, covered=self._covers_query(text, lang), time=time)
 
     def _covers_query(self, text: str, lang: str) -> bool:
         # A query outside the model's languages is ranked by keywords alone; one without any
@@ -176,7 +239,7 @@ class Retriever:
         """The vector ``query`` carries, else its text encoded now."""
         if query.vector is not None:
             return query.vector
-        vector: Vectors = self.encoder.encode([query.text])[0]
+        vector: Vectors = self.encoder.encode([query.search_text])[0]
         return vector
 
     def covers(self, passage: Passage) -> bool:
@@ -235,7 +298,7 @@ class Retriever:
             raise InvalidQueryError("k", "must be at least 1")
         if mode not in SEARCH_MODES:
             raise InvalidQueryError("mode", f"must be one of {', '.join(SEARCH_MODES)}")
-        allowed = self._allowed_rows(filters)
+        allowed = self._allowed_rows(query.filters(filters))
         if allowed is not None and len(allowed) == 0:
             return []
         depth = max(self.fusion.depth, k)
@@ -248,20 +311,56 @@ class Retriever:
             vector = self.vector(query)
             dense_rows = self._dense_rows(vector, depth, self._dense_allowed(allowed))
         if mode in ("keyword", "hybrid"):
-            bm25 = self.index.keyword.scores(query.text)
+            bm25 = self.index.keyword.scores(query.search_text)
             keyword = self._keyword(bm25, depth, allowed)
         if mode == "dense":
             fused = dict(zip(dense_rows, self._dense_scores(dense_rows, vector).tolist()))
             components = {row: ComponentScores(dense=s) for row, s in fused.items()}
         elif mode == "keyword":
             fused, components = keyword, {row: ComponentScores(keyword=s) for row, s in keyword.items()}
-        else:
+        elif allowed is None:
             fused, components = self._hybrid(vector, bm25, dense_rows, keyword)
+        else:
+            # Fused scores are min-max normalised over the candidates. Normalised over a window's
+            # few passages alone, small differences would stretch to the whole scale and reorder
+            # them; normalised over the unfiltered candidates too, a filter only hides passages:
+            # the window's order is the unfiltered order.
+            reference = self._dense_rows(vector, depth, self._dense_allowed(None))
+            wide = self._keyword(bm25, depth, None)
+            fused, components = self._hybrid(vector, bm25, sorted(set(dense_rows) | set(reference)), keyword | wide)
+            inside = set(allowed.tolist())
+            fused = {row: score for row, score in fused.items() if row in inside}
+        fused = self._timed(fused, query.time)
         ranked = sorted(fused, key=lambda row: (-fused[row], row))[:k]
         return [
             Hit(rank=rank, score=float(fused[row]), scores=components[row], passage=self.index.passages[row])
             for rank, row in enumerate(ranked, start=1)
         ]
+
+    def _timed(self, fused: dict[int, float], time: TimeReading) -> dict[int, float]:
+        """``fused`` with the bounded boosts for a hinted window and for "latest" (see the constants)."""
+        if not fused or time.is_empty or (time.filter and not time.recency):
+            return fused
+        rows = np.fromiter(fused, dtype=np.int64, count=len(fused))
+        scores = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
+        top = float(scores.max())
+        if top <= 0:
+            return fused
+        days = self._row_day[rows].astype(np.int64)
+        dated = days != NO_DAY
+        boost = np.zeros(len(rows), dtype=np.float64)
+        if not time.filter and (time.date_from is not None or time.date_to is not None):
+            low = time.date_from.toordinal() if time.date_from else -(10**9)
+            high = time.date_to.toordinal() if time.date_to else 10**9
+            gap = np.maximum(0, np.maximum(low - days, days - high))
+            boost += np.where(dated, CLOSENESS_WEIGHT * top * np.exp(-gap / CLOSENESS_SCALE_DAYS), 0.0)
+        if time.recency:
+            eligible = dated & (scores >= RECENCY_FLOOR * top)
+            if eligible.any():
+                oldest, newest = int(days[eligible].min()), int(days[eligible].max())
+                span = max(newest - oldest, 1)
+                boost += np.where(eligible, RECENCY_WEIGHT * top * (days - oldest) / span, 0.0)
+        return {int(row): float(score + extra) for row, score, extra in zip(rows, scores, boost)}
 
     def _allowed_rows(self, filters: SearchFilters | None) -> npt.NDArray[np.int64] | None:
         if filters is None or filters.is_empty:

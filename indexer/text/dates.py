@@ -79,6 +79,11 @@ def _matches(text: str) -> list[tuple[int, int, dt.date]]:
     return sorted(found, key=lambda item: (item[0], -item[1]))
 
 
+def find_dates(text: str) -> list[tuple[int, int, dt.date]]:
+    """Every calendar date written in ``text`` as ``(start, end, date)``, in reading order."""
+    return _matches(text)
+
+
 def _candidates(text: str) -> list[tuple[int, dt.date]]:
     """Every date written in ``text``, with where it starts."""
     return [(start, date) for start, _, date in _matches(text)]

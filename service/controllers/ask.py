@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Annotated, Any
 
 from litestar import Controller, HttpMethod, Request, Response, get, post, route
 from litestar.params import Parameter
 
+from indexer.errors import InvalidQueryError
 from indexer.models import SearchFilters
 from service.admission import AdmissionMiddleware
 from service.compute import ComputePool
@@ -16,7 +18,7 @@ from service.errors import UnsupportedMediaError
 from service.querylog import record_ask
 from service.schemas import DATE_HELP, MAX_K, MAX_QUERY_CHARS, AskRequest, AskResponse, Lang
 from service.state import Engine
-from service.validation import check_encoding, read_date, search_filters
+from service.validation import INFER_HELP, NOW_HELP, check_encoding, read_date, search_filters
 
 
 async def require_json(request: Request[Any, Any, Any]) -> None:
@@ -29,17 +31,38 @@ async def require_json(request: Request[Any, Any, Any]) -> None:
 
 
 async def answer(
-    request: Request[Any, Any, Any], engine: Engine, pool: ComputePool, raw: str, k: int, filters: SearchFilters | None
+    request: Request[Any, Any, Any],
+    engine: Engine,
+    pool: ComputePool,
+    raw: str,
+    k: int,
+    filters: SearchFilters | None,
+    *,
+    today: dt.date | None = None,
+    infer_dates: bool = True,
 ) -> AskResponse:
     started = time.perf_counter()
-    query = request_query(request, engine, raw, "question" if request.method == "POST" else "q")
+    field = "question" if request.method == "POST" else "q"
+    query = request_query(request, engine, raw, field, today=today, infer_dates=infer_dates)
     query = await encode_if_used(engine, query, "hybrid")
     result = await pool.run(engine.answerer.ask, query, k=k, filters=filters)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
     query_id = record_ask(request.app.state, query, filters, result, took_ms)
     return AskResponse.of(
-        result, index_version=engine.version, took_ms=took_ms, reading=query.reading("hybrid"), query_id=query_id
+        result,
+        index_version=engine.version,
+        took_ms=took_ms,
+        reading=query.reading("hybrid"),
+        query_id=query_id,
+        time=query.time,
     )
+
+
+async def require_boolean(request: Request[Any, Any, Any], field: str) -> None:
+    """A JSON ``true``/``false`` only: the body's lenient decoding would take 0 and 1 for booleans."""
+    raw = await request.json()
+    if isinstance(raw, dict) and field in raw and not isinstance(raw[field], bool):
+        raise InvalidQueryError(field, "must be true or false")
 
 
 class AskController(Controller):
@@ -68,9 +91,12 @@ class AskController(Controller):
         date_to: Annotated[str | None, Parameter(description=f"latest article date (inclusive): {DATE_HELP}")] = None,
         lang: Annotated[Lang | None, Parameter(description="only passages in this language")] = None,
         article_id: Annotated[list[str] | None, Parameter(description="only these articles (repeatable)")] = None,
+        now: Annotated[str | None, Parameter(description=NOW_HELP)] = None,
+        infer_dates: Annotated[bool, Parameter(description=INFER_HELP)] = True,
     ) -> AskResponse:
         filters = search_filters(read_date(date_from, "date_from"), read_date(date_to, "date_to"), article_id, lang)
-        return await answer(request, engine, pool, q, k, filters)
+        today = read_date(now, "now")
+        return await answer(request, engine, pool, q, k, filters, today=today, infer_dates=infer_dates)
 
     @post(
         summary="Answer a question (JSON body)",
@@ -84,4 +110,8 @@ class AskController(Controller):
         filters = search_filters(
             read_date(data.date_from, "date_from"), read_date(data.date_to, "date_to"), data.article_id, data.lang
         )
-        return await answer(request, engine, pool, data.question, data.k, filters)
+        today = read_date(data.now, "now")
+        await require_boolean(request, "infer_dates")
+        return await answer(
+            request, engine, pool, data.question, data.k, filters, today=today, infer_dates=data.infer_dates
+        )

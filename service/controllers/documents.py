@@ -1,12 +1,17 @@
-"""``GET /articles/{id}`` and ``GET /passages/{id}``: the texts that citations point into."""
+"""``GET /articles/{id}``, its related stories, and ``GET /passages/{id}``: the texts that citations point into."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get
+from litestar.params import Parameter
 
 from service.compute import ComputePool
-from service.schemas import ArticleOut, PassageOut
+from service.schemas import ArticleOut, PassageOut, RelatedArticle, RelatedResponse
 from service.state import Engine
+
+MAX_RELATED = 20
 
 
 class DocumentController(Controller):
@@ -18,6 +23,21 @@ class DocumentController(Controller):
         # A scan over every passage: cheap per call, but not event-loop work on a big archive.
         passages = await pool.run(engine.retriever.article_passages, article_id)
         return ArticleOut.of(article, passages, index_version=engine.version)
+
+    @get("/articles/{article_id:str}/related", summary="Other stories close in content to an article")
+    async def related(
+        self,
+        article_id: str,
+        engine: Engine,
+        pool: ComputePool,
+        k: Annotated[int, Parameter(ge=1, le=MAX_RELATED, description="number of stories")] = 5,
+    ) -> RelatedResponse:
+        found = await pool.run(engine.retriever.related, article_id, k)
+        return RelatedResponse(
+            article_id=article_id,
+            related=[RelatedArticle.of(article, score) for article, score in found],
+            index_version=engine.version,
+        )
 
     @get("/passages/{passage_id:str}", summary="One passage (its id contains '#', sent as %23)", sync_to_thread=False)
     def passage(self, passage_id: str, engine: Engine) -> PassageOut:

@@ -27,11 +27,12 @@ from service.schemas import (
     FacetsOut,
     Group,
     HitOut,
+    Interpreted,
     Lang,
     SearchResponse,
 )
 from service.state import Engine
-from service.validation import read_date, search_filters
+from service.validation import INFER_HELP, NOW_HELP, read_date, search_filters
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +120,12 @@ class SearchController(Controller):
         date_to: Annotated[str | None, Parameter(description=f"latest article date (inclusive): {DATE_HELP}")] = None,
         lang: Annotated[Lang | None, Parameter(description="only passages in this language")] = None,
         article_id: Annotated[list[str] | None, Parameter(description="only these articles (repeatable)")] = None,
+        now: Annotated[str | None, Parameter(description=NOW_HELP)] = None,
+        infer_dates: Annotated[bool, Parameter(description=INFER_HELP)] = True,
     ) -> SearchResponse:
         started = time.perf_counter()
-        query = request_query(request, engine, q, "q")
+        today = read_date(now, "now")
+        query = request_query(request, engine, q, "q", today=today, infer_dates=infer_dates)
         filters = search_filters(read_date(date_from, "date_from"), read_date(date_to, "date_to"), article_id, lang)
         query = await encode_if_used(engine, query, mode)
         page = await pool.run(_page, engine, query, k, offset, mode, group, filters)
@@ -145,4 +149,5 @@ class SearchController(Controller):
             query_id=record_search(
                 request.app.state, query, mode, filters, page.hits or page.results, page.total, took_ms
             ),
+            interpreted=Interpreted.of(query.time),
         )

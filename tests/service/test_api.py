@@ -22,6 +22,7 @@ def test_search_returns_ranked_hits_with_exact_spans(client: TestClient[Litestar
     assert set(body) == {
         "query", "mode", "k", "index_version", "took_ms", "hits", "query_lang", "dense_used",
         "group", "offset", "total", "next_offset", "results", "facets", "asks_question", "query_id",
+        "interpreted",
     }  # fmt: skip
     assert (body["group"], body["offset"], body["results"], body["asks_question"]) == ("passage", 0, [], False)
     assert (body["query_lang"], body["dense_used"]) == ("en", True)
@@ -80,7 +81,7 @@ def test_ask_get_and_post_answer_with_an_exact_citation(client: TestClient[Lites
         body = response.json()
         assert set(body) == {
             "question", "answer", "abstained", "citations", "index_version", "took_ms",
-            "query_lang", "dense_used", "reason", "query_id",
+            "query_lang", "dense_used", "reason", "query_id", "interpreted",
         }  # fmt: skip
         assert body["question"] == question and body["abstained"] is False and body["reason"] is None
         answer = body["answer"]

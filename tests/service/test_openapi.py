@@ -40,3 +40,15 @@ def test_an_operation_missing_from_the_table_is_caught_when_the_app_is_built() -
 
     with pytest.raises(KeyError, match="/new-endpoint"):
         make_exact(Litestar(route_handlers=[new_endpoint]).openapi_schema)
+
+
+def test_the_schema_documents_interpreted_and_now(client: TestClient[Litestar]) -> None:
+    spec = client.get("/schema/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    interpreted = schemas["Interpreted"]["properties"]
+    assert set(interpreted) == {"date_from", "date_to", "recency", "text", "filter"}
+    for name in ("SearchResponse", "AskResponse"):
+        assert "interpreted" in schemas[name]["properties"], name
+    for path in ("/search", "/ask"):
+        params = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
+        assert params["now"]["schema"]["format"] == "date" and params["infer_dates"]["schema"]["type"] == "boolean"

@@ -150,3 +150,16 @@ def test_old_rows_are_pruned(tmp_path: Path) -> None:
 def test_a_read_only_log_is_never_created(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.Error):
         store.open_readonly(tmp_path / "absent.db").execute("SELECT 1 FROM queries")
+
+
+def test_a_window_read_from_the_words_is_logged_as_inferred(make_client: ClientFactory, tiny_index: Path) -> None:
+    client = make_client()
+    timed = client.get("/search", params={"q": "news about the office in Shanghai published in 2023"})
+    plain = client.get("/ask", params={"q": "When did the office in Shanghai open?"})
+    assert timed.json()["interpreted"]["date_from"] == "2023-01-01"
+    _flush(client)
+    rows = {row.id: row for row in _rows(tiny_index / store.LOG_FILE)}
+    inferred = rows[timed.json()["query_id"]].inferred
+    assert inferred is not None and (inferred["date_from"], inferred["date_to"]) == ("2023-01-01", "2023-12-31")
+    assert inferred["text"] and rows[timed.json()["query_id"]].filters is None
+    assert rows[plain.json()["query_id"]].inferred is None

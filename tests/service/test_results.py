@@ -177,13 +177,28 @@ def test_every_parameter_is_in_the_openapi_document_and_ask_takes_the_same_by_ge
 ) -> None:
     spec = client.get("/schema/openapi.json").json()
     search = {p["name"] for p in spec["paths"]["/search"]["get"]["parameters"]}
-    assert search == {"q", "k", "offset", "mode", "group", "date_from", "date_to", "lang", "article_id"}
+    assert search == {
+        "q",
+        "k",
+        "offset",
+        "mode",
+        "group",
+        "date_from",
+        "date_to",
+        "lang",
+        "article_id",
+        "now",
+        "infer_dates",
+    }
     by_get = {p["name"] for p in spec["paths"]["/ask"]["get"]["parameters"]}
     body = spec["components"]["schemas"]["AskRequest"]["properties"]
-    assert by_get - {"q"} == set(body) - {"question"} == {"k", "date_from", "date_to", "lang", "article_id"}
+    assert by_get - {"q"} == set(body) - {"question"} == {
+        "k", "date_from", "date_to", "lang", "article_id", "now", "infer_dates",
+    }  # fmt: skip
     # The body's fields carry the rules of the parameters of the same name.
     params = {p["name"]: p["schema"] for p in spec["paths"]["/ask"]["get"]["parameters"]}
     assert body["date_from"]["oneOf"][0]["format"] == params["date_from"]["format"] == "date"
+    assert body["now"]["oneOf"][0]["format"] == params["now"]["format"] == "date"
     assert body["article_id"]["oneOf"][0]["items"] == params["article_id"]["items"]
     lang = next(p for p in spec["paths"]["/search"]["get"]["parameters"] if p["name"] == "lang")["schema"]
     assert lang["enum"] == ["en", "ru", "zh", "other"]

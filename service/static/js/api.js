@@ -42,7 +42,13 @@ export function createClient(endpoint = "", { lang = null } = {}) {
     return body;
   }
 
-  const filters = (options) => ({ date_from: options.dateFrom, date_to: options.dateTo, lang: options.lang });
+  // infer_dates is sent only to turn the reading of dates in the query off ("search all dates").
+  const filters = (options) => ({
+    date_from: options.dateFrom,
+    date_to: options.dateTo,
+    lang: options.lang,
+    infer_dates: options.inferDates === false ? "false" : null,
+  });
 
   return {
     base,
@@ -50,6 +56,7 @@ export function createClient(endpoint = "", { lang = null } = {}) {
       getJson("/search", { q: query, k: options.k, group: options.group, offset: options.offset, ...filters(options) }),
     ask: (question, options = {}) => getJson("/ask", { q: question, k: options.k, ...filters(options) }),
     article: (articleId) => getJson(`/articles/${encodeURIComponent(articleId)}`),
+    related: (articleId, k = 5) => getJson(`/articles/${encodeURIComponent(articleId)}/related`, { k }),
     /** The article view's address for a span of an article, carrying the query for the way back. */
     readHref(articleId, start, end, query) {
       const params = new URLSearchParams();

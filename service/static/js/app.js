@@ -34,11 +34,13 @@ function stateFromUrl() {
     from: params.get("from") || "",
     to: params.get("to") || "",
     in: LANGS.includes(language) ? language : "",
+    // "search all dates": the dates the query's words name are not read (alldates=1 in the address).
+    all: params.get("alldates") === "1",
   };
 }
 
 function stateFromForm() {
-  return { q: input.value.trim(), from: dateFrom.value, to: dateTo.value, in: written.value };
+  return { q: input.value.trim(), from: dateFrom.value, to: dateTo.value, in: written.value, all: false };
 }
 
 function urlFor(state) {
@@ -47,6 +49,7 @@ function urlFor(state) {
   if (state.from) params.set("from", state.from);
   if (state.to) params.set("to", state.to);
   if (state.in) params.set("in", state.in);
+  if (state.all) params.set("alldates", "1");
   if (explicitLang) params.set("lang", explicitLang);
   const query = params.toString();
   return query ? `/?${query}` : "/";
@@ -159,7 +162,38 @@ function moreButton(search, state, context, list, mine) {
 }
 
 function options(state) {
-  return { dateFrom: state.from, dateTo: state.to, lang: state.in, group: "article" };
+  return { dateFrom: state.from, dateTo: state.to, lang: state.in, group: "article", inferDates: !state.all };
+}
+
+function dayLabel(isoDay) {
+  return t.date.format(new Date(`${isoDay}T00:00:00Z`));
+}
+
+/** What the service read from the query's words about time, with a link to search without it. */
+function renderInterpreted(interpreted, state) {
+  if (!interpreted || !(interpreted.filter || interpreted.recency)) return null;
+  const parts = [];
+  if (interpreted.filter && interpreted.date_from && interpreted.date_to) {
+    const from = interpreted.date_from;
+    const to = interpreted.date_to;
+    const wholeYear = from.endsWith("-01-01") && to.endsWith("-12-31") && from.slice(0, 4) === to.slice(0, 4);
+    parts.push(wholeYear ? t("time.year", { year: from.slice(0, 4) }) : t("time.range", { from: dayLabel(from), to: dayLabel(to) }));
+  }
+  if (interpreted.recency) parts.push(t("time.latest"));
+  const again = { ...state, all: true };
+  const link = el("a", { href: urlFor(again), className: "interpreted-all" }, t("time.all"));
+  link.addEventListener("click", (event) => {
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    go(again);
+  });
+  return el(
+    "p",
+    { className: "interpreted", attrs: { "aria-label": t("time.label"), title: interpreted.text || "" } },
+    el("span", { className: "interpreted-what" }, parts.join(" · ")),
+    " — ",
+    link,
+  );
 }
 
 // Each run is numbered so a slow response for an old search never overwrites a newer one.
@@ -176,7 +210,7 @@ async function run(state) {
   document.title = `${state.q}: ${BASE_TITLE}`;
   results.setAttribute("aria-busy", "true");
   status.textContent = t("status.searching");
-  const filters = { dateFrom: state.from, dateTo: state.to, lang: state.in };
+  const filters = { dateFrom: state.from, dateTo: state.to, lang: state.in, inferDates: !state.all };
   // Both at once, so a question's answer costs no extra wait; the card is shown only if the
   // query asks something (the search response says so), never for a bare keyword.
   const [ask, search] = await Promise.allSettled([
@@ -191,6 +225,8 @@ async function run(state) {
     const showAnswer = found.asks_question;
     context.hasResults = found.results.length > 0;
     context.queryId = found.query_id;
+    const chip = renderInterpreted(found.interpreted, state);
+    if (chip) nodes.push(chip);
     if (showAnswer) nodes.push(ask.status === "fulfilled" ? renderAnswer(ask.value, context) : renderError(ask.reason, t));
     if (found.results.length || state.from || state.to || state.in) nodes.push(renderFacets(found.facets, state));
     const section = renderArticles(found, context);

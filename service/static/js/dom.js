@@ -99,3 +99,30 @@ export function dateElement(isoDay, t = null) {
   const label = Number.isNaN(parsed.getTime()) ? isoDay : format.format(parsed);
   return el("time", { className: "date", dateTime: isoDay }, label);
 }
+
+const DAY_MS = 86400000;
+
+/** How long ago an ISO day was, in the largest whole unit ("1 year ago", "3 месяца назад"); null if undated. */
+export function ageText(isoDay, t, today = new Date()) {
+  if (!isoDay || !t || !t.age) return null;
+  const day = new Date(`${isoDay}T00:00:00Z`);
+  if (Number.isNaN(day.getTime())) return null;
+  const now = Date.UTC(today.getFullYear(), today.getMonth(), today.getDate());
+  const days = Math.round((now - day.getTime()) / DAY_MS);
+  if (days < 0) return null;
+  // Calendar months between the two days, so "1 year ago" starts on the anniversary.
+  const months =
+    (today.getFullYear() - day.getUTCFullYear()) * 12 + (today.getMonth() - day.getUTCMonth()) - (today.getDate() < day.getUTCDate() ? 1 : 0);
+  if (months >= 12) return t.age.format(-Math.floor(months / 12), "year");
+  if (months >= 1) return t.age.format(-months, "month");
+  if (days >= 7) return t.age.format(-Math.floor(days / 7), "week");
+  return t.age.format(-days, "day");
+}
+
+/** An article's date with its age beside it ("1 June 2023 · 3 years ago"); undated as dateElement says. */
+export function datedElement(isoDay, t = null) {
+  const date = dateElement(isoDay, t);
+  const age = ageText(isoDay, t);
+  if (!age) return date;
+  return el("span", { className: "dated" }, date, " · ", el("span", { className: "age" }, age));
+}

@@ -62,6 +62,12 @@ const CATALOGUE = {
     "facets.lang": "Language:",
     "facets.any": "any",
     "facets.undated": "undated",
+    "time.year": "Published in {year}",
+    "time.range": "Published {from} – {to}",
+    "time.latest": "Newest first",
+    "time.all": "search all dates",
+    "time.label": "Read from your words",
+    "read.related": "Related news",
     "keywordOnly": "Read as {language}: the search model does not cover this language, so passages are ranked by matching words alone.",
     "language.ru": "Russian",
     "language.en": "English",
@@ -153,6 +159,12 @@ const CATALOGUE = {
     "facets.lang": "Язык:",
     "facets.any": "любой",
     "facets.undated": "без даты",
+    "time.year": "Опубликовано в {year} году",
+    "time.range": "Опубликовано {from} – {to}",
+    "time.latest": "Сначала новые",
+    "time.all": "искать за все даты",
+    "time.label": "Понято из запроса",
+    "read.related": "Похожие новости",
     "keywordOnly": "Запрос прочитан как {language}: модель поиска не знает этого языка, поэтому фрагменты упорядочены только по совпадению слов.",
     "language.ru": "русский",
     "language.en": "английский",
@@ -243,6 +255,8 @@ export function translator(lang) {
     }
     return reason;
   };
+  // "1 year ago", "3 месяца назад": how old an article is, next to its date.
+  t.age = new Intl.RelativeTimeFormat(lang === "ru" ? "ru-RU" : "en-GB", { numeric: "auto" });
   t.date = new Intl.DateTimeFormat(lang === "ru" ? "ru-RU" : "en-GB", {
     day: "numeric",
     month: "long",

@@ -1,6 +1,6 @@
 // The article view: the whole article, the cited span marked and scrolled into view.
 import { createClient } from "./api.js";
-import { dateElement, el } from "./dom.js";
+import { datedElement, el } from "./dom.js";
 import { pageLanguage, renderSwitch, translateDocument, translator } from "./i18n.js";
 import { errorMessage, originalLink } from "./results.js";
 
@@ -108,7 +108,7 @@ async function main() {
   }
   document.title = `${article.title}: Polysearch`;
   title.textContent = article.title;
-  meta.replaceChildren(dateElement(article.date, t));
+  meta.replaceChildren(datedElement(article.date, t));
   meta.append(...originalLink(article.url, t("hits.original")));
   const span = requestedSpan(article.body.length);
   const marks = renderBody(article.body, span === "invalid" ? null : span);
@@ -129,4 +129,29 @@ async function main() {
   }
 }
 
-main();
+/** Other stories close to this one, each a link to its own view; the section stays hidden without any. */
+async function showRelated() {
+  let found;
+  try {
+    found = await client.related(articleId, 5);
+  } catch {
+    return; // the article is what was asked for; a failed list is left out, not an error
+  }
+  if (!found.related.length) return;
+  const items = found.related.map((item) => {
+    const linkParams = new URLSearchParams();
+    if (params.get("lang")) linkParams.set("lang", t.lang);
+    const href = `/read/${encodeURIComponent(item.article_id)}${linkParams.size ? `?${linkParams}` : ""}`;
+    return el(
+      "li",
+      { className: "related-item", attrs: { "data-article-id": item.article_id } },
+      el("a", { href, className: "related-link" }, item.title),
+      " ",
+      el("span", { className: "meta" }, datedElement(item.date, t)),
+    );
+  });
+  document.getElementById("related-list").replaceChildren(...items);
+  document.getElementById("related").hidden = false;
+}
+
+main().then(showRelated);

@@ -1,5 +1,5 @@
 // Rendering of an answer and of ranked passages, shared by the page and the widget.
-import { dateElement, el, highlightTerms, webUrl } from "./dom.js";
+import { dateElement, datedElement, el, highlightTerms, webUrl } from "./dom.js";
 import { feedbackControls } from "./feedback.js";
 import { translator } from "./i18n.js";
 
@@ -42,7 +42,7 @@ export function renderAnswer(result, { client, query, newTab = false, t = ENGLIS
         answer.title,
       ),
       ", ",
-      dateElement(answer.date, t),
+      datedElement(answer.date, t),
       ...originalLink(answer.url, t("answer.original")),
       el("span", { className: "confidence" }, t("answer.confidence", { percent })),
     ),
@@ -150,7 +150,7 @@ export function renderArticle(result, { client, query, newTab = false, t = ENGLI
     el(
       "p",
       { className: "meta" },
-      dateElement(result.date, t),
+      datedElement(result.date, t),
       result.lang ? el("span", { className: "result-lang" }, ` · ${t(`language.${result.lang}`)}`) : null,
       ...originalLink(result.url, t("hits.original")),
     ),
