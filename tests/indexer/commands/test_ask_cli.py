@@ -42,8 +42,8 @@ def test_abstention_says_why(tiny_index: Path, capsys: pytest.CaptureFixture[str
 def test_json_record(tiny_index: Path, tiny_seeds: Path, capsys: pytest.CaptureFixture[str]) -> None:
     record = json.loads(ask(capsys, "Who led the delegation from Jiangsu?", "--index", str(tiny_index), "--json"))
     assert set(record) == {
-        "question", "answer", "abstained", "citations", "index_version", "took_ms", "query_lang", "dense_used", "reason",
-        "interpreted",
+        "question", "answer", "abstained", "citations", "index_version", "took_ms", "query_lang", "dense_used",
+        "reason", "interpreted",
     }  # fmt: skip
     answer = record["answer"]
     assert record["abstained"] is False and record["reason"] is None
