@@ -10,7 +10,16 @@ from eval.backends.base import Backend
 from eval.backends.caching import CachingEncoder
 from eval.errors import EvalError
 from eval.floors import check_floors, floors_from, load_floors, write_floors
-from eval.judgments import feedback_judgments, read_qrels, write_judgments
+from eval.judged import score_judged
+from eval.judgments import (
+    feedback_judgments,
+    judged_queries,
+    queries_path,
+    read_judged_queries,
+    read_qrels,
+    write_judgments,
+    write_queries,
+)
 from eval.questions import DEFAULT_QUESTIONS, Question, load_questions
 from eval.report import payload, render, write_json
 from eval.runner import Evaluation, compare_modes, evaluate
@@ -80,6 +89,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="store_true",
         help="in-process only: read no dates or 'latest' from the questions (the words are only keywords), "
         "to measure what reading them gives",
+    )
+    add(
+        "--judged",
+        type=Path,
+        default=None,
+        metavar="QRELS",
+        help="score --mode on the judged queries of a --judgments file (QRELS.queries.jsonl beside it): "
+        "hit@1/hit@5/mrr@10 with 'helped' as relevant, and how often a 'not helped' article ranks first",
     )
     parser.set_defaults(handler=run_eval)
 
@@ -175,14 +192,37 @@ def run_judgments(args: argparse.Namespace) -> int:
         print(f"{args.read_judgments}: {len(judged)} queries, {total} judgments, {helped} helped")
         return 0
     log = args.query_log or (args.index or DEFAULT_INDEX) / LOG_FILE
-    lines = write_judgments(args.judgments, feedback_judgments(log))
+    judged = feedback_judgments(log)
+    lines = write_judgments(args.judgments, judged)
+    texts, skipped = judged_queries(log, list(judged))
+    path = queries_path(args.judgments)
+    written = write_queries(path, texts)
     print(f"wrote {args.judgments} ({lines} judgments)")
+    print(f"wrote {path} ({written} queries; {skipped} skipped: logged as keyed hashes or pruned, cannot be rerun)")
+    return 0
+
+
+def run_judged(args: argparse.Namespace) -> int:
+    """``--judged``: rerun the judged queries and score them on the staff judgments alone."""
+    qrels = read_qrels(args.judged)
+    queries = read_judged_queries(queries_path(args.judged))
+    backend = open_backend(args)
+    try:
+        report = score_judged(backend, qrels, queries, mode=args.mode, k=args.k)
+    finally:
+        backend.close()
+    print(report.render())
+    if args.json is not None:
+        write_json(args.json, report.document())
+        print(f"wrote {args.json}")
     return 0
 
 
 def run_eval(args: argparse.Namespace) -> int:
     if args.judgments is not None or args.read_judgments is not None:
         return run_judgments(args)
+    if args.judged is not None:
+        return run_judged(args)
     if args.url is not None and args.answerer is not None:
         raise EvalError("--answerer applies in-process only: a service answers with its own answerer")
     questions = load_questions(args.questions)
