@@ -82,6 +82,10 @@ class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
     date_to: dt.date | None = None
     article_ids: frozenset[str] | None = None
     langs: frozenset[str] | None = None
+    # True when the dates were read from the query's words, not set by the caller: an undated
+    # article cannot be shown to fall outside the window either, and the words may name the
+    # event's time rather than the publication's ("last year's final" in an undated report).
+    keep_undated: bool = False
 
     def admits(self, passage: Passage) -> bool:
         if self.article_ids is not None and passage.article_id not in self.article_ids:
@@ -92,7 +96,7 @@ class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
             return True
         if passage.date is None:
             # An undated article cannot be shown to fall inside a requested range.
-            return False
+            return self.keep_undated
         day = dt.date.fromisoformat(passage.date)
         if self.date_from is not None and day < self.date_from:
             return False

@@ -68,8 +68,10 @@ class Query:
         time = self.time
         if not time.filter or (time.date_from is None and time.date_to is None):
             return given
-        if given is None:
-            return SearchFilters(date_from=time.date_from, date_to=time.date_to)
+        if given is None or (given.date_from is None and given.date_to is None):
+            # Only the words set dates: undated articles stay (SearchFilters.keep_undated).
+            base = given or SearchFilters()
+            return msgspec.structs.replace(base, date_from=time.date_from, date_to=time.date_to, keep_undated=True)
         low = max((d for d in (given.date_from, time.date_from) if d is not None), default=None)
         high = min((d for d in (given.date_to, time.date_to) if d is not None), default=None)
         if low is not None and high is not None and low > high:

@@ -375,11 +375,14 @@ class Retriever:
             wanted = [code for code, name in enumerate(names) if name in filters.langs]
             mask &= np.isin(self.index.passages.lang, np.array(wanted, dtype=self.index.passages.lang.dtype))
         if filters.date_from is not None or filters.date_to is not None:
-            mask &= self._row_day != NO_DAY
+            inside = self._row_day != NO_DAY
             if filters.date_from is not None:
-                mask &= self._row_day >= filters.date_from.toordinal()
+                inside &= self._row_day >= filters.date_from.toordinal()
             if filters.date_to is not None:
-                mask &= self._row_day <= filters.date_to.toordinal()
+                inside &= self._row_day <= filters.date_to.toordinal()
+            if filters.keep_undated:
+                inside |= self._row_day == NO_DAY
+            mask &= inside
         return np.flatnonzero(mask).astype(np.int64)
 
     def _dense_allowed(self, allowed: npt.NDArray[np.int64] | None) -> npt.NDArray[np.int64] | None:

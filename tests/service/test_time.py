@@ -11,7 +11,9 @@ def test_search_reports_and_applies_a_stated_publication_year(client: TestClient
     assert body["interpreted"] == {
         "date_from": "2022-01-01", "date_to": "2022-12-31", "recency": False, "text": "2022", "filter": True,
     }  # fmt: skip
-    assert body["hits"] and {hit["article_id"] for hit in body["hits"]} == {"b_summit"}
+    # The dated articles of other years go; an undated one may stay, ranked on its words alone.
+    assert body["hits"] and body["hits"][0]["article_id"] == "b_summit"
+    assert all(hit["article_id"] == "b_summit" or hit["date"] is None for hit in body["hits"])
 
 
 def test_relative_expressions_read_against_now(client: TestClient[Litestar]) -> None:
@@ -47,7 +49,8 @@ def test_ask_reports_what_it_read_get_and_post(client: TestClient[Litestar]) -> 
     assert got["interpreted"]["recency"] is True and got["interpreted"]["text"] == "latest"
     posted = client.post("/ask", json={"question": "Who presented the university in 2022?", "now": "2026-01-01"}).json()
     assert posted["interpreted"]["date_from"] == "2022-01-01" and posted["interpreted"]["filter"] is True
-    assert all(c["article_id"] == "b_summit" for c in posted["citations"])
+    assert posted["citations"][0]["article_id"] == "b_summit"
+    assert all(c["article_id"] == "b_summit" or c["date"] is None for c in posted["citations"])
     off = client.post("/ask", json={"question": "Who presented the university in 2022?", "infer_dates": False}).json()
     assert off["interpreted"]["date_from"] is None
 

@@ -44,11 +44,24 @@ def articles(retriever: Retriever, text: str, **kwargs: object) -> list[str]:
 
 
 def test_a_stated_publication_year_filters(reports: Retriever) -> None:
-    assert articles(reports, "exchange programme report of 2022") == ["r2022"]
-    # 2025: no report was published then, only the unrelated news.
-    assert REPORT_IDS.isdisjoint(articles(reports, "exchange programme report в прошлом году"))
-    assert set(articles(reports, "exchange programme report between 2021 and 2024")) == {"r2022", "r2024"}
+    # The dated reports outside the window go; the undated one stays (it may be from any year).
+    assert set(articles(reports, "exchange programme report of 2022")) == {"r2022", "undated"}
+    # 2025: no dated report was published then, only the unrelated news.
+    assert REPORT_IDS & set(articles(reports, "exchange programme report в прошлом году")) == {"undated"}
+    found = articles(reports, "exchange programme report between 2021 and 2024")
+    assert set(found) == {"r2022", "r2024", "undated"}
     assert "r2024" not in articles(reports, "exchange programme report of 2022")
+
+
+def test_a_window_the_caller_sets_drops_undated_articles_and_one_read_from_the_words_keeps_them(
+    reports: Retriever,
+) -> None:
+    # Words like "last year" or "in 2002" may name the event's time in an undated report, and an
+    # undated article cannot be shown to fall outside the window; a caller's dates ask for proof.
+    assert "undated" in articles(reports, "exchange programme report of 2022")
+    theirs = SearchFilters(date_from=dt.date(2022, 1, 1), date_to=dt.date(2022, 12, 31))
+    assert articles(reports, "exchange programme report", filters=theirs, infer=False) == ["r2022"]
+    assert articles(reports, "exchange programme report of 2022", filters=theirs) == ["r2022"]
 
 
 def test_without_inference_the_year_is_only_a_word(reports: Retriever) -> None:
