@@ -72,7 +72,8 @@ def test_an_index_built_in_bf16_ranks_the_questions_like_one_built_by_torch(
             query = ours.read(question).with_vector(vector)
             a = [h.passage.id for h in ours.search(query, k=5, mode=mode)]  # type: ignore[arg-type]
             b = [h.passage.id for h in reference.search(query, k=5, mode=mode)]  # type: ignore[arg-type]
-            first[mode] += a[0] != b[0]
+            # A question stating a publication time no seed falls in lists nothing in both.
+            first[mode] += a[:1] != b[:1]
             other_five[mode] += set(a) != set(b)
     # Measured over the 153 questions: top 1 differs for 1 (dense) and 0 (hybrid), the top-5 set
     # for 4 and 2; broken vectors (pooling, truncation, a wrong layer) move most of them.
