@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 
 from indexer.build.builder import (
-    DEFAULT_CHUNK_TOKENS,
-    DEFAULT_OVERLAP_TOKENS,
     SENTENCE_VECTORS_WHEN,
     BuildOptions,
     BuildReport,
@@ -18,10 +16,10 @@ from indexer.commands.options import (
     DEFAULT_INDEX,
     DEFAULT_SEEDS,
     add_backend_option,
+    add_chunk_options,
     add_gate_options,
     add_merge_option,
     build_backend,
-    non_negative_int,
     positive_int,
     prepare_query_encoder,
     say,
@@ -40,21 +38,7 @@ def register_index(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     parser.add_argument(
         "--model", default=None, help="sentence-transformers model name or path (default: packaged all-MiniLM-L6-v2)"
     )
-    parser.add_argument(
-        "--chunk-tokens",
-        type=positive_int,
-        default=DEFAULT_CHUNK_TOKENS,
-        help="passage length in tokens (default %(default)s)",
-    )
-    parser.add_argument(
-        "--overlap-tokens",
-        type=non_negative_int,
-        default=DEFAULT_OVERLAP_TOKENS,
-        help="tokens a passage repeats from the one before it, fewer than --chunk-tokens (default %(default)s)",
-    )
-    parser.add_argument(
-        "--batch-size", type=positive_int, default=64, help="passages encoded per model call (default %(default)s)"
-    )
+    add_chunk_options(parser)
     parser.add_argument(
         "--dense-index",
         choices=["auto", "flat", "hnsw"],

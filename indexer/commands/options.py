@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from indexer.build.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 from indexer.encoders.registry import (
     AUTO,
     BACKENDS,
@@ -53,6 +54,25 @@ def add_backend_option(parser: argparse.ArgumentParser) -> None:
         help=f"encoder backend, recorded in the manifest and the version (default {DEFAULT_BACKEND} on every "
         "machine and engine, so the same articles give the same version; auto is the same); torch-bf16 is "
         "faster only on a CPU with bfloat16 instructions, makes other vectors, and is served by onnx",
+    )
+
+
+def add_chunk_options(parser: argparse.ArgumentParser) -> None:
+    """How articles become passages and how many are encoded at once: the same for index and sync."""
+    parser.add_argument(
+        "--chunk-tokens",
+        type=positive_int,
+        default=DEFAULT_CHUNK_TOKENS,
+        help="passage length in tokens (default %(default)s)",
+    )
+    parser.add_argument(
+        "--overlap-tokens",
+        type=non_negative_int,
+        default=DEFAULT_OVERLAP_TOKENS,
+        help="tokens a passage repeats from the one before it, fewer than --chunk-tokens (default %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=64, help="passages encoded per model call (default %(default)s)"
     )
 
 

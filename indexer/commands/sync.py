@@ -14,16 +14,16 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from indexer.build.builder import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, BuildOptions, BuildReport
+from indexer.build.builder import BuildOptions, BuildReport
 from indexer.build.sync import DEFAULT_MAX_DELETE_SHARE, EncoderLoader, SyncPolicy, SyncReport, sync_once
 from indexer.commands.gate import HELD_EXIT, Verdict, gate_from, gated, settle, verdict_line
 from indexer.commands.options import (
     DEFAULT_INDEX,
     add_backend_option,
+    add_chunk_options,
     add_gate_options,
     add_merge_option,
     build_backend,
-    non_negative_int,
     positive_int,
     prepare_query_encoder,
 )
@@ -116,21 +116,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--json", action="store_true", help="print each pass's report as one JSON line")
     parser.add_argument("--delay", type=seconds, default=1.0, help="seconds between requests to one host (min 1)")
     parser.add_argument("--model", default=None, help="sentence-transformers model name or path")
-    parser.add_argument(
-        "--chunk-tokens",
-        type=positive_int,
-        default=DEFAULT_CHUNK_TOKENS,
-        help="passage length in tokens (default %(default)s)",
-    )
-    parser.add_argument(
-        "--overlap-tokens",
-        type=non_negative_int,
-        default=DEFAULT_OVERLAP_TOKENS,
-        help="tokens a passage repeats from the one before it, fewer than --chunk-tokens (default %(default)s)",
-    )
-    parser.add_argument(
-        "--batch-size", type=positive_int, default=64, help="passages encoded per model call (default %(default)s)"
-    )
+    add_chunk_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_backend_option(parser)
     add_merge_option(parser)
@@ -269,9 +255,7 @@ def run_sync(args: argparse.Namespace) -> int:
             try:
                 # Decided each pass: the first pass of a new index has no live version to compare with.
                 pass_options = gated(options, gate, args.out)
-                report = sync_once(
-                    sources, args.out, encoder, pass_options, fetcher=fetcher, stop=stop, policy=policy
-                )
+                report = sync_once(sources, args.out, encoder, pass_options, fetcher=fetcher, stop=stop, policy=policy)
             finally:
                 fetcher.close()
             verdict = settle(args.out, report.build, gate) if report.build is not None else None
