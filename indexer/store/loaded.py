@@ -15,6 +15,7 @@ from indexer.store.dense import DenseIndex
 from indexer.store.keyword import KeywordIndex, SegmentTerms
 from indexer.store.segmented import SegmentedDense, SegmentedVectors
 from indexer.store.segments import ArticleRows, Rows, Segment, StoredVectors, article_rows
+from indexer.store.stories import StoryMap
 from indexer.store.tables import ArticleSource, ArticleTable, PassageTable, SegmentRecords, SentenceTable
 
 
@@ -36,6 +37,8 @@ class LoadedIndex:
     tombstones: dict[str, frozenset[str]] = field(default_factory=dict)
     # Files whose sizes were checked but whose checksums are still to be (``verify_deferred``).
     unverified: tuple[str, ...] = ()
+    # Which live articles are versions of one story (a translation, a repost); others stand alone.
+    stories: StoryMap = field(default_factory=StoryMap)
 
     @property
     def version(self) -> str:
