@@ -261,6 +261,7 @@ class _Pass:
                 source=fetched.url,
                 url=fetched.url,
                 charset=fetched.charset,
+                alternates=visit.ref.alternates,
             )
         except ArticleReadError as exc:
             log.warning("page_skipped", extra={"url": visit.ref.url, "reason": str(exc)})
