@@ -173,6 +173,9 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     segments: list[SegmentEntry] = msgspec.field(default_factory=list)
     # The dense index the build asked for ("flat", "hnsw"; "auto": by segment size), which a merge keeps.
     dense_requested: str = "auto"
+    # The story rules whose groups stories.json holds (indexer.build.stories); ``None``: no such file,
+    # every article stands alone.
+    stories: str | None = None
 
 
 class TimeReading(msgspec.Struct, frozen=True, kw_only=True):

@@ -147,6 +147,8 @@ def _print_report(report: BuildReport, out: Path, verdict: Verdict | None) -> No
     for label, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
         for article_id in ids:
             print(f"  {label}: {article_id}")
+    if report.stories:
+        print(f"  stories with several versions: {report.stories}")
     if verdict is None:
         return
     if verdict.passed:

@@ -22,6 +22,7 @@ from indexer.store.layout import (
     MANIFEST,
     READABLE_FORMATS,
     SEGMENTS_DIR,
+    STORIES,
     TMP_PREFIX,
     TOMBSTONES,
     VERSION_PREFIX,
@@ -33,6 +34,7 @@ from indexer.store.layout import (
 )
 from indexer.store.loaded import LoadedIndex, combine
 from indexer.store.segments import VECTOR_DTYPE, Segment, keyword_text, read_segment
+from indexer.store.stories import StoryMap
 from indexer.text.analysis import ANALYZER
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,10 @@ def load_version(version_dir: Path, *, defer_checksums: bool = False, any_analyz
         for segment in segments:
             _check_segment(version_dir, segment, manifest.model.dimension)
         loaded = combine(version_dir, manifest, segments, deleted, unverified)
+        if STORIES in manifest.files:
+            # Restricted to the version's articles: a group never names one the index lacks.
+            stories = StoryMap.from_json((version_dir / STORIES).read_bytes()).restricted(manifest.articles)
+            loaded = dataclasses.replace(loaded, stories=stories)
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RuntimeError, OSError, EOFError) as exc:
         # ValueError includes RecordsError; a damaged large file whose checksum is deferred may
         # also fail here, as anything that cannot be read.

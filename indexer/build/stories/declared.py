@@ -17,7 +17,7 @@ def alternate_links(articles: Sequence[Article]) -> list[tuple[str, str]]:
     for article in articles:
         if article.url:
             by_url.setdefault(normalize_url(article.url), []).append(article.id)
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for article in articles:
         for url in article.alternates:
             pairs.extend((article.id, other) for other in by_url.get(normalize_url(url), ()) if other != article.id)

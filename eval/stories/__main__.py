@@ -1,0 +1,51 @@
+"""``python -m eval.stories``: precision and recall of the story rules on the labelled pairs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from eval.errors import EvalError
+from eval.stories.measure import PAIRS, Judged, RuleScore, jaccards, measure, read_pairs, sweep
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _row(score: RuleScore) -> str:
+    return (
+        f"{score.rule:<28} {score.pairs:>5} {score.true_pairs:>5} {score.right:>5} {score.wrong:>5} "
+        f"{_figure(score.precision):>9} {_figure(score.recall):>7}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.stories", description=__doc__)
+    parser.add_argument("--pairs", type=Path, default=PAIRS, help="labelled pairs (JSON lines: a, b, same, kind, why)")
+    parser.add_argument("--jaccard", action="store_true", help="also print each same-language pair's Jaccard")
+    args = parser.parse_args(argv)
+    try:
+        judged = Judged.of(read_pairs(args.pairs))
+    except EvalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    header = f"{'rule':<28} {'pairs':>5} {'true':>5} {'right':>5} {'wrong':>5} {'precision':>9} {'recall':>7}"
+    print(header)
+    for score in measure(judged):
+        print(_row(score))
+    print()
+    print("near-copy threshold on the same-language pairs:")
+    for score in sweep(judged, (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)):
+        print(_row(score))
+    if args.jaccard:
+        print()
+        for pair, value in sorted(jaccards(judged), key=lambda item: -item[1]):
+            print(f"{value:.3f} {'same' if pair.same else 'diff'} {pair.kind:<18} {pair.a} {pair.b}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
