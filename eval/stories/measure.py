@@ -117,7 +117,9 @@ def measure(judged: Judged) -> list[RuleScore]:
 
 def sweep(judged: Judged, thresholds: Sequence[float]) -> list[RuleScore]:
     same_lang = [p for p in judged.pairs if not judged.cross_language(p)]
-    return [score(f"jaccard >= {t:.2f}", same_lang, functools.partial(judged.near_copy, threshold=t)) for t in thresholds]
+    return [
+        score(f"jaccard >= {t:.2f}", same_lang, functools.partial(judged.near_copy, threshold=t)) for t in thresholds
+    ]
 
 
 def jaccards(judged: Judged) -> list[tuple[LabelledPair, float]]:
