@@ -8,7 +8,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval.errors import EvalError
-from eval.stories.measure import PAIRS, Judged, RuleScore, jaccards, measure, read_pairs, sweep
+from eval.stories.measure import (
+    PAIRS,
+    Judged,
+    RuleScore,
+    below_floors,
+    jaccards,
+    measure,
+    read_floors,
+    read_pairs,
+    sweep,
+)
 
 
 def _figure(value: float | None) -> str:
@@ -26,15 +36,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.stories", description=__doc__)
     parser.add_argument("--pairs", type=Path, default=PAIRS, help="labelled pairs (JSON lines: a, b, same, kind, why)")
     parser.add_argument("--jaccard", action="store_true", help="also print each same-language pair's Jaccard")
+    parser.add_argument("--gate", action="store_true", help="exit 1 when a figure falls below eval/stories/floors.json")
     args = parser.parse_args(argv)
     try:
         judged = Judged.of(read_pairs(args.pairs))
+        floors = read_floors() if args.gate else {}
     except EvalError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     header = f"{'rule':<28} {'pairs':>5} {'true':>5} {'right':>5} {'wrong':>5} {'precision':>9} {'recall':>7}"
     print(header)
-    for score in measure(judged):
+    scores = measure(judged)
+    for score in scores:
         print(_row(score))
     print()
     print("near-copy threshold on the same-language pairs:")
@@ -44,7 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         for pair, value in sorted(jaccards(judged), key=lambda item: -item[1]):
             print(f"{value:.3f} {'same' if pair.same else 'diff'} {pair.kind:<18} {pair.a} {pair.b}")
-    return 0
+    problems = below_floors(scores, floors)
+    for problem in problems:
+        print(f"below floor: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

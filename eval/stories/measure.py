@@ -122,6 +122,41 @@ def sweep(judged: Judged, thresholds: Sequence[float]) -> list[RuleScore]:
     ]
 
 
+class Floor(msgspec.Struct, frozen=True, kw_only=True):
+    """What a rule must keep on the labelled pairs: CI fails below these."""
+
+    precision: float | None = None
+    recall: float | None = None
+    max_wrong: int | None = None
+
+
+def read_floors(path: Path = FLOORS) -> dict[str, Floor]:
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=dict[str, Floor])
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise EvalError(f"{path}: not a floors file ({exc})") from exc
+
+
+def below_floors(scores: Sequence[RuleScore], floors: dict[str, Floor]) -> list[str]:
+    """One line per figure under its floor (a rule without merges has no precision to fall)."""
+    by_rule = {s.rule: s for s in scores}
+    problems = []
+    for rule, floor in sorted(floors.items()):
+        found = by_rule.get(rule)
+        if found is None:
+            problems.append(f"{rule}: not measured")
+            continue
+        for name, value, least in (
+            ("precision", found.precision, floor.precision),
+            ("recall", found.recall, floor.recall),
+        ):
+            if least is not None and value is not None and value < least:
+                problems.append(f"{rule}: {name} {value:.3f} below {least:.3f}")
+        if floor.max_wrong is not None and found.wrong > floor.max_wrong:
+            problems.append(f"{rule}: {found.wrong} wrong merges, at most {floor.max_wrong}")
+    return problems
+
+
 def jaccards(judged: Judged) -> list[tuple[LabelledPair, float]]:
     """Each same-language pair's shingle Jaccard, for reading where the labels fall."""
     found = []
