@@ -31,8 +31,6 @@ _NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[,\u00a0 ]\d{3})+(?![\d])|\d+(?:[.,]
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*")
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
 _NOT_LATIN = re.compile(r"[^A-Za-z\u00c0-\u024f]+")
-# Acronyms and names written with capitals inside ("JITRI", "SPbPU", "ATURC-2022").
-_ACRONYM = re.compile(r"[A-Za-z]*[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*")
 
 
 def numbers(text: str) -> frozenset[str]:
@@ -74,9 +72,11 @@ def anchors_of(article: Article) -> Anchors:
     urls = frozenset(u.rstrip(".,;:").lower() for u in _URL.findall(text))
     plain = _URL.sub(" ", text)
     nums = numbers(plain)
-    latin_words = frozenset(w.lower() for w in _LATIN_WORD.findall(plain))
+    written = set(_LATIN_WORD.findall(plain))
+    latin_words = frozenset(w.lower() for w in written)
     if is_latin_script(plain):
-        names = frozenset(w.lower() for w in _ACRONYM.findall(plain))
+        # Acronyms and names with capitals inside ("JITRI", "SPbPU", "ATURC-2022").
+        names = frozenset(w.lower() for w in written if sum(map(str.isupper, w)) >= 2)
     else:
         names = frozenset(w for w in latin_words if len(w) >= 2)
     day = dt.date.fromisoformat(article.date).toordinal() if article.date else None

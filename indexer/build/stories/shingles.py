@@ -9,6 +9,7 @@ then decided on the exact Jaccard of the two shingle sets.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -31,7 +32,9 @@ MIN_SHINGLES = 10
 BANDS = 32
 ROWS = 2
 _WORD = re.compile(r"\w+")
-_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+Shingles = npt.NDArray[np.uint64]
 
 
 def _multipliers() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
@@ -43,33 +46,51 @@ def _multipliers() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
 
 
 _A, _B = _multipliers()
+# Odd multipliers that weigh each word of a shingle by its place in it.
+_PLACES = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD],
+                   dtype=np.uint64)[:SHINGLE_WORDS]  # fmt: skip
 
 
-def shingles(text: str) -> frozenset[int]:
-    """The 64-bit hashes of the text's word 5-shingles (case folded); a shorter text is one shingle."""
+@functools.lru_cache(maxsize=1 << 17)
+def _word_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+
+
+def shingles(text: str) -> Shingles:
+    """The 64-bit hashes of the text's word 5-shingles (case folded), sorted and unique; a shorter text is one.
+
+    Each word is hashed once; a shingle's hash mixes its words' hashes by place, in numpy.
+    """
     words = _WORD.findall(text.casefold())
     if not words:
-        return frozenset()
-    runs = [" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(len(words) - SHINGLE_WORDS + 1, 1))]
-    return frozenset(int.from_bytes(hashlib.blake2b(r.encode(), digest_size=8).digest(), "little") for r in runs)
+        return np.zeros(0, dtype=np.uint64)
+    hashed = np.array([_word_hash(w) for w in words], dtype=np.uint64)
+    runs = max(len(words) - SHINGLE_WORDS + 1, 1)
+    mixed = np.zeros(runs, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for place in range(min(SHINGLE_WORDS, len(words))):
+            mixed ^= hashed[place : place + runs] * _PLACES[place]
+            mixed = (mixed << np.uint64(13)) | (mixed >> np.uint64(51))
+    result: Shingles = np.unique(mixed)
+    return result
 
 
-def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
-    if not a or not b:
+def jaccard(a: Shingles, b: Shingles) -> float:
+    if not len(a) or not len(b):
         return 0.0
-    return len(a & b) / len(a | b)
+    common = len(np.intersect1d(a, b, assume_unique=True))
+    return common / (len(a) + len(b) - common)
 
 
-def is_near_copy(a: frozenset[int], b: frozenset[int], *, threshold: float = NEAR_COPY_JACCARD) -> bool:
-    """Two bodies' shingle sets: one text told twice (both long enough, Jaccard at least ``threshold``)."""
+def is_near_copy(a: Shingles, b: Shingles, *, threshold: float = NEAR_COPY_JACCARD) -> bool:
+    """Two bodies' shingles: one text told twice (both long enough, Jaccard at least ``threshold``)."""
     return min(len(a), len(b)) >= MIN_SHINGLES and jaccard(a, b) >= threshold
 
 
-def signature(hashes: frozenset[int]) -> npt.NDArray[np.uint64]:
+def signature(hashes: Shingles) -> npt.NDArray[np.uint64]:
     """MinHash signature: per hash function (a multiply-add on 64 bits), the smallest value over the shingles."""
-    values = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
     with np.errstate(over="ignore"):
-        mixed = (values[None, :] * _A[:, None] + _B[:, None]) & _MASK
+        mixed = hashes[None, :] * _A[:, None] + _B[:, None]
     result: npt.NDArray[np.uint64] = mixed.min(axis=1)
     return result
 
@@ -79,7 +100,7 @@ class Shingled:
     """An article's id and the shingle hashes of its body."""
 
     id: str
-    hashes: frozenset[int]
+    hashes: Shingles
 
 
 def shingled(articles: Sequence[Article]) -> list[Shingled]:
