@@ -170,6 +170,8 @@ def run_verify(index_dir: Path) -> int:
         )
     else:
         print(f"index {index_dir}: damaged: {health.problem}; `polysearch index` rebuilds it")
+    if health.stories:
+        print(f"  stories with several versions: {health.stories}")
     if health.held is not None:
         print(f"  held: {health.held.name} ({health.held.reason}); `polysearch index --promote {health.held.name} "
               f"--out {index_dir}` puts it live")  # fmt: skip

@@ -181,6 +181,8 @@ class IndexHealth:
     leftovers: list[str]
     # A version the quality gate kept aside (not live, kept until promoted or superseded).
     held: HeldVersion | None = None
+    # Stories the live version holds in several versions (stories.json).
+    stories: int = 0
 
     @property
     def ok(self) -> bool:
@@ -205,5 +207,6 @@ def verify_index(index_dir: Path) -> IndexHealth:
     except (IndexCorruptError, IndexMismatchError) as exc:
         return IndexHealth(None, 0, 0, 0, str(exc), leftovers, held)
     return IndexHealth(
-        loaded.version, len(loaded.articles), len(loaded.passages), len(loaded.manifest.files), None, leftovers, held
-    )
+        loaded.version, len(loaded.articles), len(loaded.passages), len(loaded.manifest.files), None, leftovers, held,
+        len(loaded.stories.groups()),
+    )  # fmt: skip

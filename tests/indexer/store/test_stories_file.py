@@ -15,7 +15,7 @@ from indexer.errors import IndexCorruptError
 from indexer.models import Article, Manifest
 from indexer.store.layout import MANIFEST, STORIES, VERSION_PREFIX, live_version_dir, switch_current
 from indexer.store.merging import merge_once
-from indexer.store.reader import load_index
+from indexer.store.reader import load_index, verify_index
 from indexer.store.tables import ArticleMeta
 from indexer.store.writer import index_version
 from tests.fakes import FakeEncoder
@@ -47,6 +47,7 @@ def test_a_build_writes_the_groups_and_a_load_reads_them(tmp_path: Path) -> None
     assert index.stories.groups() == ((first, "repost"), ("x1", "x2"))
     assert index.stories.versions("x2") == ("x1", "x2")
     assert index.manifest.stories == STORY_RULES and STORIES in index.manifest.files
+    assert verify_index(out).stories == 2
     assert json.loads((index.directory / STORIES).read_bytes()) == {"groups": [[first, "repost"], ["x1", "x2"]]}
 
 
