@@ -13,12 +13,14 @@ from eval.stories.measure import (
     Judged,
     RuleScore,
     below_floors,
+    index_groups,
     jaccards,
     measure,
     read_floors,
     read_pairs,
     sweep,
 )
+from indexer.errors import PolysearchError
 
 
 def _figure(value: float | None) -> str:
@@ -36,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.stories", description=__doc__)
     parser.add_argument("--pairs", type=Path, default=PAIRS, help="labelled pairs (JSON lines: a, b, same, kind, why)")
     parser.add_argument("--jaccard", action="store_true", help="also print each same-language pair's Jaccard")
+    parser.add_argument(
+        "--index", type=Path, help="also list an index's story groups, and the translations found with dates waived"
+    )
     parser.add_argument("--gate", action="store_true", help="exit 1 when a figure falls below eval/stories/floors.json")
     args = parser.parse_args(argv)
     try:
@@ -57,6 +62,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         for pair, value in sorted(jaccards(judged), key=lambda item: -item[1]):
             print(f"{value:.3f} {'same' if pair.same else 'diff'} {pair.kind:<18} {pair.a} {pair.b}")
+    if args.index is not None:
+        try:
+            groups, same_day = index_groups(args.index)
+        except PolysearchError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print()
+        print(f"{args.index}: {len(groups)} stories with several versions")
+        for group in groups:
+            print("  " + " ".join(group))
+        print(f"translations with every date made one: {len(same_day)}")
+        for a, b in same_day:
+            print(f"  {a} {b}")
     problems = below_floors(scores, floors)
     for problem in problems:
         print(f"below floor: {problem}", file=sys.stderr)

@@ -12,9 +12,10 @@ import msgspec
 
 from eval.errors import EvalError
 from eval.stories.pool import pool
-from indexer.build.stories.anchors import Anchors, anchors_of, document_frequency, is_translation
+from indexer.build.stories.anchors import Anchors, anchors_of, document_frequency, is_translation, translation_pairs
 from indexer.build.stories.shingles import NEAR_COPY_JACCARD, is_near_copy, jaccard, shingles
 from indexer.models import Article
+from indexer.store.reader import load_index
 
 PAIRS = Path(__file__).with_name("pairs.jsonl")
 FLOORS = Path(__file__).with_name("floors.json")
@@ -155,6 +156,13 @@ def below_floors(scores: Sequence[RuleScore], floors: dict[str, Floor]) -> list[
         if floor.max_wrong is not None and found.wrong > floor.max_wrong:
             problems.append(f"{rule}: {found.wrong} wrong merges, at most {floor.max_wrong}")
     return problems
+
+
+def index_groups(index_dir: Path) -> tuple[tuple[tuple[str, ...], ...], list[tuple[str, str]]]:
+    """An index's stored groups, and the pairs the translation rule finds with every date made one."""
+    index = load_index(index_dir)
+    same_day = [msgspec.structs.replace(index.articles[a], date="2000-01-01") for a in index.articles]
+    return index.stories.groups(), translation_pairs(same_day)
 
 
 def jaccards(judged: Judged) -> list[tuple[LabelledPair, float]]:

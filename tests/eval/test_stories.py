@@ -9,6 +9,9 @@ import pytest
 from eval.stories.__main__ import main
 from eval.stories.measure import Judged, RuleScore, below_floors, measure, read_floors, read_pairs
 from eval.stories.pool import REPOST_FOOTER, REPOST_HEADER, base_articles, sentences, variant
+from indexer.build.builder import BuildOptions, build_from_articles
+from tests.fakes import FakeEncoder
+from tests.indexer.build.stories.helpers import article
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +56,13 @@ def test_the_command_prints_the_table_and_refuses_a_bad_file(
     bad.write_text('{"a": "lee-bg-001"}\n', encoding="utf-8")
     assert main(["--pairs", str(bad)]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_the_command_lists_an_index_s_groups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "index"
+    articles = [article("x1", "First line of an export.", story="k"), article("x2", "Second line.", story="k")]
+    build_from_articles(articles, out, FakeEncoder(), BuildOptions())
+    assert main(["--index", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{out}: 1 stories with several versions\n  x1 x2\n" in printed
+    assert main(["--index", str(tmp_path / "none")]) == 2
