@@ -34,6 +34,7 @@ from indexer.answer.learned import LearnedModel
 
 Floats = npt.NDArray[np.float64]
 Scorer = Callable[[npt.ArrayLike], Floats]
+SampleScorer = Callable[[train.Sample], Floats]
 Params = dict[str, Any]
 WIDTH = len(FEATURES)
 SCALES = ("seeds", "archive", "archive-new", "ru")
@@ -152,8 +153,50 @@ def _standard(v: Floats) -> Floats:
     return standard
 
 
-def fit(family: str, samples: Sequence[train.Sample], p: Params) -> Scorer:
+KINDS = ("time", "number", "person", "other")
+
+
+def _expand(sample: train.Sample) -> Floats:
+    """The row and, per question kind, the row again where the question is of that kind (zeros elsewhere)."""
+    rows = np.asarray(sample.rows, dtype=np.float64).reshape(-1, WIDTH)
+    return np.hstack([rows, *(rows * (sample.kind == kind) for kind in KINDS)])
+
+
+def _kind_logistic(samples: Sequence[train.Sample], c: float) -> SampleScorer:
+    """The pairwise logistic ranker with a weight per feature and question kind: an interaction a tree would find."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([_expand(s) for s in samples if s.rows])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    diffs: list[Floats] = []
+    for s in samples:
+        if s.rows:
+            z = (_expand(s) - mean) / scale
+            right = [i for i, label in enumerate(s.labels) if label]
+            wrong = [i for i, label in enumerate(s.labels) if not label]
+            diffs.extend(z[r] - z[w] for r in right for w in wrong)
+    d = np.asarray(diffs)
+    model = LogisticRegression(C=c, max_iter=5000, fit_intercept=False)
+    model.fit(np.vstack([d, -d]), np.concatenate([np.ones(len(d)), np.zeros(len(d))]))
+    coef = np.asarray(model.coef_[0], dtype=np.float64)
+
+    def score(sample: train.Sample) -> Floats:
+        logits: Floats = ((_expand(sample) - mean) / scale) @ coef
+        return logits
+
+    return score
+
+
+def fit(family: str, samples: Sequence[train.Sample], p: Params) -> SampleScorer:
     """One ranker family, fitted on ``samples`` with settings ``p``."""
+    if family == "kind-logistic":
+        return _kind_logistic(samples, p["C"])
+    rows = _fit_rows(family, samples, p)
+    return lambda sample: rows(sample.rows)
+
+
+def _fit_rows(family: str, samples: Sequence[train.Sample], p: Params) -> Scorer:
     if family in ("lgb-lambdarank", "lgb-binary"):
         return _lgb(samples, p, family.removeprefix("lgb-"))
     if family == "hgb-binary":
@@ -183,7 +226,7 @@ def picks(
         score = fit(family, [samples[i] for i in trained], p)
         for i in test:
             if samples[i].rows:
-                chosen[i] = int(np.argsort(-score(samples[i].rows), kind="stable")[0])
+                chosen[i] = int(np.argsort(-score(samples[i]), kind="stable")[0])
     return chosen
 
 
@@ -211,7 +254,7 @@ def nested(
         score = fit(family, inner, best)
         for i in test:
             if samples[i].rows:
-                chosen[i] = int(np.argsort(-score(samples[i].rows), kind="stable")[0])
+                chosen[i] = int(np.argsort(-score(samples[i]), kind="stable")[0])
     return chosen, settings
 
 
@@ -239,6 +282,7 @@ def grids() -> list[tuple[str, list[Params]]]:
     boost = [dict(n=n, lr=lr, leaves=4, min_leaf=50) for n, lr in itertools.product((10, 25, 50), (0.05, 0.1))]
     pair = [dict(n=n, lr=0.1, leaves=lv, min_leaf=50) for n, lv in itertools.product((25, 50), (4, 8))]
     blend = [dict(n=50, lr=0.1, leaves=4, min_leaf=50, w=w) for w in (0.25, 0.5)]
+    kind = [dict(C=c) for c in (0.1, 1.0)]
     return [
         ("lgb-lambdarank", shallow),
         ("lgb-binary", shallow),
@@ -249,6 +293,7 @@ def grids() -> list[tuple[str, list[Params]]]:
         ("pair-hgb", pair),
         ("blend-lambdarank", blend),
         ("blend-binary", blend),
+        ("kind-logistic", kind),
     ]
 
 
@@ -256,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.tuning.tree_study", description=__doc__.splitlines()[0])
     parser.add_argument("--features", type=Path, default=Path("eval-work/answerer-features.json"))
     parser.add_argument("--no-nested", action="store_true", help="the fixed grids only (the nested runs take longest)")
+    parser.add_argument("--only", action="append", default=None, help="these families only (repeatable)")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message="X does not have valid feature names")
     samples = train.load_samples(args.features)
@@ -272,6 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"| logistic (shipped) | C 1 | {row(samples, picks(samples, 'logistic', {}, splits), answered)} |", flush=True
     )
     for family, grid in grids():
+        if args.only and family not in args.only:
+            continue
         for p in grid:
             print(
                 f"| {family} | {json.dumps(p)} | {row(samples, picks(samples, family, p, splits), answered)} |",
@@ -279,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     if not args.no_nested:
         for family, grid in grids()[:2] + grids()[3:4]:
+            if args.only and family not in args.only:
+                continue
             grid = [p for p in grid if p["lr"] == 0.05] if family == "boost-lambdarank" else grid
             chosen, settings = nested(samples, family, grid)
             print(f"| {family}, nested | {len(grid)} settings | {row(samples, chosen, answered)} |")
