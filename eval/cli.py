@@ -290,6 +290,10 @@ def run_eval(args: argparse.Namespace) -> int:
         command = "polysearch eval " + ("--compare" if args.compare else f"--mode {primary}") + f" -k {args.k}"
         if args.distractors is not None:
             command += f" --distractors {args.distractors}"
+        if args.questions != DEFAULT_QUESTIONS:
+            command += f" --questions {args.questions}"
+        if args.stories is not None:
+            command += f" --stories {args.stories}"
         write_floors(args.write_floors, floors_from(metrics, measured_with=f"{command} on {evaluation.backend}"))
         print(f"wrote {args.write_floors}")
     if floors is not None:
