@@ -374,9 +374,14 @@ class ArticleOut(msgspec.Struct, frozen=True, kw_only=True):
     url: str | None = None
     lang: str | None = None
     date_source: str | None = None
+    also_in: Annotated[
+        list[VersionOut], msgspec.Meta(description="the other versions of this article's story, by article id")
+    ] = msgspec.field(default_factory=list)
 
     @classmethod
-    def of(cls, article: Article, passages: list[Passage], *, index_version: str) -> ArticleOut:
+    def of(
+        cls, article: Article, passages: list[Passage], *, index_version: str, also_in: Sequence[Article] = ()
+    ) -> ArticleOut:
         return cls(
             id=article.id,
             title=article.title,
@@ -387,6 +392,7 @@ class ArticleOut(msgspec.Struct, frozen=True, kw_only=True):
             url=article.url,
             lang=article.lang,
             date_source=article.date_source,
+            also_in=[VersionOut.of(version) for version in also_in],
         )
 
 

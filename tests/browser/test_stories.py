@@ -105,6 +105,10 @@ def test_one_card_per_story_in_the_querys_language_with_the_other_version_linked
         page.wait_for_url(f"**/read/{STORY[other_lang]}*")
         title = httpx.get(f"{storied_service}/articles/{STORY[other_lang]}").json()["title"]
         expect(page.locator("#article-title")).to_have_text(title)
+        # The version's own view links back to the version the card showed.
+        back = page.locator("#article p.also-in a.also-in-link")
+        expect(back).to_have_text(LANGUAGE[ui][query_lang])
+        expect(back).to_have_attribute("data-article-id", STORY[query_lang])
         assert watched.errors == []
     finally:
         context.close()

@@ -114,6 +114,17 @@ def test_the_answer_card_names_the_other_versions_of_its_story(storied: TestClie
     assert [v["article_id"] for v in answer["also_in"]] == [other]
 
 
+def test_an_article_names_the_other_versions_of_its_story(
+    storied: TestClient[Litestar], client: TestClient[Litestar]
+) -> None:
+    english = storied.get("/articles/a_shanghai").json()
+    assert [(v["article_id"], v["lang"]) for v in english["also_in"]] == [("a_shanghai_ru", "ru")]
+    russian = storied.get("/articles/a_shanghai_ru").json()
+    assert [(v["article_id"], v["lang"]) for v in russian["also_in"]] == [("a_shanghai", "en")]
+    assert storied.get("/articles/b_summit").json()["also_in"] == []
+    assert client.get("/articles/a_shanghai").json()["also_in"] == []
+
+
 def test_the_openapi_document_lists_also_in(storied: TestClient[Litestar]) -> None:
     schemas = storied.get("/schema/openapi.json").json()["components"]["schemas"]
     article = next(s for name, s in schemas.items() if name.endswith("ArticleResultOut"))
