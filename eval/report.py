@@ -88,7 +88,7 @@ def story_lines(evaluation: Evaluation) -> list[str]:
     """The question-language-version-first figures, when some question's story is told in two languages."""
     if not any(run.metrics.get("n_lang_first") for run in evaluation.runs.values()):
         return []
-    rows = [(mode, run.metrics) for mode, run in evaluation.runs.items()]
+    rows: list[tuple[str, Metrics]] = [(mode, run.metrics) for mode, run in evaluation.runs.items()]
     rows += [
         (f"{mode}:{name}", metrics)
         for mode, run in evaluation.runs.items()
