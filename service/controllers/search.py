@@ -87,7 +87,7 @@ class SearchController(Controller):
     middleware = (AdmissionMiddleware,)
 
     @get(
-        summary="Ranked passages for a query, or one result per article",
+        summary="Ranked passages for a query, or one result per story",
         description=(
             "`group=article` folds the ranked passages by article: one result per article, at its best "
             "passage's rank, with a snippet around the best-matching sentence and the article's other "
@@ -118,7 +118,7 @@ class SearchController(Controller):
         ] = 0,
         mode: Annotated[SearchMode, Parameter(description="dense, keyword or hybrid ranking")] = "hybrid",
         group: Annotated[
-            Group, Parameter(description="passage: ranked passages; article: one result per article")
+            Group, Parameter(description="passage: ranked passages; article: one result per story")
         ] = "passage",
         date_from: Annotated[
             str | None, Parameter(description=f"earliest article date (inclusive): {DATE_HELP}")
