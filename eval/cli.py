@@ -25,8 +25,8 @@ from eval.report import payload, render, write_json
 from eval.runner import Evaluation, compare_modes, evaluate
 from eval.scoring import Metrics, hit_curve
 from eval.significance import Comparison
-from eval.stories import NO_STORIES, StoryView, read_groups, versions_of
 from eval.trec import write_qrels, write_run
+from eval.versions import NO_STORIES, StoryView, read_groups, versions_of
 from indexer.answer.answerer import RANKERS
 from indexer.commands.options import DEFAULT_INDEX, positive_int
 from indexer.encoders.base import Encoder

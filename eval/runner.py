@@ -12,7 +12,7 @@ from eval.records import Retrieved
 from eval.relevance import qrels as judge_passages
 from eval.scoring import Judged, Metrics, judge, per_question_values, summarize
 from eval.significance import Comparison, compare
-from eval.stories import NO_STORIES, StoryView
+from eval.versions import NO_STORIES, StoryView
 from indexer.models import SearchMode
 
 log = logging.getLogger(__name__)

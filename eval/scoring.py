@@ -10,7 +10,7 @@ from eval.metrics.answers import answer_correct
 from eval.questions import Question
 from eval.records import AskOutcome, Retrieved
 from eval.relevance import is_relevant
-from eval.stories import LangFirst
+from eval.versions import LangFirst
 
 HIT_CUTOFFS = (1, 3, 5, 10)
 RANK_DEPTH = 10

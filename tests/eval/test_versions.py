@@ -1,4 +1,4 @@
-"""Stories in the evaluation: a hit on any version counts once, and whether the question's language comes first."""
+"""Versions of one story in the evaluation: a hit on any version counts, and which language comes first."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from eval.records import AskOutcome, Retrieved
 from eval.report import render
 from eval.runner import evaluate
 from eval.scoring import judge, summarize
-from eval.stories import StoryView, read_groups
+from eval.versions import StoryView, read_groups
 from indexer.models import SearchMode
 from indexer.store.stories import StoryMap
 

@@ -20,7 +20,7 @@ from eval.floors import check_floors, load_floors
 from eval.questions import load_questions
 from eval.runner import evaluate
 from eval.scoring import Metrics
-from eval.stories import StoryView, read_groups, versions_of
+from eval.versions import StoryView, read_groups, versions_of
 from indexer.build.builder import BuildOptions, build_index
 from indexer.encoders.torch_backend import SentenceTransformerEncoder
 from indexer.models import SEARCH_MODES
