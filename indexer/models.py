@@ -17,7 +17,8 @@ class Article(msgspec.Struct, frozen=True, kw_only=True):
     ``url`` is the original page of a web article; ``lang`` its language code (``en``, ``ru``,
     ``zh``, ...) when known; ``date_source`` says where ``date`` was read from (``header``,
     ``footer``, ``metadata``, ``time``, ``date-line``, ``url``, ``export``), so a reader can
-    judge how far to trust it.
+    judge how far to trust it. ``alternates`` and ``story`` are what the source declares about
+    other versions of the same story (``indexer.build.stories``).
     """
 
     id: str
@@ -29,6 +30,11 @@ class Article(msgspec.Struct, frozen=True, kw_only=True):
     url: str | None = None
     lang: str | None = None
     date_source: str | None = None
+    # Absolute urls of the same story elsewhere (another language), as the page or its sitemap
+    # declares them (``<link rel="alternate" hreflang>``), normalised and sorted.
+    alternates: tuple[str, ...] = ()
+    # A story key an export declares: articles with one key are versions of one story.
+    story: str | None = None
 
 
 class Passage(msgspec.Struct, frozen=True, kw_only=True):
@@ -167,6 +173,9 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     segments: list[SegmentEntry] = msgspec.field(default_factory=list)
     # The dense index the build asked for ("flat", "hnsw"; "auto": by segment size), which a merge keeps.
     dense_requested: str = "auto"
+    # The story rules whose groups stories.json holds (indexer.build.stories); ``None``: no such file,
+    # every article stands alone.
+    stories: str | None = None
 
 
 class TimeReading(msgspec.Struct, frozen=True, kw_only=True):

@@ -16,6 +16,7 @@ import numpy as np
 import tiktoken
 
 from indexer.build.chunking import Chunker
+from indexer.build.stories.detect import STORY_RULES, detect_stories
 from indexer.encoders.base import Encoder, FitsModel, passage_input
 from indexer.encoders.registry import backend_of, compatible
 from indexer.errors import BuildError, IndexNotFoundError, PolysearchError
@@ -27,7 +28,7 @@ from indexer.store.loaded import LoadedIndex
 from indexer.store.locking import write_lock
 from indexer.store.reader import load_for_build
 from indexer.store.segments import IndexContent, StoredVectors
-from indexer.store.writer import index_version, write_index
+from indexer.store.writer import FoundStories, index_version, write_index
 from indexer.text.coverage import model_languages
 from indexer.text.language import detect_language, normalise_language
 from indexer.text.sentences import sentence_spans
@@ -103,6 +104,8 @@ class BuildReport:
     encoded: int = 0
     sentences_encoded: int = 0
     written: bool = False
+    # Stories told by several articles in the written version (``None``: nothing was written).
+    stories: int | None = None
 
 
 def load_encoding(name: str) -> tiktoken.Encoding:
@@ -368,11 +371,19 @@ def build_from_articles(
         unchanged_passages = sum(len(previous.passages.rows_of(a)) for a in kept) if previous else 0
         report.passages = unchanged_passages + len(content.passages)
         report.version = index_version(
-            model, chunking, {a.id: a.content_hash for a in articles}, options.dense_kind or "auto"
+            model,
+            chunking,
+            {a.id: a.content_hash for a in articles},
+            options.dense_kind or "auto",
+            story_rules=STORY_RULES,
         )
         if previous is not None and previous.version == report.version:
             remove_leftovers(out_dir)
             return report
+        # Over every live article, not only the fresh ones: a new version may join an old story,
+        # and a removed one leaves its story.
+        stories = timed_stories(articles)
+        report.stories = len(stories.groups.groups())
         write_index(
             out_dir,
             model=model,
@@ -382,9 +393,22 @@ def build_from_articles(
             previous=previous,
             articles=articles,
             go_live=options.go_live,
+            stories=stories,
         )
         report.written = True
         return report
+
+
+def timed_stories(articles: Sequence[Article]) -> FoundStories:
+    """The story groups of ``articles``, with how long finding them took in the log."""
+    started = time.perf_counter()
+    groups = detect_stories(articles)
+    log.info(
+        "stories_found",
+        extra={"articles": len(articles), "groups": len(groups.groups()),
+               "seconds": round(time.perf_counter() - started, 3)},
+    )  # fmt: skip
+    return FoundStories(STORY_RULES, groups)
 
 
 def _check_articles(articles: Sequence[Article]) -> None:

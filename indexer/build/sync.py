@@ -24,6 +24,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from indexer.build.builder import BuildOptions, BuildReport, build_from_articles
+from indexer.build.stories.detect import STORY_RULES
 from indexer.encoders.base import Encoder
 from indexer.errors import ArticleReadError, BuildError, FetchError, IndexNotFoundError, PolysearchError, SourceError
 from indexer.models import Article
@@ -261,6 +262,7 @@ class _Pass:
                 source=fetched.url,
                 url=fetched.url,
                 charset=fetched.charset,
+                alternates=visit.ref.alternates,
             )
         except ArticleReadError as exc:
             log.warning("page_skipped", extra={"url": visit.ref.url, "reason": str(exc)})
@@ -303,6 +305,9 @@ def _up_to_date(out_dir: Path, articles: list[Article], model_name: str, options
     same_kind = options.dense_kind is None or options.dense_kind == manifest.dense_index
     hashes = [(a.id, a.content_hash) for a in articles]
     if manifest.model.name != model_name or manifest.chunking != chunking or not same_kind:
+        return None
+    if manifest.stories != STORY_RULES:
+        # Built before the story rules it would run now: the build writes the groups anew.
         return None
     if list(manifest.articles.items()) != hashes:
         return None

@@ -147,6 +147,8 @@ def _print_report(report: BuildReport, out: Path, verdict: Verdict | None) -> No
     for label, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
         for article_id in ids:
             print(f"  {label}: {article_id}")
+    if report.stories:
+        print(f"  stories with several versions: {report.stories}")
     if verdict is None:
         return
     if verdict.passed:
@@ -168,6 +170,8 @@ def run_verify(index_dir: Path) -> int:
         )
     else:
         print(f"index {index_dir}: damaged: {health.problem}; `polysearch index` rebuilds it")
+    if health.stories:
+        print(f"  stories with several versions: {health.stories}")
     if health.held is not None:
         print(f"  held: {health.held.name} ({health.held.reason}); `polysearch index --promote {health.held.name} "
               f"--out {index_dir}` puts it live")  # fmt: skip

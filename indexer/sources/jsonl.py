@@ -10,15 +10,16 @@ import msgspec
 
 from indexer.errors import ArticleReadError, SourceError
 from indexer.models import Article
-from indexer.sources.listing import Listing, clean_body
-from indexer.sources.pages import extract_page, extracted_hash
+from indexer.sources.listing import Listing, clean_body, normalize_url
+from indexer.sources.pages import declared_fields, declared_urls, extract_page, extracted_hash
 from indexer.text.dates import parse_date
 
 log = logging.getLogger(__name__)
 
 
 class ExportLine(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=False):
-    """One line of an export; ``deleted: true`` removes ``id`` from the index."""
+    """One line of an export; ``deleted: true`` removes ``id`` from the index; lines with one
+    ``story`` key are versions of one story (a translation, a repost)."""
 
     id: str
     title: str | None = None
@@ -27,6 +28,7 @@ class ExportLine(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     html: str | None = None
     url: str | None = None
     lang: str | None = None
+    story: str | None = None
     deleted: bool = False
 
 
@@ -46,11 +48,15 @@ def export_article(line: ExportLine, *, source: str) -> Article:
     date_text = date.isoformat() if date else None
     date_source = "export" if date_text else None
     title, lang = (line.title or "").strip(), line.lang
+    story = line.story.strip() if line.story is not None and line.story.strip() else None
+    alternates: tuple[str, ...] = ()
     if line.html is not None:
         page = extract_page(line.html.encode("utf-8"), url=line.url, charset="utf-8")
         title = title or page.title
         body = page.body
         lang = lang or page.lang
+        own = normalize_url(line.url) if line.url else None
+        alternates = tuple(u for u in declared_urls(page.alternates) if u != own)
         if date_text is None and page.date is not None:
             date_text, date_source = page.date, page.date_source
     elif line.body is not None:
@@ -65,10 +71,14 @@ def export_article(line: ExportLine, *, source: str) -> Article:
         date=date_text,
         body=body,
         source=f"{source}:{article_id}",
-        content_hash=extracted_hash(title, date_text, body, line.url, lang, date_source),
+        content_hash=extracted_hash(
+            title, date_text, body, line.url, lang, date_source, *declared_fields(alternates, story)
+        ),
         url=line.url,
         lang=lang,
         date_source=date_source,
+        alternates=alternates,
+        story=story,
     )
 
 

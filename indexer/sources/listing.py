@@ -16,10 +16,15 @@ _TYPOGRAPHIC_SPACES = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " "
 
 @dataclass(frozen=True, slots=True)
 class PageRef:
-    """A web page a feed or sitemap lists; ``lastmod`` is the sitemap's, used only to skip refetching."""
+    """A web page a feed or sitemap lists; ``lastmod`` is the sitemap's, used only to skip refetching.
+
+    ``alternates``: the page's other-language versions the sitemap declares (``xhtml:link
+    rel="alternate" hreflang``), recorded on the page's article.
+    """
 
     url: str
     lastmod: str | None = None
+    alternates: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin
 
 import lxml.html
 import msgspec
@@ -19,6 +21,7 @@ from trafilatura.utils import decode_file
 
 from indexer.errors import ArticleReadError
 from indexer.models import Article
+from indexer.sources.listing import normalize_url
 from indexer.sources.page_dates import EDGE_LINES, publication_date
 from indexer.sources.page_layout import clean_text, heading_title
 
@@ -36,6 +39,8 @@ class PageContent:
     body: str
     lang: str | None
     canonical_url: str | None
+    # Other-language versions the page declares (``<link rel="alternate" hreflang>``), absolute.
+    alternates: tuple[str, ...] = ()
 
 
 def decode_html(raw: bytes, *, charset: str | None = None) -> str:
@@ -68,6 +73,26 @@ def _lang(tree: lxml.html.HtmlElement) -> str | None:
         if re.fullmatch(r"[a-z]{2,3}", code):
             return code
     return None
+
+
+def _alternates(tree: lxml.html.HtmlElement, base: str | None) -> tuple[str, ...]:
+    """The absolute urls of ``<link rel="alternate" hreflang="..." href="...">``: the page's other versions.
+
+    Only links with ``hreflang`` count: a bare ``rel="alternate"`` is usually a feed or a print view.
+    A relative ``href`` without a base to resolve it against is dropped.
+    """
+    found = []
+    for link in tree.xpath("//link[@hreflang][@href]"):
+        rels = str(link.get("rel") or "").lower().split()
+        href = urljoin(base or "", str(link.get("href")).strip())
+        if "alternate" in rels and href.startswith(("http://", "https://")):
+            found.append(href)
+    return declared_urls(found)
+
+
+def declared_urls(urls: Iterable[str]) -> tuple[str, ...]:
+    """Declared urls normalised, without duplicates, sorted: one spelling, whatever order they came in."""
+    return tuple(sorted({normalize_url(u) for u in urls if u.strip()}))
 
 
 def extract_page(raw: bytes, *, url: str | None = None, charset: str | None = None) -> PageContent:
@@ -106,37 +131,62 @@ def extract_page(raw: bytes, *, url: str | None = None, charset: str | None = No
     if not title or not body:
         raise ArticleReadError(f"{url or 'page'}: no article text found")
     canonical = getattr(document, "url", None)
+    canonical = canonical if canonical and str(canonical).startswith(("http://", "https://")) else None
     return PageContent(
         title=title,
         date=date,
         date_source=date_source,
         body=body,
         lang=_lang(tree),
-        canonical_url=canonical if canonical and str(canonical).startswith(("http://", "https://")) else None,
+        canonical_url=canonical,
+        alternates=_alternates(tree, url or canonical),
     )
 
 
 def page_article(
-    raw: bytes, *, article_id: str, source: str, url: str | None = None, charset: str | None = None
+    raw: bytes,
+    *,
+    article_id: str,
+    source: str,
+    url: str | None = None,
+    charset: str | None = None,
+    alternates: Iterable[str] = (),
 ) -> Article:
     """A page as an article; ``ArticleReadError`` when it holds no article text.
 
     ``url`` is where the page was fetched from; a saved page (no ``url``) links to its own
     canonical URL when it states one. Either way that link is part of the content hash.
+    ``alternates``: other versions declared elsewhere (the sitemap), added to the page's own.
     """
     page = extract_page(raw, url=url, charset=charset)
     link = url if url is not None else page.canonical_url
+    own = {normalize_url(link)} if link else set()
+    declared = tuple(u for u in declared_urls([*page.alternates, *alternates]) if u not in own)
     return Article(
         id=article_id,
         title=page.title,
         date=page.date,
         body=page.body,
         source=source,
-        content_hash=extracted_hash(page.title, page.date, page.body, link, page.lang, page.date_source),
+        content_hash=extracted_hash(
+            page.title, page.date, page.body, link, page.lang, page.date_source, *declared_fields(declared, None)
+        ),
         url=link,
         lang=page.lang,
         date_source=page.date_source,
+        alternates=declared,
     )
+
+
+def declared_fields(alternates: tuple[str, ...], story: str | None) -> tuple[str, ...]:
+    """What an article declares about its other versions, as extra hash fields: none when it declares
+    nothing, so the hash of such an article is what it was before versions were recorded."""
+    fields = []
+    if alternates:
+        fields.append("alternates:" + " ".join(alternates))
+    if story is not None:
+        fields.append("story:" + story)
+    return tuple(fields)
 
 
 def extracted_hash(*fields: str | None) -> str:

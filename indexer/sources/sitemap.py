@@ -58,8 +58,21 @@ def parse_sitemap(content: bytes, *, url: str) -> tuple[str, list[PageRef]]:
     for item in root:
         fields = {_local(child.tag): (child.text or "").strip() for child in item}
         if fields.get("loc"):
-            entries.append(PageRef(url=fields["loc"], lastmod=fields.get("lastmod") or None))
+            lastmod = fields.get("lastmod") or None
+            entries.append(PageRef(url=fields["loc"], lastmod=lastmod, alternates=_alternates(item)))
     return kind, entries
+
+
+def _alternates(item: etree._Element) -> tuple[str, ...]:
+    """The absolute urls an entry's ``<xhtml:link rel="alternate" hreflang="..." href="...">`` declare."""
+    urls = set()
+    for child in item:
+        if _local(child.tag) != "link" or child.get("hreflang") is None:
+            continue
+        href = (child.get("href") or "").strip()
+        if "alternate" in (child.get("rel") or "").lower().split() and href.startswith(("http://", "https://")):
+            urls.add(normalize_url(href))
+    return tuple(sorted(urls))
 
 
 def list_sitemap(url: str, fetcher: PoliteFetcher, *, content: bytes | None = None, depth: int = 0) -> SitemapTree:
@@ -73,7 +86,7 @@ def list_sitemap(url: str, fetcher: PoliteFetcher, *, content: bytes | None = No
     kind, entries = parse_sitemap(content, url=url)
     if kind == "urlset":
         for entry in entries:
-            page = PageRef(url=normalize_url(entry.url), lastmod=entry.lastmod)
+            page = PageRef(url=normalize_url(entry.url), lastmod=entry.lastmod, alternates=entry.alternates)
             if fetcher.is_allowed_host(page.url):
                 tree.pages.setdefault(page.url, page)
             else:

@@ -7,7 +7,8 @@ Layout of an index directory::
                        (articles deleted from a segment) and the largest segment's files:
                        articles.json, bodies.txt, passages.npy, sentences.npy (records as
                        columns, indexer.store.tables), embeddings.npy, sentence_embeddings.npy
-                       (float16, memory-mapped), dense.faiss, keyword/
+                       (float16, memory-mapped), dense.faiss, keyword/, stories.json (which
+                       articles are versions of one story, indexer.store.stories)
       segments/<name>/ the same files for each further segment (indexer.store.segments)
     write.lock         held by the one writer (indexer.store.locking)
     held.json          a version the quality gate kept aside, and why (indexer.store.held)
@@ -35,6 +36,7 @@ READABLE_FORMATS = (5, 6)
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 TOMBSTONES = "tombstones.json"
+STORIES = "stories.json"
 SEGMENTS_DIR = "segments"
 VERSION_PREFIX = "v-"
 HELD = "held.json"

@@ -29,7 +29,7 @@ from indexer.store.locking import write_lock
 from indexer.store.plan import MAX_SEGMENTS, choose_merge, generation_of, merge_planned, plan_update
 from indexer.store.reader import load_index, verify_deferred
 from indexer.store.segments import IndexContent
-from indexer.store.writer import VersionLayout, commit_version
+from indexer.store.writer import FoundStories, VersionLayout, commit_version
 
 log = logging.getLogger(__name__)
 
@@ -190,5 +190,7 @@ def merge_index(index_dir: Path, live: LoadedIndex, *, everything: bool = False)
         manifest.chunking,
         hashes,
         manifest.dense_requested,
+        # The same articles: the same groups, carried over as they were found.
+        FoundStories(manifest.stories, live.stories) if manifest.stories is not None else None,
     )
     return commit_version(index_dir, layout, plan, live)

@@ -22,6 +22,7 @@ from indexer.store.layout import (
     MANIFEST,
     READABLE_FORMATS,
     SEGMENTS_DIR,
+    STORIES,
     TMP_PREFIX,
     TOMBSTONES,
     VERSION_PREFIX,
@@ -33,6 +34,7 @@ from indexer.store.layout import (
 )
 from indexer.store.loaded import LoadedIndex, combine
 from indexer.store.segments import VECTOR_DTYPE, Segment, keyword_text, read_segment
+from indexer.store.stories import StoryMap
 from indexer.text.analysis import ANALYZER
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,10 @@ def load_version(version_dir: Path, *, defer_checksums: bool = False, any_analyz
         for segment in segments:
             _check_segment(version_dir, segment, manifest.model.dimension)
         loaded = combine(version_dir, manifest, segments, deleted, unverified)
+        if STORIES in manifest.files:
+            # Restricted to the version's articles: a group never names one the index lacks.
+            stories = StoryMap.from_json((version_dir / STORIES).read_bytes()).restricted(manifest.articles)
+            loaded = dataclasses.replace(loaded, stories=stories)
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RuntimeError, OSError, EOFError) as exc:
         # ValueError includes RecordsError; a damaged large file whose checksum is deferred may
         # also fail here, as anything that cannot be read.
@@ -175,6 +181,8 @@ class IndexHealth:
     leftovers: list[str]
     # A version the quality gate kept aside (not live, kept until promoted or superseded).
     held: HeldVersion | None = None
+    # Stories the live version holds in several versions (stories.json).
+    stories: int = 0
 
     @property
     def ok(self) -> bool:
@@ -199,5 +207,6 @@ def verify_index(index_dir: Path) -> IndexHealth:
     except (IndexCorruptError, IndexMismatchError) as exc:
         return IndexHealth(None, 0, 0, 0, str(exc), leftovers, held)
     return IndexHealth(
-        loaded.version, len(loaded.articles), len(loaded.passages), len(loaded.manifest.files), None, leftovers, held
-    )
+        loaded.version, len(loaded.articles), len(loaded.passages), len(loaded.manifest.files), None, leftovers, held,
+        len(loaded.stories.groups()),
+    )  # fmt: skip

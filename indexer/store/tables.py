@@ -44,7 +44,11 @@ class RecordsError(ValueError):
 
 
 class ArticleMeta(msgspec.Struct, frozen=True, array_like=True):
-    """An article without its body, which lies at bytes ``body_start:body_end`` of the segment's blob."""
+    """An article without its body, which lies at bytes ``body_start:body_end`` of the segment's blob.
+
+    The declared versions (``alternates``, ``story``) come last with defaults, so segments written
+    before they were recorded still read.
+    """
 
     id: str
     title: str
@@ -56,6 +60,8 @@ class ArticleMeta(msgspec.Struct, frozen=True, array_like=True):
     date_source: str | None
     body_start: int
     body_end: int
+    alternates: tuple[str, ...] = ()
+    story: str | None = None
 
 
 class RecordsHeader(msgspec.Struct, frozen=True, kw_only=True):
@@ -83,7 +89,8 @@ def to_columns(articles: Sequence[Article], passages: Sequence[Passage], sentenc
         body = article.body.encode("utf-8")
         metas.append(
             ArticleMeta(article.id, article.title, article.date, article.source, article.content_hash, article.url,
-                        article.lang, article.date_source, offset, offset + len(body))
+                        article.lang, article.date_source, offset, offset + len(body), article.alternates,
+                        article.story)
         )  # fmt: skip
         blobs.append(body)
         offset += len(body)
@@ -170,6 +177,7 @@ class SegmentRecords:
         return Article(
             id=meta.id, title=meta.title, date=meta.date, body=body, source=meta.source,
             content_hash=meta.content_hash, url=meta.url, lang=meta.lang, date_source=meta.date_source,
+            alternates=meta.alternates, story=meta.story,
         )  # fmt: skip
 
 

@@ -29,6 +29,7 @@ from indexer.store.layout import (
     FORMAT_VERSION,
     MANIFEST,
     SEGMENTS_DIR,
+    STORIES,
     TMP_PREFIX,
     TOMBSTONES,
     VERSION_PREFIX,
@@ -52,25 +53,45 @@ from indexer.store.segments import (
     link_segment,
     write_segment,
 )
+from indexer.store.stories import StoryMap
 from indexer.store.tables import RecordsError
 from indexer.text.analysis import ANALYZER
 
 log = logging.getLogger(__name__)
 
 
-def index_version(model: ModelInfo, chunking: ChunkParams, article_hashes: dict[str, str], dense_kind: str) -> str:
-    """Fingerprint of everything that determines the index content: same inputs, same version."""
-    payload = msgspec.json.encode(
-        {
-            "format": FORMAT_VERSION,
-            "model": model,
-            "chunking": chunking,
-            "articles": article_hashes,
-            "dense": dense_kind,
-            "analyzer": ANALYZER,
-        }
-    )
-    return hashlib.sha256(payload).hexdigest()[:16]
+def index_version(
+    model: ModelInfo,
+    chunking: ChunkParams,
+    article_hashes: dict[str, str],
+    dense_kind: str,
+    *,
+    story_rules: str | None = None,
+) -> str:
+    """Fingerprint of everything that determines the index content: same inputs, same version.
+
+    ``story_rules`` names the rules that grouped the stories (none: no groups written); the groups
+    follow from the articles and those rules, so they need no fingerprint of their own.
+    """
+    fields: dict[str, object] = {
+        "format": FORMAT_VERSION,
+        "model": model,
+        "chunking": chunking,
+        "articles": article_hashes,
+        "dense": dense_kind,
+        "analyzer": ANALYZER,
+    }
+    if story_rules is not None:
+        fields["stories"] = story_rules
+    return hashlib.sha256(msgspec.json.encode(fields)).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class FoundStories:
+    """The story groups of a version's articles and the rules that found them (``manifest.stories``)."""
+
+    rules: str
+    groups: StoryMap
 
 
 # Below this many free bytes a failed write is taken to be a full disk, whatever the library said.
@@ -106,8 +127,11 @@ def write_index(
     previous: LoadedIndex | None = None,
     articles: Sequence[Article] | None = None,
     go_live: bool = True,
+    stories: FoundStories | None = None,
 ) -> Manifest:
     """Write a new version beside the live one and switch ``CURRENT`` to it.
+
+    ``stories``: the groups written to ``stories.json`` (without: no file, every article alone).
 
     With ``go_live=False`` the version is written and held (``indexer.store.held``), ``CURRENT``
     left as it is, for the quality gate to promote or keep aside; a version that goes live
@@ -128,11 +152,11 @@ def write_index(
     order = list(articles) if articles is not None else list(content.articles)
     hashes = {article.id: article.content_hash for article in order}
     requested = dense_kind or "auto"
-    version = index_version(model, chunking, hashes, requested)
+    version = index_version(model, chunking, hashes, requested, story_rules=stories.rules if stories else None)
     plan = plan_update(content, hashes, previous, version)
     merging = choose_merge([(p.live, p.stored) for p in plan], max_segments=BUILD_MAX_SEGMENTS, rewrite_deleted=False)
     plan = merge_planned(plan, merging, hashes, version)
-    layout = VersionLayout(version, f"{VERSION_PREFIX}{version}", model, chunking, hashes, requested)
+    layout = VersionLayout(version, f"{VERSION_PREFIX}{version}", model, chunking, hashes, requested, stories)
     manifest = commit_version(index_dir, layout, plan, previous, go_live=go_live)
     if go_live:
         release_held(index_dir)
@@ -149,6 +173,7 @@ class VersionLayout:
     chunking: ChunkParams
     hashes: dict[str, str]
     dense_requested: str
+    stories: FoundStories | None = None
 
 
 def commit_version(
@@ -238,6 +263,10 @@ def _write_version(
     tombstones = {p.name: sorted(p.deleted) for p in plan if p.deleted}
     (staging / TOMBSTONES).write_bytes(msgspec.json.encode(tombstones))
     files |= _file_entries(staging, "", (TOMBSTONES,))
+    if layout.stories is not None:
+        # Only the version's own articles: a group never names an article the version lacks.
+        (staging / STORIES).write_bytes(layout.stories.groups.restricted(layout.hashes).to_json())
+        files |= _file_entries(staging, "", (STORIES,))
     manifest = _manifest(layout, plan, entries, files)
     (staging / MANIFEST).write_bytes(msgspec.json.format(msgspec.json.encode(manifest), indent=2))
     return manifest
@@ -292,6 +321,7 @@ def _manifest(
         analyzer=ANALYZER,
         segments=entries,
         dense_requested=layout.dense_requested,
+        stories=layout.stories.rules if layout.stories is not None else None,
     )
 
 

@@ -16,7 +16,7 @@ from indexer.search.retriever import Retriever
 from indexer.store import segmented, segments, writer
 from indexer.store.dense import DenseIndex
 from indexer.store.keyword import ANALYZER, K1, B, KeywordIndex
-from indexer.store.layout import TOMBSTONES, live_version_dir
+from indexer.store.layout import STORIES, TOMBSTONES, live_version_dir
 from indexer.store.plan import MAX_SEGMENTS, choose_merge
 from indexer.store.reader import load_index, verify_index
 from indexer.store.segmented import SegmentedDense
@@ -152,7 +152,8 @@ def test_kept_segments_are_hard_links_not_copies(tmp_path: Path) -> None:
     written = {
         p.relative_to(new).as_posix() for p in new.rglob("*") if p.is_file() and p.stat().st_ino not in inodes.values()
     }
-    assert written == {"manifest.json", TOMBSTONES} | {f"{added}/{name}" for name in SEGMENT_FILES}
+    # The version's own small files (manifest, tombstones, story groups) and the new segment: nothing else.
+    assert written == {"manifest.json", TOMBSTONES, STORIES} | {f"{added}/{name}" for name in SEGMENT_FILES}
 
 
 def test_changed_and_removed_articles_are_tombstoned_and_equal_a_one_shot_build(tmp_path: Path) -> None:

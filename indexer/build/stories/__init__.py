@@ -1,0 +1,1 @@
+"""Story detection: which articles are versions of one story (declared links, declared keys, content)."""
