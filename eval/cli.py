@@ -26,6 +26,7 @@ from eval.runner import Evaluation, compare_modes, evaluate
 from eval.scoring import Metrics, hit_curve
 from eval.significance import Comparison
 from eval.trec import write_qrels, write_run
+from eval.versions import NO_STORIES, StoryView, read_groups, versions_of
 from indexer.answer.answerer import RANKERS
 from indexer.commands.options import DEFAULT_INDEX, positive_int
 from indexer.encoders.base import Encoder
@@ -98,6 +99,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="score --mode on the judged queries of a --judgments file (QRELS.queries.jsonl beside it): "
         "hit@1/hit@5/mrr@10 with 'helped' as relevant, and how often a 'not helped' article ranks first",
     )
+    add(
+        "--stories",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help='which articles are versions of one story, as {"groups": [[article ids...], ...]} (default: the '
+        "stories the index holds); a hit on any version counts, and lang_first reports whether the version in "
+        "the question's language ranks first",
+    )
     parser.set_defaults(handler=run_eval)
 
 
@@ -109,6 +119,33 @@ def open_backend(args: argparse.Namespace) -> Backend:
     from eval.backends.local import LocalBackend
 
     return LocalBackend.open(args.index or DEFAULT_INDEX, ranker=args.answerer, infer_dates=not args.no_time_reading)
+
+
+def story_view(args: argparse.Namespace, backend: Backend) -> StoryView:
+    """The stories the evaluation counts once: ``--stories``, else the evaluated index's own; with their languages."""
+    from eval.backends.local import LocalBackend
+
+    local = backend if isinstance(backend, LocalBackend) else None
+    if args.stories is not None:
+        stories = read_groups(args.stories)
+    elif local is not None:
+        stories = local.retriever.index.stories
+    else:
+        return NO_STORIES
+    ids = sorted(versions_of(stories))
+    if not ids:
+        return NO_STORIES
+    langs = local.article_langs(ids) if local is not None else backend_langs(backend, ids)
+    return StoryView.of(stories, langs)
+
+
+def backend_langs(backend: Backend, ids: Sequence[str]) -> dict[str, str | None]:
+    """Article languages from a service (``GET /articles/{id}``)."""
+    from eval.backends.remote import HttpBackend
+
+    if not isinstance(backend, HttpBackend):
+        raise EvalError("--stories needs the index or a service to read the articles' languages from")
+    return backend.article_langs(ids)
 
 
 def run_path(path: Path, mode: str, *, several: bool) -> Path:
@@ -234,7 +271,8 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         backend = open_backend(args)
         try:
-            evaluations = [("seeds", evaluate(backend, questions, modes=modes, k=args.k))]
+            stories = story_view(args, backend)
+            evaluations = [("seeds", evaluate(backend, questions, modes=modes, k=args.k, stories=stories))]
         finally:
             backend.close()
     documents: dict[str, object] = {}
@@ -252,6 +290,10 @@ def run_eval(args: argparse.Namespace) -> int:
         command = "polysearch eval " + ("--compare" if args.compare else f"--mode {primary}") + f" -k {args.k}"
         if args.distractors is not None:
             command += f" --distractors {args.distractors}"
+        if args.questions != DEFAULT_QUESTIONS:
+            command += f" --questions {args.questions}"
+        if args.stories is not None:
+            command += f" --stories {args.stories}"
         write_floors(args.write_floors, floors_from(metrics, measured_with=f"{command} on {evaluation.backend}"))
         print(f"wrote {args.write_floors}")
     if floors is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import msgspec
 
 from eval.errors import EvalError
-from eval.scoring import METRIC_KEYS, RANK_METRICS
+from eval.scoring import METRIC_KEYS, RANK_METRICS, STORY_METRICS
 
 DEFAULT_FLOORS = Path(__file__).resolve().parent / "floors.json"
 
@@ -86,11 +86,16 @@ def floors_from(metrics_by_mode: Mapping[str, Mapping[str, float | int | None]],
             for name in RANK_METRICS
             if (value := metrics.get(name)) is not None
         }
+        # The story figures count only the questions whose story is told in several languages.
+        per_told = 1.0 / max(1, int(metrics.get("n_lang_first") or 0))
+        floors[mode].update(
+            (name, _floor(float(value), per_told)) for name in STORY_METRICS if (value := metrics.get(name)) is not None
+        )
         if mode.rpartition(":")[2] == "hybrid" and metrics.get("answer_acc") is not None:
             floors[mode]["answer_acc"] = _floor(float(metrics["answer_acc"] or 0.0), per_answerable)
-            floors[mode]["abstain_unanswerable"] = _floor(
-                float(metrics["abstain_unanswerable"] or 0.0), per_unanswerable
-            )
+            # A set without unanswerable questions has no abstention share to hold.
+            if (abstained := metrics.get("abstain_unanswerable")) is not None:
+                floors[mode]["abstain_unanswerable"] = _floor(float(abstained), per_unanswerable)
             ceilings[mode] = {"false_abstain": _ceiling(float(metrics["false_abstain"] or 0.0), per_answerable)}
     return Floors(floors=floors, ceilings=ceilings, measured_with=measured_with)
 

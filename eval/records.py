@@ -14,6 +14,7 @@ class Retrieved:
     passage_id: str
     article_id: str
     text: str
+    lang: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from eval.errors import EvalError
 from eval.metrics.time_reading import TIME_METRICS, time_reading
 from eval.runner import Evaluation
-from eval.scoring import ANSWER_METRICS, RANK_METRICS, Metrics
+from eval.scoring import ANSWER_METRICS, RANK_METRICS, STORY_METRICS, Metrics
 from eval.significance import TEST_NAME, Comparison
 
 
@@ -72,12 +72,35 @@ def render(evaluation: Evaluation, comparisons: Sequence[Comparison] = ()) -> st
     ]
     if categories:
         lines += ["", "by question category:", metrics_table(categories, CATEGORY_COLUMNS)]
+    lines += story_lines(evaluation)
     reading = time_reading(questions)
     if reading["n_published"] or reading["n_date_topic"]:
         lines += ["", "time read from the questions:", metrics_table([("time", reading)], TIME_METRICS)]
     if comparisons:
         lines += ["", *comparison_lines(comparisons)]
     return "\n".join(lines)
+
+
+STORY_COLUMNS = (*STORY_METRICS, "n_lang_first")
+
+
+def story_lines(evaluation: Evaluation) -> list[str]:
+    """The question-language-version-first figures, when some question's story is told in two languages."""
+    if not any(run.metrics.get("n_lang_first") for run in evaluation.runs.values()):
+        return []
+    rows: list[tuple[str, Metrics]] = [(mode, run.metrics) for mode, run in evaluation.runs.items()]
+    rows += [
+        (f"{mode}:{name}", metrics)
+        for mode, run in evaluation.runs.items()
+        for name, metrics in run.by_category.items()
+        if metrics.get("n_lang_first")
+    ]
+    return [
+        "",
+        "stories told in several languages: the question's language first (lang_first: in the ranking; "
+        "lang_first_folded: in the results folded by story):",
+        metrics_table(rows, STORY_COLUMNS),
+    ]
 
 
 def payload(evaluation: Evaluation, mode: str, comparisons: Sequence[Comparison] = ()) -> dict[str, object]:

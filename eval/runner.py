@@ -12,6 +12,7 @@ from eval.records import Retrieved
 from eval.relevance import qrels as judge_passages
 from eval.scoring import Judged, Metrics, judge, per_question_values, summarize
 from eval.significance import Comparison, compare
+from eval.versions import NO_STORIES, StoryView
 from indexer.models import SearchMode
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,19 @@ def _pool(rankings: Sequence[list[list[Retrieved]]]) -> list[tuple[str, str, str
     return [seen[pid] for pid in sorted(seen)]
 
 
-def evaluate(backend: Backend, questions: Sequence[Question], *, modes: Sequence[SearchMode], k: int) -> Evaluation:
+def evaluate(
+    backend: Backend,
+    questions: Sequence[Question],
+    *,
+    modes: Sequence[SearchMode],
+    k: int,
+    stories: StoryView = NO_STORIES,
+) -> Evaluation:
     """Search every question in every mode, ask every question once, and judge the results.
 
     ``ask`` does not depend on the search mode (the answerer retrieves with its own settings),
-    so its outcomes are shared by all modes.
+    so its outcomes are shared by all modes. With ``stories``, a question's articles stand for
+    every version of their stories, and the story figures (``lang_first``) are measured.
     """
     texts = [q.question for q in questions]
     # Questions carry the day they are asked on, so relative time ("last year") reads the same on every run.
@@ -62,15 +71,17 @@ def evaluate(backend: Backend, questions: Sequence[Question], *, modes: Sequence
     asks = backend.ask(texts, now=now)
     passages = backend.passages()
     pooled = passages is None
-    qrels = judge_passages(questions, passages if passages is not None else _pool(list(rankings.values())))
+    # Judged as asked about the story: any version of it that holds an answer is relevant.
+    told = [stories.expand(question) for question in questions]
+    qrels = judge_passages(told, passages if passages is not None else _pool(list(rankings.values())))
     empty = sorted(qid for qid, relevant in qrels.items() if not relevant)
     if empty:
         log.warning("questions_without_relevant_passages", extra={"questions": empty, "pooled": pooled})
     runs: dict[SearchMode, ModeRun] = {}
     for mode, ranking in rankings.items():
         judged = [
-            judge(question, hits, len(qrels.get(question.id, ())), ask)
-            for question, hits, ask in zip(questions, ranking, asks, strict=True)
+            judge(question, hits, len(qrels.get(question.id, ())), ask, lang_first=stories.lang_first(question, hits))
+            for question, hits, ask in zip(told, ranking, asks, strict=True)
         ]
         runs[mode] = ModeRun(mode=mode, judged=judged, metrics=summarize(judged), by_category=by_category(judged))
         log.info("mode_evaluated", extra={"mode": mode, **runs[mode].metrics})

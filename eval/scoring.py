@@ -10,12 +10,15 @@ from eval.metrics.answers import answer_correct
 from eval.questions import Question
 from eval.records import AskOutcome, Retrieved
 from eval.relevance import is_relevant
+from eval.versions import LangFirst
 
 HIT_CUTOFFS = (1, 3, 5, 10)
 RANK_DEPTH = 10
 RANK_METRICS = (*(f"hit@{k}" for k in HIT_CUTOFFS), f"mrr@{RANK_DEPTH}", f"ndcg@{RANK_DEPTH}")
 ANSWER_METRICS = ("answer_acc", "abstain_unanswerable", "false_abstain")
-METRIC_KEYS = (*RANK_METRICS, *ANSWER_METRICS, "n_questions", "n_unanswerable")
+# Over the questions whose story is told in two or more languages (eval/stories.py); None without any.
+STORY_METRICS = ("lang_first", "lang_first_folded")
+METRIC_KEYS = (*RANK_METRICS, *ANSWER_METRICS, "n_questions", "n_unanswerable", *STORY_METRICS, "n_lang_first")
 
 Metrics = dict[str, float | int | None]
 
@@ -29,6 +32,7 @@ class Judged:
     relevance: tuple[bool, ...]
     n_relevant: int
     ask: AskOutcome | None
+    lang_first: LangFirst | None = None
 
     @property
     def first_relevant_rank(self) -> int | None:
@@ -61,12 +65,24 @@ class Judged:
             record["answer_passage_id"] = self.ask.passage_id
             record["abstained"] = self.ask.abstained
             record["answer_correct"] = answer_correct(self.ask, question.answers) if question.answerable else None
+        if self.lang_first is not None:
+            record["lang_first"] = self.lang_first.raw
+            record["lang_first_folded"] = self.lang_first.folded
         return record
 
 
-def judge(question: Question, hits: Sequence[Retrieved], n_relevant: int, ask: AskOutcome | None) -> Judged:
+def judge(
+    question: Question,
+    hits: Sequence[Retrieved],
+    n_relevant: int,
+    ask: AskOutcome | None,
+    *,
+    lang_first: LangFirst | None = None,
+) -> Judged:
     relevance = tuple(is_relevant(question, hit.article_id, hit.text) for hit in hits)
-    return Judged(question=question, hits=tuple(hits), relevance=relevance, n_relevant=n_relevant, ask=ask)
+    return Judged(
+        question=question, hits=tuple(hits), relevance=relevance, n_relevant=n_relevant, ask=ask, lang_first=lang_first
+    )
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -74,9 +90,10 @@ def _mean(values: Sequence[float]) -> float | None:
 
 
 def summarize(judged: Sequence[Judged]) -> Metrics:
-    """Exactly ``METRIC_KEYS``: rank metrics over answerable questions, answer shares, counts.
+    """Exactly ``METRIC_KEYS``: rank metrics over answerable questions, answer shares, counts, story figures.
 
-    A share whose denominator is empty (no unanswerable questions, no ask outcomes) is ``None``.
+    A share whose denominator is empty (no unanswerable questions, no ask outcomes, no question
+    whose story is told in two languages) is ``None``.
     """
     answerable = [j for j in judged if j.question.answerable]
     unanswerable = [j for j in judged if not j.question.answerable]
@@ -90,6 +107,10 @@ def summarize(judged: Sequence[Judged]) -> Metrics:
         metrics.update(dict.fromkeys(ANSWER_METRICS))
     metrics["n_questions"] = len(judged)
     metrics["n_unanswerable"] = len(unanswerable)
+    told = [j.lang_first for j in judged if j.lang_first is not None]
+    metrics["lang_first"] = _mean([figures.raw for figures in told])
+    metrics["lang_first_folded"] = _mean([figures.folded for figures in told])
+    metrics["n_lang_first"] = len(told)
     return metrics
 
 

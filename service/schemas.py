@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Literal
 
 import msgspec
@@ -186,8 +186,28 @@ class PassageMatchOut(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class VersionOut(msgspec.Struct, frozen=True, kw_only=True):
+    """Another version of a result's story (a translation, a repost): where to read it."""
+
+    article_id: str
+    lang: str | None
+    title: str
+    url: str | None
+    date: str | None
+
+    @classmethod
+    def of(cls, article: Article) -> VersionOut:
+        return cls(article_id=article.id, lang=article.lang, title=article.title, url=article.url, date=article.date)
+
+
+ALSO_IN_DOC = (
+    "the other versions of this article's story (a translation, a repost), by article id; the story is listed "
+    "once, in the query's language when that version matched; empty for an article told once"
+)
+
+
 class ArticleResultOut(msgspec.Struct, frozen=True, kw_only=True):
-    """One article (``group=article``): its best passage's span and snippet, and its other matches."""
+    """One story (``group=article``): the shown version's best passage and snippet, other matches, other versions."""
 
     rank: int
     score: Annotated[float, msgspec.Meta(description="the best passage's score")]
@@ -202,9 +222,17 @@ class ArticleResultOut(msgspec.Struct, frozen=True, kw_only=True):
     snippet: SnippetOut
     more_count: Annotated[int, msgspec.Meta(description="how many more of its passages matched")]
     more: list[PassageMatchOut]
+    also_in: Annotated[list[VersionOut], msgspec.Meta(description=ALSO_IN_DOC)] = msgspec.field(default_factory=list)
 
     @classmethod
-    def of(cls, group: ArticleGroup, terms: frozenset[str], weights: Mapping[str, float]) -> ArticleResultOut:
+    def of(
+        cls,
+        group: ArticleGroup,
+        terms: frozenset[str],
+        weights: Mapping[str, float],
+        *,
+        also_in: Sequence[Article] = (),
+    ) -> ArticleResultOut:
         best = group.best.passage
         return cls(
             rank=group.rank,
@@ -220,6 +248,7 @@ class ArticleResultOut(msgspec.Struct, frozen=True, kw_only=True):
             snippet=SnippetOut.of(make_snippet(best, terms, weights=weights)),
             more_count=len(group.more),
             more=[PassageMatchOut.of(hit, terms, weights) for hit in group.more],
+            also_in=[VersionOut.of(article) for article in also_in],
         )
 
 
@@ -229,7 +258,7 @@ class FacetOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class FacetsOut(msgspec.Struct, frozen=True, kw_only=True):
-    """Articles matching the query per year (``undated`` too) and per language."""
+    """Stories matching the query (versions of one counted once) per year (``undated`` too) and per language."""
 
     year: list[FacetOut]
     lang: list[FacetOut]
@@ -253,9 +282,9 @@ class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
     dense_used: Annotated[bool, msgspec.Meta(description=DENSE_DOC)]
     group: Group = "passage"
     offset: int = 0
-    total: Annotated[int, msgspec.Meta(description="matching passages (group=passage) or articles (group=article)")] = 0
+    total: Annotated[int, msgspec.Meta(description="matching passages (group=passage) or stories (group=article)")] = 0
     next_offset: Annotated[int | None, msgspec.Meta(description="the offset of the next page; null on the last")] = None
-    results: Annotated[list[ArticleResultOut], msgspec.Meta(description="one per article (group=article)")] = (
+    results: Annotated[list[ArticleResultOut], msgspec.Meta(description="one per story (group=article)")] = (
         msgspec.field(default_factory=list)
     )
     facets: FacetsOut = msgspec.field(default_factory=lambda: FacetsOut(year=[], lang=[]))
@@ -276,10 +305,11 @@ class AnswerOut(msgspec.Struct, frozen=True, kw_only=True):
     end: int
     confidence: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
     url: str | None = None
+    also_in: Annotated[list[VersionOut], msgspec.Meta(description=ALSO_IN_DOC)] = msgspec.field(default_factory=list)
 
     @classmethod
-    def of(cls, answer: Answer, *, url: str | None = None) -> AnswerOut:
-        return cls(**msgspec.structs.asdict(answer), url=url)
+    def of(cls, answer: Answer, *, url: str | None = None, also_in: Sequence[Article] = ()) -> AnswerOut:
+        return cls(**msgspec.structs.asdict(answer), url=url, also_in=[VersionOut.of(a) for a in also_in])
 
 
 class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -306,13 +336,17 @@ class AskResponse(msgspec.Struct, frozen=True, kw_only=True):
         reading: QueryReading,
         query_id: str | None = None,
         time: TimeReading | None = None,
+        also_in: Sequence[Article] = (),
     ) -> AskResponse:
+        """``also_in``: the other versions of the answer's story, for its card."""
         return cls(
             interpreted=NO_TIME if time is None else Interpreted.of(time),
             query_lang=reading.lang,
             dense_used=reading.dense,
             question=result.question,
-            answer=None if result.answer is None else AnswerOut.of(result.answer, url=_answer_url(result)),
+            answer=None
+            if result.answer is None
+            else AnswerOut.of(result.answer, url=_answer_url(result), also_in=also_in),
             abstained=result.abstained,
             citations=[HitOut.of(hit) for hit in result.citations],
             index_version=index_version,
@@ -340,9 +374,14 @@ class ArticleOut(msgspec.Struct, frozen=True, kw_only=True):
     url: str | None = None
     lang: str | None = None
     date_source: str | None = None
+    also_in: Annotated[
+        list[VersionOut], msgspec.Meta(description="the other versions of this article's story, by article id")
+    ] = msgspec.field(default_factory=list)
 
     @classmethod
-    def of(cls, article: Article, passages: list[Passage], *, index_version: str) -> ArticleOut:
+    def of(
+        cls, article: Article, passages: list[Passage], *, index_version: str, also_in: Sequence[Article] = ()
+    ) -> ArticleOut:
         return cls(
             id=article.id,
             title=article.title,
@@ -353,6 +392,7 @@ class ArticleOut(msgspec.Struct, frozen=True, kw_only=True):
             url=article.url,
             lang=article.lang,
             date_source=article.date_source,
+            also_in=[VersionOut.of(version) for version in also_in],
         )
 
 

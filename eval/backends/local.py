@@ -21,7 +21,12 @@ from indexer.store.reader import load_index
 def retrieved(hit: Hit) -> Retrieved:
     passage = hit.passage
     return Retrieved(
-        rank=hit.rank, score=hit.score, passage_id=passage.id, article_id=passage.article_id, text=passage.text
+        rank=hit.rank,
+        score=hit.score,
+        passage_id=passage.id,
+        article_id=passage.article_id,
+        text=passage.text,
+        lang=passage.lang,
     )
 
 
@@ -102,6 +107,11 @@ class LocalBackend:
                 )
             )
         return outcomes
+
+    def article_langs(self, ids: Sequence[str]) -> dict[str, str | None]:
+        """Each article's language (``None`` for one the index does not hold)."""
+        articles = self.retriever.index.articles
+        return {a: articles[a].lang if a in articles else None for a in ids}
 
     def passages(self) -> list[tuple[str, str, str]]:
         return [(p.id, p.article_id, p.text) for p in self.retriever.index.passages]

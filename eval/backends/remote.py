@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from urllib.parse import quote
 
 import httpx
 import msgspec
@@ -21,6 +22,11 @@ class _Hit(msgspec.Struct):
     text: str
     rank: int | None = None
     score: float = 0.0
+    lang: str | None = None
+
+
+class _Article(msgspec.Struct):
+    lang: str | None = None
 
 
 class _SearchResponse(msgspec.Struct):
@@ -86,6 +92,7 @@ class HttpBackend:
                         passage_id=hit.passage_id,
                         article_id=hit.article_id,
                         text=hit.text,
+                        lang=hit.lang,
                     )
                     for position, hit in enumerate(hits, start=1)
                 ]
@@ -113,6 +120,17 @@ class HttpBackend:
                 )
             )
         return outcomes
+
+    def article_langs(self, ids: Sequence[str]) -> dict[str, str | None]:
+        """Each article's language, as ``GET /articles/{id}`` gives it."""
+        langs: dict[str, str | None] = {}
+        for article_id in ids:
+            body = self._get(f"/articles/{quote(article_id, safe='')}", {})
+            try:
+                langs[article_id] = msgspec.json.decode(body, type=_Article).lang
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise EvalError(f"{self.url}/articles/{article_id} returned an unexpected body: {exc}") from exc
+        return langs
 
     def passages(self) -> None:
         return None

@@ -6,13 +6,14 @@ import argparse
 import datetime as dt
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
 
 from indexer.commands.options import DEFAULT_INDEX, positive_int
 from indexer.commands.search import hit_record
-from indexer.models import SEARCH_MODES, AskResult, QueryReading, SearchFilters, TimeReading
+from indexer.models import SEARCH_MODES, Article, AskResult, QueryReading, SearchFilters, TimeReading
 from indexer.text.dates import parse_date
 
 DATE_FORMS = "ISO (2020-10-05) or as written (17 июля 2025, 05.10.2020, June 1, 2023)"
@@ -66,9 +67,16 @@ def ask_record(
     took_ms: float,
     reading: QueryReading,
     time: TimeReading | None = None,
+    also_in: Sequence[Article] = (),
 ) -> dict[str, object]:
-    """The answer as the HTTP ``/ask`` returns it: the answer's url is its cited passage's."""
-    answer = None if result.answer is None else msgspec.to_builtins(result.answer) | {"url": answer_url(result)}
+    """The answer as the HTTP ``/ask`` returns it: the answer's url is its cited passage's; ``also_in``
+    the other versions of its story."""
+    versions = [{"article_id": a.id, "lang": a.lang, "title": a.title, "url": a.url, "date": a.date} for a in also_in]
+    answer = (
+        None
+        if result.answer is None
+        else msgspec.to_builtins(result.answer) | {"url": answer_url(result), "also_in": versions}
+    )
     return {
         "question": result.question,
         "answer": answer,
@@ -97,7 +105,11 @@ def run_ask(args: argparse.Namespace) -> int:
     took_ms = round((time.perf_counter() - started) * 1000, 2)
     reading = query.reading(args.mode)
     if args.json:
-        record = ask_record(result, index_version=retriever.version, took_ms=took_ms, reading=reading, time=query.time)
+        answered = result.answer.article_id if result.answer is not None else ""
+        others = [retriever.article(v) for v in retriever.versions.get(answered, ()) if v != answered]
+        record = ask_record(
+            result, index_version=retriever.version, took_ms=took_ms, reading=reading, time=query.time, also_in=others
+        )
         print(json.dumps(record, ensure_ascii=False, indent=2))
         return 0
     if args.mode != "keyword" and not reading.dense:

@@ -1,16 +1,19 @@
-"""Results by article: ranked passages folded into one result per article, a page of them, and facets.
+"""Results by story: ranked passages folded into one result per article, then per story, a page of them, and facets.
 
 A news article is usually cut into several passages, and a query that matches it well matches
 several of them: listed as passages, one article fills the page. Grouped, each article appears
 once, at the rank of its best passage, with its other matching passages kept for the reader to
-expand. Facets count the grouped articles per year and per language, for narrowing the query.
+expand. Versions of one story (a translation, a repost) are folded the same way: the story
+appears once, at the rank of its best version, shown in the query's language when that version
+matched too, with its other versions named beside it. Facets count the results (stories) per
+year and per language, for narrowing the query.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from indexer.models import Hit
 
@@ -23,12 +26,22 @@ UNDATED = "undated"
 UNKNOWN_LANGUAGE = "unknown"
 
 
+# Article id -> every version of its story (itself included, by id); an article absent is alone.
+Versions = Mapping[str, tuple[str, ...]]
+NO_VERSIONS: Versions = {}
+
+
 @dataclass(frozen=True, slots=True)
 class ArticleGroup:
-    """One article's matching passages in rank order; ``hits[0]`` is its best and gives its rank."""
+    """One article's matching passages in rank order; ``hits[0]`` is its best and gives its rank.
+
+    ``also_in``: the other versions of the article's story, by id (matching or not), so a
+    reader is one click from each; empty for an article that is a story of its own.
+    """
 
     rank: int
     hits: tuple[Hit, ...]
+    also_in: tuple[str, ...] = ()
 
     @property
     def best(self) -> Hit:
@@ -71,13 +84,44 @@ def group_by_article(hits: Sequence[Hit]) -> list[ArticleGroup]:
     return [ArticleGroup(rank=rank, hits=tuple(group)) for rank, group in enumerate(by_article.values(), start=1)]
 
 
+def group_by_story(
+    hits: Sequence[Hit], versions: Versions = NO_VERSIONS, *, lang: str | None = None
+) -> list[ArticleGroup]:
+    """``hits`` folded by article, then by story: one group per story, at its best version's rank.
+
+    The version shown is the best-ranked one in ``lang`` (the query's language) when one matched,
+    else the best-ranked version; the others are its ``also_in``. Without versions this is
+    ``group_by_article``.
+    """
+    articles = group_by_article(hits)
+    if not versions:
+        return articles
+    by_story: dict[str, list[ArticleGroup]] = {}
+    for group in articles:
+        article_id = group.best.passage.article_id
+        by_story.setdefault(versions.get(article_id, (article_id,))[0], []).append(group)
+    folded = []
+    # Stories come in the order of their best version's rank (dicts keep insertion order).
+    for rank, told in enumerate(by_story.values(), start=1):
+        shown = next((g for g in told if lang is not None and g.best.passage.lang == lang), told[0])
+        article_id = shown.best.passage.article_id
+        others = tuple(v for v in versions.get(article_id, ()) if v != article_id)
+        folded.append(replace(shown, rank=rank, also_in=others))
+    return folded
+
+
+def story_versions(groups: Sequence[Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """Article id -> its story's versions, for every article of ``groups`` (``StoryMap.groups()``), computed once."""
+    return {article_id: tuple(group) for group in groups for article_id in group}
+
+
 def _year(hit: Hit) -> str:
     date = hit.passage.date
     return date[:4] if date else UNDATED
 
 
 def facet_counts(groups: Sequence[ArticleGroup]) -> Facets:
-    """Articles per year and per language; ties broken by the value, so the order is stable."""
+    """Results (articles, or stories once folded) per year and per language; ties broken by the value."""
     years = Counter(_year(group.best) for group in groups)
     langs = Counter(group.best.passage.lang or UNKNOWN_LANGUAGE for group in groups)
     # Years newest first, as a news archive reads (undated last); languages by count.
@@ -87,9 +131,11 @@ def facet_counts(groups: Sequence[ArticleGroup]) -> Facets:
     return Facets(years=tuple(year_order), langs=tuple(lang_order))
 
 
-def article_page(hits: Sequence[Hit], *, offset: int, limit: int) -> ArticlePage:
-    """``limit`` groups of ``hits`` from ``offset`` on, with the facets of every group."""
-    groups = group_by_article(hits)
+def article_page(
+    hits: Sequence[Hit], *, offset: int, limit: int, versions: Versions = NO_VERSIONS, lang: str | None = None
+) -> ArticlePage:
+    """``limit`` groups of ``hits`` from ``offset`` on, stories folded (``group_by_story``), and all facets."""
+    groups = group_by_story(hits, versions, lang=lang)
     return ArticlePage(
         groups=tuple(groups[offset : offset + limit]),
         offset=offset,

@@ -25,6 +25,7 @@ from indexer.models import (
     TimeReading,
 )
 from indexer.search.fusion import FusionConfig, fuse
+from indexer.search.grouping import Versions, story_versions
 from indexer.search.query import Query
 from indexer.search.sentence_vectors import SentenceVectors
 from indexer.store.layout import live_version_dir, read_manifest
@@ -89,6 +90,8 @@ class Retriever:
         self._covered_rows: npt.NDArray[np.int64] | None = None if covered.all() else np.flatnonzero(covered)
         self._row_covered = covered
         self._centroids: tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]] | None = None
+        # Each grouped article's story versions, looked up per result when folding a page.
+        self.versions: Versions = story_versions(index.stories.groups())
 
     @classmethod
     def open(
@@ -175,9 +178,11 @@ class Retriever:
     def related(self, article_id: str, k: int = 5) -> list[tuple[Article, float]]:
         """Other stories close in content to ``article_id``, with their similarity, best first.
 
-        An article is its passages' mean vector; near-copies (``RELATED_NEAR_COPY``) are left
-        out as versions of the same story. An article in a language the model does not cover
-        has no meaningful vector: its title's words rank the others instead (BM25, best passage).
+        An article is its passages' mean vector. Versions of its own story (``LoadedIndex.stories``)
+        are left out, and so are near-copies (``RELATED_NEAR_COPY``) no story names; another
+        story told in several versions is listed once, by its most similar version. An article
+        in a language the model does not cover has no meaningful vector: its title's words rank
+        the others instead (BM25, best passage).
         """
         code = self.index.articles.code(article_id)
         if code is None:
@@ -193,10 +198,25 @@ class Retriever:
             scores = np.full(len(self.index.articles), -np.inf)
             np.maximum.at(scores, self._row_article, np.where(bm25 > 0, bm25, -np.inf))
         scores[code] = -np.inf
+        for version in self.versions.get(article_id, ()):
+            other = self.index.articles.code(version)
+            if other is not None:
+                scores[other] = -np.inf
         days = self.index.articles.days().astype(np.int64)
         kept = [c for c in np.flatnonzero(np.isfinite(scores) & (scores < RELATED_NEAR_COPY)).tolist()]
         kept.sort(key=lambda c: (-round(float(scores[c]), RELATED_TIE_DECIMALS), -int(days[c]), c))
-        return [(self.index.articles.at(c), float(scores[c])) for c in kept[:k]]
+        related: list[tuple[Article, float]] = []
+        seen: set[str] = set()
+        for c in kept:
+            article = self.index.articles.at(c)
+            story = self.versions.get(article.id, (article.id,))[0]
+            if story in seen:
+                continue
+            seen.add(story)
+            related.append((article, float(scores[c])))
+            if len(related) == k:
+                break
+        return related
 
     def _article_vectors(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
         """Each article's unit mean vector over its covered passages, and whether it has one (computed once)."""

@@ -48,8 +48,14 @@ async def answer(
     result = await pool.run(engine.answerer.ask, query, k=k, filters=filters)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
     query_id = record_ask(request.app.state, query, filters, result, took_ms)
+    # The answer's story may be told in other languages too: its card names them (which
+    # passage answers is the answerer's choice alone).
+    retriever = engine.retriever
+    answered = result.answer.article_id if result.answer is not None else None
+    others = [v for v in retriever.versions.get(answered, ()) if v != answered] if answered else []
     return AskResponse.of(
         result,
+        also_in=[retriever.article(v) for v in others],
         index_version=engine.version,
         took_ms=took_ms,
         reading=query.reading("hybrid"),

@@ -22,9 +22,16 @@ class DocumentController(Controller):
         article = engine.retriever.article(article_id)
         # A scan over every passage: cheap per call, but not event-loop work on a big archive.
         passages = await pool.run(engine.retriever.article_passages, article_id)
-        return ArticleOut.of(article, passages, index_version=engine.version)
+        versions = engine.retriever.versions.get(article_id, ())
+        also_in = [engine.retriever.article(v) for v in versions if v != article_id]
+        return ArticleOut.of(article, passages, index_version=engine.version, also_in=also_in)
 
-    @get("/articles/{article_id:str}/related", summary="Other stories close in content to an article")
+    @get(
+        "/articles/{article_id:str}/related",
+        summary="Other stories close in content to an article",
+        description="Never a version of the article's own story; another story told in several versions is "
+        "listed once, by its most similar version.",
+    )
     async def related(
         self,
         article_id: str,

@@ -1,4 +1,4 @@
-"""``GET /search``: ranked passages for a query, or one result per article with snippets and facets."""
+"""``GET /search``: ranked passages for a query, or one result per story with snippets and facets."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from litestar import Controller, Request, get
 from litestar.params import Parameter
 
 from indexer.models import SearchFilters, SearchMode
-from indexer.search.grouping import GROUP_DEPTH, article_page, facet_counts, group_by_article
+from indexer.search.grouping import GROUP_DEPTH, article_page, facet_counts, group_by_story
 from indexer.search.query import Query
 from indexer.search.snippets import query_terms
 from indexer.text.query_form import asks_question
@@ -51,29 +51,33 @@ def _page(
 ) -> _Page:
     """The query's first ``GROUP_DEPTH`` ranked passages, as a page of passages or of articles.
 
-    Both shapes rank the same passages, so ``total`` and the facets (articles per year and
-    language) do not depend on the shape asked for.
+    Both shapes rank the same passages, so the facets (stories per year and language, versions
+    of one story counted once) do not depend on the shape asked for.
     """
-    hits = engine.retriever.search(query, GROUP_DEPTH, mode, filters)
+    retriever = engine.retriever
+    hits = retriever.search(query, GROUP_DEPTH, mode, filters)
     if group == "passage":
         following = offset + k
         return _Page(
             total=len(hits),
             next_offset=following if following < len(hits) else None,
-            facets=FacetsOut.of(facet_counts(group_by_article(hits))),
+            facets=FacetsOut.of(facet_counts(group_by_story(hits, retriever.versions, lang=query.lang))),
             hits=[HitOut.of(hit) for hit in hits[offset:following]],
         )
-    page = article_page(hits, offset=offset, limit=k)
+    page = article_page(hits, offset=offset, limit=k, versions=retriever.versions, lang=query.lang)
     terms = query_terms(query.text)
     # The snippet's sentence is chosen by the query's words weighted by BM25's IDF: the rare
     # word a reader searched for counts for more than one every article has.
-    keyword = engine.retriever.index.keyword
+    keyword = retriever.index.keyword
     weights = {term: keyword.idf(term) for term in terms}
     return _Page(
         total=page.total,
         next_offset=page.next_offset,
         facets=FacetsOut.of(page.facets),
-        results=[ArticleResultOut.of(group, terms, weights) for group in page.groups],
+        results=[
+            ArticleResultOut.of(group, terms, weights, also_in=[retriever.article(v) for v in group.also_in])
+            for group in page.groups
+        ],
     )
 
 
@@ -83,12 +87,14 @@ class SearchController(Controller):
     middleware = (AdmissionMiddleware,)
 
     @get(
-        summary="Ranked passages for a query, or one result per article",
+        summary="Ranked passages for a query, or one result per story",
         description=(
             "`group=article` folds the ranked passages by article: one result per article, at its best "
             "passage's rank, with a snippet around the best-matching sentence and the article's other "
-            f"matching passages. A query matches at most its first {GROUP_DEPTH} ranked passages; "
-            "`offset` pages through them and `facets` counts their articles per year and language. "
+            "matching passages. Versions of one story (a translation, a repost) are one result, at the "
+            "rank of the best version, shown in the query's language when that version matched, the "
+            f"others listed in `also_in`. A query matches at most its first {GROUP_DEPTH} ranked passages; "
+            "`offset` pages through them and `facets` counts their stories per year and language. "
             "A passage sharing no word with the query is never listed by keyword ranking."
         ),
     )
@@ -112,7 +118,7 @@ class SearchController(Controller):
         ] = 0,
         mode: Annotated[SearchMode, Parameter(description="dense, keyword or hybrid ranking")] = "hybrid",
         group: Annotated[
-            Group, Parameter(description="passage: ranked passages; article: one result per article")
+            Group, Parameter(description="passage: ranked passages; article: one result per story")
         ] = "passage",
         date_from: Annotated[
             str | None, Parameter(description=f"earliest article date (inclusive): {DATE_HELP}")

@@ -13,7 +13,9 @@ import pytest
 
 import indexer.encoders.torch_backend
 from eval.scoring import METRIC_KEYS
+from indexer.build.builder import BuildOptions, build_index
 from indexer.commands.main import main
+from tests.conftest import REPO
 from tests.eval.conftest import Handler
 from tests.fakes import FakeEncoder
 
@@ -140,3 +142,35 @@ def test_the_answerer_option_picks_the_ranker(
     capsys.readouterr()
     assert main(["eval", "--url", "http://127.0.0.1:9", "--answerer", "learned"]) == 2
     assert "in-process only" in capsys.readouterr().err
+
+
+def test_stories_from_a_file_count_a_story_once_and_report_lang_first(
+    real_seeds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    crosslang = REPO / "eval" / "crosslang"
+    for folder in (REPO / "eval" / "ru" / "articles", crosslang / "articles"):
+        for article in sorted(folder.glob("*.txt")):
+            (real_seeds / article.name).write_bytes(article.read_bytes())
+    index = tmp_path / "index"
+    build_index(real_seeds, index, FakeEncoder(), BuildOptions())
+    questions = str(REPO / "eval" / "ru" / "questions.jsonl")
+    plain = ["eval", "--index", str(index), "--questions", questions, "--json", str(tmp_path / "plain.json")]
+    assert main(plain) == 0
+    without = capsys.readouterr().out
+    stories = ["--stories", str(crosslang / "stories.json")]
+    assert main([*plain[:-1], str(tmp_path / "told.json"), *stories, "--write-floors", str(tmp_path / "f.json")]) == 0
+    told = capsys.readouterr().out
+    assert "lang_first" not in without and "stories told in several languages" in told
+    # The rank figures' lines are the same; the story block comes on top.
+    assert [line for line in without.splitlines() if line.startswith("hybrid ")] == [
+        line for line in told.splitlines() if line.startswith("hybrid ")
+    ][:1]
+    metrics = json.loads((tmp_path / "told.json").read_text())["metrics"]
+    assert metrics["n_lang_first"] == 27 and metrics["lang_first"] is not None
+    assert json.loads((tmp_path / "plain.json").read_text())["metrics"]["lang_first"] is None
+    floors = json.loads((tmp_path / "f.json").read_text())
+    assert "lang_first" in floors["floors"]["hybrid"] and "--stories" in floors["measured_with"]
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    assert main([*plain, "--stories", str(bad)]) == 2
+    assert "not a stories file" in capsys.readouterr().err

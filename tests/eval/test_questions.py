@@ -11,6 +11,7 @@ import pytest
 from eval.errors import EvalError
 from eval.questions import DEFAULT_QUESTIONS, load_questions, parse_questions
 from indexer.sources.articles import read_article
+from indexer.store.stories import StoryMap
 from tests.conftest import SEEDS
 
 QUESTIONS = load_questions(DEFAULT_QUESTIONS)
@@ -98,3 +99,24 @@ def test_the_archive_and_russian_additions_are_answered_verbatim_by_their_articl
         for doc in question.doc_ids:
             assert doc in bodies, (question.id, doc)
             assert any(answer in bodies[doc] for answer in question.answers), (question.id, question.answers)
+
+
+CROSSLANG = Path(__file__).resolve().parents[2] / "eval" / "crosslang"
+
+
+def test_the_cross_language_set_is_answered_by_the_english_versions_and_each_pairs_two_languages() -> None:
+    """eval/crosslang: English questions about the English versions of five Russian articles, and their story groups."""
+    english = {path.stem: read_article(path) for path in sorted((CROSSLANG / "articles").glob("*.txt"))}
+    russian = {path.stem: read_article(path) for path in sorted((RU_DIR / "articles").glob("*.txt"))}
+    questions = load_questions(CROSSLANG / "questions_en.jsonl")
+    assert len(questions) == 27 and all(q.answerable for q in questions)
+    for question in questions:
+        (doc,) = question.doc_ids
+        assert any(answer in english[doc].body for answer in question.answers), (question.id, question.answers)
+    groups = StoryMap.from_json((CROSSLANG / "stories.json").read_bytes()).groups()
+    assert len(groups) == len(english) == 5
+    for en_id, ru_id in groups:
+        # A version is the same story: same date, and the same figures in its text.
+        assert english[en_id].date == russian[ru_id].date is not None, (en_id, ru_id)
+        numbers = set(re.findall(r"\d+", russian[ru_id].body.replace(",", "")))
+        assert numbers <= set(re.findall(r"\d+", english[en_id].body.replace(",", ""))), (en_id, numbers)

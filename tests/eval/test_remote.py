@@ -80,3 +80,24 @@ def test_unreachable_service() -> None:
 
     with pytest.raises(EvalError, match=f"cannot reach {URL}/ask"):
         _backend(refuse).ask(["q"])
+
+
+def test_article_languages_are_read_from_the_article_endpoint_and_hits_carry_theirs() -> None:
+    paths: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.raw_path.decode())
+        if request.url.path == "/search":
+            hit = {"passage_id": "a#0", "article_id": "a", "text": "t", "lang": "ru"}
+            return httpx.Response(200, json={"hits": [hit]})
+        if request.url.path == "/articles/missing":
+            return httpx.Response(404, json={"error": "not_found", "detail": "no article 'missing'"})
+        return httpx.Response(200, json={"id": "x", "lang": "en" if "en" in request.url.path else None})
+
+    backend = _backend(handler)
+    assert backend.article_langs(["en_1", "ru#1"]) == {"en_1": "en", "ru#1": None}
+    assert paths == ["/articles/en_1", "/articles/ru%231"]
+    [[hit]] = backend.search(["q"], k=1, mode="hybrid")
+    assert hit.lang == "ru"
+    with pytest.raises(EvalError, match="404"):
+        backend.article_langs(["missing"])

@@ -2,11 +2,13 @@
 import { createClient } from "./api.js";
 import { datedElement, el } from "./dom.js";
 import { pageLanguage, renderSwitch, translateDocument, translator } from "./i18n.js";
-import { errorMessage, originalLink } from "./results.js";
+import { alsoIn, errorMessage, originalLink } from "./results.js";
 
 const client = createClient("");
 const params = new URLSearchParams(window.location.search);
 const t = translator(pageLanguage());
+// Links to other versions keep the page's explicit language choice, as related news links do.
+const readClient = createClient("", { lang: params.get("lang") ? pageLanguage() : null });
 translateDocument(t);
 renderSwitch(document.getElementById("lang-switch"), t, el);
 document.title = t("read.title");
@@ -110,6 +112,9 @@ async function main() {
   title.textContent = article.title;
   meta.replaceChildren(datedElement(article.date, t));
   meta.append(...originalLink(article.url, t("hits.original")));
+  // The other versions of the story (a translation, a repost), each a link to its own view.
+  const versions = alsoIn(article.also_in, { client: readClient, query, t });
+  if (versions) meta.after(versions);
   const span = requestedSpan(article.body.length);
   const marks = renderBody(article.body, span === "invalid" ? null : span);
   articleNode.setAttribute("aria-busy", "false");

@@ -46,6 +46,7 @@ export function renderAnswer(result, { client, query, newTab = false, t = ENGLIS
       ...originalLink(answer.url, t("answer.original")),
       el("span", { className: "confidence" }, t("answer.confidence", { percent })),
     ),
+    alsoIn(answer.also_in, { client, query, newTab, t }),
     keywordOnlyNote(result, t),
     feedbackControls({ client, queryId: result.query_id, lang: t.lang }),
   );
@@ -55,6 +56,26 @@ export function renderAnswer(result, { client, query, newTab = false, t = ENGLIS
 export function originalLink(url, label) {
   const href = webUrl(url);
   return href ? [" · ", el("a", { href, className: "original-link", rel: "noopener" }, label)] : [];
+}
+
+/**
+ * "Also in: English" — the other versions of a result's story (a translation, a repost), each a
+ * link to its own article view, named by its language; nothing for a story told once.
+ */
+export function alsoIn(versions, { client, query, newTab = false, t = ENGLISH }) {
+  if (!Array.isArray(versions) || !versions.length) return null;
+  const line = el("p", { className: "also-in" }, el("span", { className: "also-in-label" }, t("results.alsoIn")));
+  versions.forEach((version, index) => {
+    const known = ["en", "ru", "zh"].includes(version.lang);
+    const name = t(`language.in.${known ? version.lang : "other"}`);
+    const attrs = { "data-article-id": version.article_id, title: version.title };
+    if (known) attrs.hreflang = version.lang;
+    line.append(
+      index ? ", " : " ",
+      el("a", { ...linkProps(client.readHref(version.article_id, null, null, query), newTab), className: "also-in-link", attrs }, name),
+    );
+  });
+  return line;
 }
 
 /** A note when the model did not rank the query (a language it does not cover). */
@@ -140,7 +161,7 @@ function snippetNode(snippet) {
   );
 }
 
-/** One article of a grouped /search result: title, date, language, snippet, the full passage a click away, its other matches. */
+/** One story of a grouped /search result: title, date, language, snippet, the full passage a click away, its other matches and versions. */
 export function renderArticle(result, { client, query, newTab = false, t = ENGLISH, queryId = null }) {
   const href = client.readHref(result.article_id, result.start, result.end, query);
   const item = el(
@@ -156,6 +177,7 @@ export function renderArticle(result, { client, query, newTab = false, t = ENGLI
     ),
     snippetNode(result.snippet),
     el("p", { className: "full-passage" }, el("a", { ...linkProps(href, newTab), className: "passage-link" }, t("results.fullPassage"))),
+    alsoIn(result.also_in, { client, query, newTab, t }),
     feedbackControls({ client, queryId, articleId: result.article_id, lang: t.lang }),
   );
   if (result.more_count > 0) item.append(morePassages(result, { client, query, newTab, t }));

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from indexer.build.builder import BuildOptions, build_index
 from indexer.errors import InvalidQueryError, NotFoundError
 from indexer.search.retriever import Retriever
+from indexer.store.stories import StoryMap
 from tests.fakes import FakeEncoder
 
 BODY = "The exchange programme sent students abroad to partner universities in China."
@@ -47,3 +49,23 @@ def test_related_is_bounded_by_k_and_checks_its_input(news: Retriever) -> None:
         news.related("nope")
     with pytest.raises(InvalidQueryError):
         news.related("base", k=0)
+
+
+def with_stories(retriever: Retriever, *groups: tuple[str, ...]) -> Retriever:
+    """The same index, with ``groups`` as its stories (as a build that detected them would load it)."""
+    index = dataclasses.replace(retriever.index, stories=StoryMap.from_groups(groups))
+    return Retriever(index, retriever.encoder, fusion=retriever.fusion)
+
+
+def test_related_leaves_out_the_versions_of_its_own_story(news: Retriever) -> None:
+    # "canteen" is far from the base in content: only the story says it is a version.
+    grouped = with_stories(news, ("base", "canteen"))
+    ids = [article.id for article, _ in grouped.related("base", k=10)]
+    assert "canteen" not in ids and "repost" not in ids and ids == ["newer", "older"]
+
+
+def test_related_lists_another_story_once_by_its_closest_version(news: Retriever) -> None:
+    grouped = with_stories(news, ("older", "newer"))
+    found = grouped.related("base", k=10)
+    assert [article.id for article, _ in found] == ["newer", "canteen"]
+    assert [article.id for article, _ in news.related("base", k=10)] == ["newer", "older", "canteen"]
