@@ -41,9 +41,9 @@ def _article(article_id: str, title: str, body: str) -> Article:
 
 
 def base_articles() -> dict[str, Article]:
-    """The seeds, the Russian articles (languages detected as a build does) and the Lee items, by id."""
+    """The seeds, the Russian articles and their English versions (languages detected as a build does) and the Lee items, by id."""
     found: dict[str, Article] = {}
-    for folder in (REPO / "seeds", REPO / "eval" / "ru" / "articles"):
+    for folder in (REPO / "seeds", REPO / "eval" / "ru" / "articles", REPO / "eval" / "crosslang" / "articles"):
         found.update((a.id, with_language(a)) for a in read_articles(folder))
     for item in lee_items(test_data_dir()):
         found[item.id] = _article(item.id, item.title, "\n\n".join(item.paragraphs))

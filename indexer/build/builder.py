@@ -382,7 +382,7 @@ def build_from_articles(
             return report
         # Over every live article, not only the fresh ones: a new version may join an old story,
         # and a removed one leaves its story.
-        stories = timed_stories(articles)
+        stories = timed_stories(_with_languages(articles, fresh, previous))
         report.stories = len(stories.groups.groups())
         write_index(
             out_dir,
@@ -397,6 +397,24 @@ def build_from_articles(
         )
         report.written = True
         return report
+
+
+def _with_languages(
+    articles: Sequence[Article], fresh: Sequence[Article], previous: LoadedIndex | None
+) -> list[Article]:
+    """``articles`` with their languages: detected now for fresh ones, as stored for unchanged ones.
+
+    Story detection tells a translation from a copy by language, and the articles as read carry
+    one only where their source stated it.
+    """
+    known = {a.id: a.lang for a in fresh}
+    out = []
+    for article in articles:
+        lang = known.get(article.id)
+        if lang is None and previous is not None and article.id in previous.articles:
+            lang = previous.articles[article.id].lang
+        out.append(article if lang is None or lang == article.lang else msgspec.structs.replace(article, lang=lang))
+    return out
 
 
 def timed_stories(articles: Sequence[Article]) -> FoundStories:

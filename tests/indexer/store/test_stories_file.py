@@ -17,6 +17,7 @@ from indexer.store.layout import MANIFEST, STORIES, VERSION_PREFIX, live_version
 from indexer.store.merging import merge_once
 from indexer.store.reader import load_index, verify_index
 from indexer.store.tables import ArticleMeta
+from indexer.sources.articles import read_articles
 from indexer.store.writer import index_version
 from tests.fakes import FakeEncoder
 from tests.indexer.build.stories.helpers import article, seed_bodies
@@ -139,3 +140,22 @@ def test_a_sync_rebuilds_an_index_whose_groups_came_from_other_rules(tmp_path: P
     assert _up_to_date(out, articles, "fake-encoder", OPTIONS) is not None
     _as_before_stories(out)
     assert _up_to_date(out, articles, "fake-encoder", OPTIONS) is None
+
+
+CROSSLANG = Path(__file__).resolve().parents[3] / "eval" / "crosslang" / "articles"
+RU = Path(__file__).resolve().parents[3] / "eval" / "ru" / "articles"
+
+
+def test_a_folder_build_pairs_translations_whose_languages_no_source_stated(tmp_path: Path) -> None:
+    # Files state no language: the build detects it, for fresh articles now and for unchanged
+    # ones from their stored records, and the translation rule needs it on both sides.
+    articles = [*read_articles(CROSSLANG), *read_articles(RU)]
+    assert {a.lang for a in articles} == {None}
+    out = tmp_path / "index"
+    _build(articles, out)
+    found = load_index(out).stories.groups()
+    assert len(found) >= 3, found
+    assert all(len(g) == 2 and g[0].replace("en_", "ru_") == g[1] for g in found), found
+    # The next build encodes only the new article; the pairs come from the stored languages.
+    _build([*articles, article("x1", "An unrelated export line about a concert.")], out)
+    assert load_index(out).stories.groups() == found
