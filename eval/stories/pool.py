@@ -1,9 +1,10 @@
 """The articles the labelled pairs name: seeds, the Russian articles, gensim's Lee news items, variants of them.
 
-Every text is real and written elsewhere: the seeds and Russian articles of this repository, the
-300 + 50 ABC news items of gensim's Lee corpus (which itself holds reposts, an edited copy and
-bulletins that copy an item), and variants made mechanically from Lee items, named by what was
-done to them:
+The seeds and the Russian articles of this repository, the English versions of five Russian
+articles (eval/crosslang, translated here for the cross-language questions), the 300 + 50 ABC
+news items of gensim's Lee corpus (real news written elsewhere, which itself holds reposts, an
+edited copy and bulletins that copy an item), and variants made mechanically from Lee items,
+named by what was done to them:
 
 - ``<id>~repost``: the item under a site's header and above its footer (the same story);
 - ``<id>~trimmed``: the item without its last sentence, as an earlier edition (the same story);
@@ -41,7 +42,7 @@ def _article(article_id: str, title: str, body: str) -> Article:
 
 
 def base_articles() -> dict[str, Article]:
-    """The seeds, the Russian articles and their English versions (languages detected as a build does) and the Lee items, by id."""
+    """The seeds, the Russian articles, their English versions (languages detected as a build does), the Lee items."""
     found: dict[str, Article] = {}
     for folder in (REPO / "seeds", REPO / "eval" / "ru" / "articles", REPO / "eval" / "crosslang" / "articles"):
         found.update((a.id, with_language(a)) for a in read_articles(folder))

@@ -13,11 +13,11 @@ from indexer.build.stories.detect import STORY_RULES
 from indexer.build.sync import _up_to_date
 from indexer.errors import IndexCorruptError
 from indexer.models import Article, Manifest
+from indexer.sources.articles import read_articles
 from indexer.store.layout import MANIFEST, STORIES, VERSION_PREFIX, live_version_dir, switch_current
 from indexer.store.merging import merge_once
 from indexer.store.reader import load_index, verify_index
 from indexer.store.tables import ArticleMeta
-from indexer.sources.articles import read_articles
 from indexer.store.writer import index_version
 from tests.fakes import FakeEncoder
 from tests.indexer.build.stories.helpers import article, seed_bodies
