@@ -2,10 +2,11 @@
 
 One index of the English seeds, the Russian test articles and the English versions of five of
 them (eval/crosslang/articles/), built with the real packaged model, with the story groups of
-eval/crosslang/stories.json (and, apart, with the groups the build found itself). Russian questions (eval/ru/questions.jsonl) and English questions
-about the same five stories (eval/crosslang/questions_en.jsonl) are held to their floors, and to
-the target: the question-language version first for at least 90 % of them, in the ranking and
-in the results folded by story.
+eval/crosslang/stories.json (and, apart, with the groups the build found itself). Russian
+questions (eval/ru/questions.jsonl) and English questions about the same five stories
+(eval/crosslang/questions_en.jsonl) are held to their floors, and to the target: the
+question-language version first for at least 90 % of them, in the ranking and in the results
+folded by story.
 """
 
 from __future__ import annotations
