@@ -9,7 +9,9 @@ import pytest
 from eval.stories.__main__ import main
 from eval.stories.measure import Judged, RuleScore, below_floors, measure, read_floors, read_pairs
 from eval.stories.pool import REPOST_FOOTER, REPOST_HEADER, base_articles, sentences, variant
+from eval.stories.scale import lee_sentences, recombined
 from indexer.build.builder import BuildOptions, build_from_articles
+from indexer.build.stories.detect import detect_stories
 from tests.fakes import FakeEncoder
 from tests.indexer.build.stories.helpers import article
 
@@ -66,3 +68,9 @@ def test_the_command_lists_an_index_s_groups(tmp_path: Path, capsys: pytest.Capt
     printed = capsys.readouterr().out
     assert f"{out}: 1 stories with several versions\n  x1 x2\n" in printed
     assert main(["--index", str(tmp_path / "none")]) == 2
+
+
+def test_recombined_real_sentences_group_only_their_reposts() -> None:
+    # Articles sharing many sentences but no run of them are different stories; reposts are not.
+    articles, pairs = recombined(400, lee_sentences())
+    assert set(detect_stories(articles).groups()) == set(pairs) and len(pairs) == 4
