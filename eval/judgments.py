@@ -57,15 +57,20 @@ def queries_path(qrels: Path) -> Path:
     return qrels.with_name(f"{qrels.name}.queries.jsonl")
 
 
-def write_queries(path: Path, texts: dict[str, str]) -> int:
-    """Write ``texts`` as ``{"id", "question"}`` lines sorted by id; returns the lines written."""
-    lines = [json.dumps({"id": qid, "question": texts[qid]}, ensure_ascii=False) for qid in sorted(texts)]
+def _write_lines(path: Path, lines: list[str]) -> int:
+    """Write ``lines``, one per line, creating the folder; returns how many."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     except OSError as exc:
         raise EvalError(f"cannot write {path} ({exc.strerror or exc})") from exc
     return len(lines)
+
+
+def write_queries(path: Path, texts: dict[str, str]) -> int:
+    """Write ``texts`` as ``{"id", "question"}`` lines sorted by id; returns the lines written."""
+    lines = [json.dumps({"id": qid, "question": texts[qid]}, ensure_ascii=False) for qid in sorted(texts)]
+    return _write_lines(path, lines)
 
 
 def read_judged_queries(path: Path) -> dict[str, str]:
@@ -96,12 +101,7 @@ def read_judged_queries(path: Path) -> dict[str, str]:
 def write_judgments(path: Path, judged: dict[str, dict[str, int]]) -> int:
     """Write ``judged`` as graded qrels, sorted by query then article; returns the lines written."""
     lines = [f"{qid} 0 {doc} {rel}" for qid in sorted(judged) for doc, rel in sorted(judged[qid].items())]
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    except OSError as exc:
-        raise EvalError(f"cannot write {path} ({exc.strerror or exc})") from exc
-    return len(lines)
+    return _write_lines(path, lines)
 
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:

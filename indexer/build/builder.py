@@ -6,7 +6,7 @@ import contextlib
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -361,7 +361,7 @@ def build_from_articles(
     lock = write_lock(out_dir, wait=True) if out_dir.is_dir() else contextlib.nullcontext(True)
     with lock:
         previous = _previous(out_dir, model, chunking)
-        report = _diff(articles, previous.manifest.articles if previous else {})
+        report = diff_articles(articles, previous.manifest.articles if previous else {})
         kept = set(report.unchanged)
         # Only articles that are encoded need their language: unchanged ones keep their stored records
         # (detecting it for every article of a 100k-passage archive took most of an update's time).
@@ -464,8 +464,9 @@ def _new_segment(
     return _assemble(fresh, encoded, encoder.dimension)
 
 
-def _diff(articles: Sequence[Article], old_hashes: dict[str, str]) -> BuildReport:
-    report = BuildReport(version="")
+def diff_articles(articles: Sequence[Article], old_hashes: Mapping[str, str], version: str = "") -> BuildReport:
+    """Which of ``articles`` are added, updated or unchanged against ``old_hashes``, and which old ones go."""
+    report = BuildReport(version=version)
     current = {a.id for a in articles}
     for article in articles:
         old = old_hashes.get(article.id)

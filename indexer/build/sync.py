@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from indexer.build.builder import BuildOptions, BuildReport, build_from_articles
+from indexer.build.builder import BuildOptions, BuildReport, build_from_articles, diff_articles
 from indexer.build.stories.detect import STORY_RULES
 from indexer.encoders.base import Encoder
 from indexer.errors import ArticleReadError, BuildError, FetchError, IndexNotFoundError, PolysearchError, SourceError
@@ -389,17 +389,7 @@ def _plan(out_dir: Path, articles: list[Article]) -> BuildReport:
         old, version = dict(live.manifest.articles), live.version
     except PolysearchError:
         old, version = {}, ""
-    plan = BuildReport(version=version)
-    for article in articles:
-        before = old.get(article.id)
-        if before is None:
-            plan.added.append(article.id)
-        elif before != article.content_hash:
-            plan.updated.append(article.id)
-        else:
-            plan.unchanged.append(article.id)
-    plan.removed = sorted(set(old) - {a.id for a in articles})
-    return plan
+    return diff_articles(articles, old, version)
 
 
 def sync_once(
